@@ -1,0 +1,585 @@
+"""The executor: judgements in worker processes, each under a hard wall-clock deadline.
+
+Design, in short:
+
+- Workers are plain ``subprocess`` children (``python -c ...``), not ``multiprocessing`` ones, so the
+  executor behaves the same whether it is called from the main thread, another thread, a running
+  asyncio loop, or a forked or spawned child process. It never touches signal handlers or
+  ``signal.alarm``: the deadline is kept by the caller's own clock and enforced by killing the worker.
+- One item at a time per worker. Past its deadline the worker's whole process group is killed, the
+  item gets ``None`` with reason ``"timeout"``, and a replacement worker is started at once (it loads
+  while the batch goes on).
+- An exception inside a judgement is caught in the worker and becomes that item's reason; a worker
+  that dies takes only its own item with it. Workers that cannot start at all raise
+  :class:`ExecutorError` — never a silent pass.
+- Identical items (same function, same arguments) are judged once per batch and remembered in a
+  bounded LRU cache, so the G completions of a group that share an answer and later epochs are free.
+- An optional in-process ``fast`` path decides the provably cheap items without any process hop.
+- After ``os.fork`` the child drops the parent's workers (they belong to the parent) and starts its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from rlvr.executor.cache import LRUCache
+from rlvr.executor.config import ExecutorConfig
+from rlvr.executor.protocol import PICKLE_PROTOCOL, FrameBuffer, encode, write_all
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_REASON = "timeout"
+_START_FAILURES_BEFORE_GIVING_UP = 3
+_POLL_IDLE_SECONDS = 0.05
+_READ_CHUNK = 1 << 16
+_RLVR_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_BOOTSTRAP = (
+    f"import sys; sys.path.insert(0, {_RLVR_ROOT!r}); "
+    "from rlvr.executor.worker import main; main()"
+)
+
+
+class ExecutorError(RuntimeError):
+    """The executor cannot judge at all (workers do not start); never swallowed into a pass."""
+
+
+class _NotHandled:
+    _instance: _NotHandled | None = None
+
+    def __new__(cls) -> _NotHandled:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_HANDLED"
+
+    def __reduce__(self) -> str:
+        return "NOT_HANDLED"
+
+
+#: Returned by a ``fast`` path to send the item on to the worker pool.
+NOT_HANDLED = _NotHandled()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one judgement: ``value`` when it ran to completion, else ``None`` and a reason.
+
+    Example:
+        >>> Outcome(value=3).ok, Outcome(reason="timeout").ok
+        (True, False)
+    """
+
+    value: Any = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorStats:
+    """Counters since the executor was built (or since the process forked)."""
+
+    items: int = 0
+    cache_hits: int = 0
+    fast_path: int = 0
+    pool_judgements: int = 0
+    timeouts: int = 0
+    worker_deaths: int = 0
+    workers_started: int = 0
+
+
+class _State(Enum):
+    STARTING = "starting"
+    IDLE = "idle"
+    BUSY = "busy"
+
+
+class _Worker:
+    """The executor's handle on one worker process."""
+
+    def __init__(self, config: ExecutorConfig) -> None:
+        env = dict(os.environ)
+        env.update(
+            PYTHONHASHSEED="0",  # the same hashing in every worker: results do not depend on which one ran
+            OMP_NUM_THREADS="1",
+            OPENBLAS_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+        )
+        if not sys.executable:
+            raise ExecutorError("sys.executable is empty: cannot start worker processes")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOTSTRAP],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+            start_new_session=True,  # its own process group: a kill takes any grandchildren too
+            env=env,
+            bufsize=0,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.wfd = self.proc.stdin.fileno()
+        self.rfd = self.proc.stdout.fileno()
+        os.set_blocking(self.rfd, False)
+        self.buffer = FrameBuffer(config.max_result_bytes)
+        self.state = _State.STARTING
+        self.deadline = time.monotonic() + config.start_timeout
+        self.key: Hashable | None = None
+        init = {
+            "sys_path": list(sys.path),
+            "preload": list(config.preload),
+            "memory_limit_mb": config.memory_limit_mb,
+        }
+        write_all(self.wfd, encode(("init", init)))
+
+    def dispatch(self, key: Hashable, payload: bytes, timeout: float) -> None:
+        self.key = key
+        self.state = _State.BUSY
+        self.deadline = time.monotonic() + timeout
+        write_all(self.wfd, encode(("call", payload, timeout + 1.0)))
+
+    def read(self) -> list[Any] | None:
+        """Messages received so far; ``None`` once the worker has closed its end (it died)."""
+        eof = False
+        while True:
+            try:
+                chunk = os.read(self.rfd, _READ_CHUNK)
+            except BlockingIOError:
+                break
+            except OSError:
+                eof = True
+                break
+            if not chunk:
+                eof = True
+                break
+            self.buffer.feed(chunk)
+        messages = self.buffer.messages()
+        if eof and not messages:
+            return None
+        return messages
+
+    def kill(self) -> None:
+        _kill_process(self.proc)
+
+    def death_reason(self) -> str:
+        try:
+            code = self.proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return "worker died"
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = str(-code)
+            return f"worker died (signal {name})"
+        return f"worker died (exit code {code})"
+
+
+def _kill_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker's process group and reap the worker."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+    try:
+        proc.wait(timeout=2.0)
+    except subprocess.TimeoutExpired:
+        logger.warning("worker %d did not exit after SIGKILL", proc.pid)
+
+
+def _shutdown(owner_pid: int, workers: set[_Worker]) -> None:
+    """Kill every worker, but only in the process that started them (not in a forked child)."""
+    if os.getpid() != owner_pid:
+        return
+    for worker in list(workers):
+        worker.kill()
+    workers.clear()
+
+
+def _item_key(fn: Callable[..., Any], args: tuple[Any, ...]) -> Hashable:
+    try:
+        key = (fn, args)
+        hash(key)
+        return key
+    except TypeError:
+        return object()  # unhashable arguments: judged on their own, never cached
+
+
+def _check_importable(fn: Callable[..., Any]) -> None:
+    owner = fn if hasattr(fn, "__qualname__") else type(fn)
+    module = getattr(owner, "__module__", None)
+    qualname = getattr(owner, "__qualname__", "")
+    if module == "__main__" or "<locals>" in qualname or "<lambda>" in qualname:
+        raise ValueError(
+            f"the executor runs judgements in other processes, so {qualname or fn!r} must be a "
+            "module-level function or class in an importable module (not __main__, a lambda or a closure)"
+        )
+    try:
+        pickle.dumps(fn, protocol=PICKLE_PROTOCOL)
+    except Exception as exc:
+        raise ValueError(f"judgement function {fn!r} cannot be pickled: {exc}") from exc
+
+
+class Executor:
+    """Judges items in parallel worker processes, each under a hard wall-clock deadline.
+
+    ``map(fn, items)`` calls ``fn(*args)`` for every ``args`` tuple in ``items`` and returns one
+    :class:`Outcome` per item, in order. ``fn`` must be importable by worker processes (a module-level
+    function, or an instance of a module-level class) and its results picklable plain values.
+
+    The executor is thread-safe, picklable (a copy carries only the configuration) and may be used as a
+    context manager; workers are also killed when it is garbage-collected or the process exits.
+
+    Example:
+        >>> from rlvr.executor import Executor
+        >>> from rlvr.executor.probes import add, spin
+        >>> with Executor(max_workers=2, timeout=1.0) as ex:
+        ...     outcomes = ex.map(add, [(1, 2), (3, 4), (10**8,)])
+        ...     late = ex.map(spin, [(10**9,)])
+        >>> [o.value for o in outcomes[:2]], outcomes[2].reason.startswith("TypeError")
+        ([3, 7], True)
+        >>> late[0].reason
+        'timeout'
+    """
+
+    def __init__(self, config: ExecutorConfig | None = None, **overrides: Any) -> None:
+        if config is None:
+            config = ExecutorConfig(**overrides)
+        elif overrides:
+            raise TypeError("pass either an ExecutorConfig or keyword settings, not both")
+        self.config = config
+        self._cache: LRUCache[Outcome] = LRUCache(config.cache_size)
+        self._reset_process_state()
+
+    # -- process-local state ---------------------------------------------------------------------------
+
+    def _reset_process_state(self) -> None:
+        self._pid = os.getpid()
+        self._cond = threading.Condition(threading.Lock())
+        self._idle: list[_Worker] = []
+        self._workers: set[_Worker] = set()
+        self._ever_ready = False
+        self._counters = dict.fromkeys(ExecutorStats.__dataclass_fields__, 0)
+        self._finalizer = weakref.finalize(self, _shutdown, self._pid, self._workers)
+
+    def _ensure_own_process(self) -> None:
+        if os.getpid() == self._pid:
+            return
+        # A forked child: the workers are the parent's. Drop our copies of their pipes, start afresh.
+        self._finalizer.detach()
+        for worker in self._workers:
+            for stream in (worker.proc.stdin, worker.proc.stdout):
+                try:
+                    if stream is not None:
+                        stream.close()
+                except OSError:
+                    pass
+        self._reset_process_state()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["config"])  # type: ignore[misc]
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill all workers. The executor stays usable: a later ``map`` starts new ones."""
+        self._ensure_own_process()
+        with self._cond:
+            _shutdown(self._pid, self._workers)
+            self._idle.clear()
+            self._cond.notify_all()
+
+    @property
+    def stats(self) -> ExecutorStats:
+        """A snapshot of the counters."""
+        with self._cond:
+            return ExecutorStats(**self._counters)
+
+    @property
+    def live_workers(self) -> int:
+        """Worker processes alive now (starting, idle or busy)."""
+        return len(self._workers)
+
+    def _count(self, name: str, amount: int = 1) -> None:
+        with self._cond:
+            self._counters[name] += amount
+
+    # -- the public call -------------------------------------------------------------------------------
+
+    def map(
+        self,
+        fn: Callable[..., Any],
+        items: Iterable[tuple[Any, ...]],
+        *,
+        fast: Callable[..., Any] | None = None,
+        timeout: float | None = None,
+        use_cache: bool = True,
+    ) -> list[Outcome]:
+        """Judge ``fn(*args)`` for every ``args`` in ``items``; one :class:`Outcome` per item, in order.
+
+        Args:
+            fn: the judgement, run in a worker process under the deadline.
+            items: argument tuples.
+            fast: optional in-process shortcut with the same signature; it returns :data:`NOT_HANDLED`
+                for items it does not decide, which then go to the pool. It must be provably cheap.
+            timeout: per-item deadline in seconds; defaults to ``config.timeout``.
+            use_cache: look up and remember results in the executor's cache.
+
+        Raises:
+            ExecutorError: worker processes cannot be started.
+            ValueError: ``fn`` cannot be sent to another process.
+        """
+        self._ensure_own_process()
+        deadline = self.config.timeout if timeout is None else float(timeout)
+        if not deadline > 0:
+            raise ValueError(f"timeout must be > 0, got {timeout!r}")
+        arg_list = [tuple(args) for args in items]
+        results: list[Outcome | None] = [None] * len(arg_list)
+        waiting: dict[Hashable, list[int]] = {}
+        payloads: dict[Hashable, bytes] = {}
+        hits = fast_hits = 0
+        for index, args in enumerate(arg_list):
+            key = _item_key(fn, args)
+            if key in waiting:
+                waiting[key].append(index)
+                continue
+            cached = self._cache.get(key) if use_cache else None
+            if cached is not None:
+                results[index] = cached
+                hits += 1
+                continue
+            if fast is not None:
+                outcome = _run_fast(fast, args)
+                if outcome is not None:
+                    results[index] = outcome
+                    fast_hits += 1
+                    continue
+            waiting[key] = [index]
+        self._count("items", len(arg_list))
+        self._count("cache_hits", hits)
+        self._count("fast_path", fast_hits)
+
+        if waiting:
+            _check_importable(fn)
+            for key, indices in waiting.items():
+                try:
+                    payloads[key] = pickle.dumps((fn, arg_list[indices[0]]), protocol=PICKLE_PROTOCOL)
+                except Exception as exc:
+                    outcome = Outcome(reason=f"arguments cannot be pickled: {exc}")
+                    for index in indices:
+                        results[index] = outcome
+            pool_outcomes = self._run_in_pool([k for k in waiting if k in payloads], payloads, deadline)
+            for key, (outcome, cacheable) in pool_outcomes.items():
+                if use_cache and cacheable:
+                    self._cache.put(key, outcome)
+                for index in waiting[key]:
+                    results[index] = outcome
+        assert all(r is not None for r in results)
+        return results  # type: ignore[return-value]
+
+    # -- the pool --------------------------------------------------------------------------------------
+
+    def _checkout(self) -> _Worker | None:
+        """An idle (or starting) worker, a new one if under the cap, or None when all are taken."""
+        with self._cond:
+            if self._idle:
+                worker = self._idle.pop()
+                if worker.state is _State.STARTING:  # started earlier as a replacement: give it full time
+                    worker.deadline = time.monotonic() + self.config.start_timeout
+                return worker
+            if len(self._workers) < self.config.workers:
+                worker = _Worker(self.config)
+                self._workers.add(worker)
+                self._counters["workers_started"] += 1
+                return worker
+            return None
+
+    def _release(self, worker: _Worker) -> None:
+        with self._cond:
+            if worker in self._workers:
+                self._idle.append(worker)
+            self._cond.notify()
+
+    def _retire(self, worker: _Worker, *, replace: bool) -> None:
+        """Kill a worker; start its replacement now so it loads while the batch goes on."""
+        worker.kill()
+        with self._cond:
+            self._workers.discard(worker)
+            if replace and len(self._workers) < self.config.workers:
+                try:
+                    fresh = _Worker(self.config)
+                except OSError as exc:
+                    logger.warning("could not start a replacement worker: %s", exc)
+                else:
+                    self._workers.add(fresh)
+                    self._idle.append(fresh)
+                    self._counters["workers_started"] += 1
+            self._cond.notify()
+
+    def _run_in_pool(
+        self, keys: Sequence[Hashable], payloads: dict[Hashable, bytes], timeout: float
+    ) -> dict[Hashable, tuple[Outcome, bool]]:
+        """Judge each key's payload; returns (outcome, cacheable) per key."""
+        pending = deque(keys)
+        done: dict[Hashable, tuple[Outcome, bool]] = {}
+        held: dict[int, _Worker] = {}  # by read descriptor
+        poller = select.poll()
+        start_failures = 0
+        last_failure = ""
+
+        def drop(worker: _Worker) -> None:
+            poller.unregister(worker.rfd)
+            del held[worker.rfd]
+
+        try:
+            while pending or any(w.state is _State.BUSY for w in held.values()):
+                # 1. Take workers while there is work no held worker can start on.
+                idle_or_starting = sum(w.state is not _State.BUSY for w in held.values())
+                while len(pending) > idle_or_starting:
+                    worker = self._checkout()
+                    if worker is None:
+                        break
+                    held[worker.rfd] = worker
+                    poller.register(worker.rfd, select.POLLIN)
+                    idle_or_starting += 1
+                if not held:
+                    with self._cond:
+                        self._cond.wait(_POLL_IDLE_SECONDS)
+                    continue
+
+                # 2. Hand pending items to idle workers.
+                for worker in list(held.values()):
+                    if worker.state is _State.IDLE and pending:
+                        key = pending.popleft()
+                        try:
+                            worker.dispatch(key, payloads[key], timeout)
+                        except OSError:  # died while idle: not the item's fault, try it elsewhere
+                            pending.appendleft(key)
+                            drop(worker)
+                            self._count("worker_deaths")
+                            self._retire(worker, replace=True)
+                    elif not pending and worker.state is not _State.BUSY:
+                        drop(worker)  # nothing left for it: back to the pool (a starting one finishes there)
+                        self._release(worker)
+
+                # 3. Wait for a result or the nearest deadline.
+                if not held:
+                    continue
+                now = time.monotonic()
+                nearest = min(w.deadline for w in held.values() if w.state is not _State.IDLE) if any(
+                    w.state is not _State.IDLE for w in held.values()
+                ) else now
+                wait_ms = max(0, int((nearest - now) * 1000) + 1)
+                for fd, _event in poller.poll(wait_ms):
+                    worker = held.get(fd)
+                    if worker is None:
+                        continue
+                    try:
+                        messages = worker.read()
+                    except OverflowError as exc:
+                        done[worker.key] = (Outcome(reason=str(exc)), True)
+                        drop(worker)
+                        self._retire(worker, replace=True)
+                        continue
+                    if messages is None:
+                        reason = worker.death_reason()
+                        drop(worker)
+                        self._count("worker_deaths")
+                        if worker.state is _State.BUSY:
+                            done[worker.key] = (Outcome(reason=reason), False)
+                        else:
+                            start_failures += 1
+                            last_failure = reason
+                        self._retire(worker, replace=False)
+                        continue
+                    for kind, *body in messages:
+                        if kind == "ready":
+                            worker.state = _State.IDLE
+                            self._ever_ready = True
+                        elif kind == "fatal":
+                            drop(worker)
+                            self._retire(worker, replace=False)
+                            raise ExecutorError(f"worker process failed to start: {body[0]}")
+                        elif kind in ("ok", "error"):
+                            outcome = Outcome(value=body[0]) if kind == "ok" else Outcome(reason=body[0])
+                            done[worker.key] = (outcome, True)
+                            self._count("pool_judgements")
+                            worker.state = _State.IDLE
+                            worker.key = None
+
+                # 4. Enforce deadlines.
+                now = time.monotonic()
+                for worker in list(held.values()):
+                    if worker.state is _State.IDLE or worker.deadline > now:
+                        continue
+                    drop(worker)
+                    if worker.state is _State.BUSY:
+                        done[worker.key] = (Outcome(reason=TIMEOUT_REASON), True)
+                        self._count("timeouts")
+                        self._retire(worker, replace=True)
+                    else:
+                        start_failures += 1
+                        last_failure = f"no sign of life within {self.config.start_timeout:g} s"
+                        self._retire(worker, replace=False)
+
+                if start_failures >= _START_FAILURES_BEFORE_GIVING_UP and not self._ever_ready:
+                    raise ExecutorError(
+                        f"worker processes cannot start ({start_failures} attempts; last: {last_failure})"
+                    )
+        except BaseException:
+            # Interrupted (KeyboardInterrupt, ExecutorError): a busy worker's reply would arrive out of
+            # turn later, so busy workers are killed; idle ones go back to the pool.
+            for worker in list(held.values()):
+                if worker.state is _State.BUSY:
+                    self._retire(worker, replace=False)
+                else:
+                    self._release(worker)
+            raise
+        for worker in held.values():
+            self._release(worker)
+        return done
+
+
+def _run_fast(fast: Callable[..., Any], args: tuple[Any, ...]) -> Outcome | None:
+    from rlvr.executor.worker import describe_exception
+
+    try:
+        value = fast(*args)
+    except Exception as exc:
+        return Outcome(reason=describe_exception(exc))
+    if value is NOT_HANDLED:
+        return None
+    return Outcome(value=value)

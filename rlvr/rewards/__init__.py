@@ -1,0 +1,45 @@
+"""Batched rewards with TRL's reward-function signature.
+
+Every reward is a picklable callable ``reward(prompts, completions, **columns) -> list[float | None]``
+with a stable ``__name__``; ``None`` means the item cannot be judged. The plain names are the default
+configurations; the classes take options.
+
+Example:
+    >>> from rlvr.rewards import think_format
+    >>> think_format(prompts=["2+2?"], completions=[[{"role": "assistant", "content": "<think>4</think>4"}]])
+    [1.0]
+"""
+
+from rlvr.rewards.base import Item, Reward
+from rlvr.rewards.compose import CombineConfig, CombinedReward, combine
+from rlvr.rewards.inputs import Completion, MalformedInputError, MissingColumnError, Prompt
+from rlvr.rewards.registry import REWARDS, RewardSpec, get_reward_spec
+from rlvr.rewards.think_format import (
+    TagCountReward,
+    ThinkFormatConfig,
+    ThinkFormatReward,
+    tag_count,
+    think_answer_format,
+    think_format,
+)
+
+__all__ = [
+    "REWARDS",
+    "CombineConfig",
+    "CombinedReward",
+    "Completion",
+    "Item",
+    "MalformedInputError",
+    "MissingColumnError",
+    "Prompt",
+    "Reward",
+    "RewardSpec",
+    "TagCountReward",
+    "ThinkFormatConfig",
+    "ThinkFormatReward",
+    "combine",
+    "get_reward_spec",
+    "tag_count",
+    "think_answer_format",
+    "think_format",
+]

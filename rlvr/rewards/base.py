@@ -1,0 +1,215 @@
+"""The reward contract every rlvr reward follows.
+
+A reward is a picklable callable with a stable ``__name__`` and TRL's reward-function signature::
+
+    reward(prompts, completions, **columns) -> list[float | None]
+
+It also accepts the ``completion_ids``, ``trainer_state``, ``log_metric`` and ``log_extra`` keywords TRL
+passes. Length in equals length out. ``None`` means "cannot be judged": TRL leaves it out of the
+advantage. Each ``None`` has a reason, sent to ``log_extra`` (column ``<name>/reason``) when the trainer
+provides it and to the debug log. Dataset columns arrive by name; a missing required column is an error
+naming the column and the reward, raised on the first call.
+
+Subclasses set ``default_name``, ``config_class`` (a validated dataclass), ``required_columns`` and
+implement :meth:`Reward.judge_batch` (or the simpler :meth:`Reward.judge_one`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rlvr.executor import Executor, ExecutorConfig
+from rlvr.rewards.inputs import (
+    Completion,
+    MalformedInputError,
+    Prompt,
+    check_columns,
+    read_completion,
+    read_prompt,
+)
+from rlvr.rewards.options import build_config
+from rlvr.verifiers.verdict import Verdict
+
+logger = logging.getLogger("rlvr.rewards")
+
+LogMetric = Callable[[str, float], None]
+LogExtra = Callable[[str, list[Any]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One row of a batch, read and checked: what :meth:`Reward.judge_one` receives.
+
+    ``row`` holds this row's value of every dataset column the trainer passed.
+    """
+
+    completion: Completion
+    prompt: Prompt | None
+    row: Mapping[str, Any]
+
+
+class Reward:
+    """Base class of rlvr's rewards (see the module docstring for the contract).
+
+    Args:
+        config: the reward's config dataclass; or pass its fields as keyword options.
+        name: the ``__name__`` TRL logs the reward under (default: the reward's own name).
+        executor: an :class:`~rlvr.executor.Executor` or its config, for rewards that judge in worker
+            processes; by default each such reward starts its own on first need.
+    """
+
+    default_name: ClassVar[str] = "reward"
+    config_class: ClassVar[type]
+    required_columns: ClassVar[tuple[str, ...]] = ()
+    #: Columns read when present, documented per reward.
+    optional_columns: ClassVar[tuple[str, ...]] = ()
+    #: Whether ``prompts`` are read (a reward that needs them fails clearly without them).
+    reads_prompts: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        config: Any | None = None,
+        /,
+        *,
+        name: str | None = None,
+        executor: Executor | ExecutorConfig | None = None,
+        **options: Any,
+    ) -> None:
+        if config is None:
+            config = self.config_class(**options)
+        elif options:
+            raise TypeError(f"{type(self).__name__}: pass either a config or keyword options, not both")
+        elif not isinstance(config, self.config_class):
+            raise TypeError(
+                f"{type(self).__name__} takes a {self.config_class.__name__}, got {type(config).__name__}"
+            )
+        if name is not None and (not isinstance(name, str) or not name.isidentifier()):
+            raise ValueError(f"reward name must be an identifier, got {name!r}")
+        self.config = config
+        self.__name__ = name or self.default_name
+        if isinstance(executor, ExecutorConfig):
+            executor = Executor(executor)
+        self._executor = executor
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str], **kwargs: Any) -> Reward:
+        """Build the reward from string options, as the CLI's ``--set KEY=VALUE`` gives them.
+
+        Example:
+            >>> from rlvr.rewards import ThinkFormatReward
+            >>> ThinkFormatReward.from_options({"think_opened_by_prompt": "true"}).config.think_opened_by_prompt
+            True
+        """
+        return cls(build_config(cls.config_class, options), **kwargs)
+
+    @property
+    def executor(self) -> Executor:
+        """The executor this reward judges with (started on first use)."""
+        if self._executor is None:
+            self._executor = Executor()
+        return self._executor
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config!r}, name={self.__name__!r})"
+
+    # -- the TRL entry point ---------------------------------------------------------------------------
+
+    def __call__(
+        self,
+        prompts: Sequence[Any] | None = None,
+        completions: Sequence[Any] | None = None,
+        completion_ids: Sequence[Any] | None = None,
+        *,
+        trainer_state: Any = None,
+        log_metric: LogMetric | None = None,
+        log_extra: LogExtra | None = None,
+        **columns: Any,
+    ) -> list[float | None]:
+        """Score a batch; one float or ``None`` per completion (TRL's reward-function signature)."""
+        verdicts = self.judge(prompts, completions, **columns)
+        self.report(verdicts, log_metric=log_metric, log_extra=log_extra)
+        return [v.score for v in verdicts]
+
+    def report(
+        self,
+        verdicts: Sequence[Verdict],
+        *,
+        log_metric: LogMetric | None = None,
+        log_extra: LogExtra | None = None,
+    ) -> None:
+        """Send reasons and the share of unjudged items to the trainer's loggers and the debug log."""
+        unjudged = [v for v in verdicts if v.score is None]
+        if log_extra is not None:
+            log_extra(f"{self.__name__}/reason", [v.reason for v in verdicts])
+        if log_metric is not None and verdicts:
+            log_metric(f"rewards/{self.__name__}/unjudged_frac", len(unjudged) / len(verdicts))
+        if unjudged and logger.isEnabledFor(logging.DEBUG):
+            for index, verdict in enumerate(verdicts):
+                if verdict.score is None:
+                    logger.debug("%s: item %d not judged: %s", self.__name__, index, verdict.reason)
+
+    def judge(
+        self, prompts: Sequence[Any] | None, completions: Sequence[Any] | None, **columns: Any
+    ) -> list[Verdict]:
+        """Judge a batch; one :class:`Verdict` (score and reason) per completion.
+
+        Raises:
+            MissingColumnError: a required dataset column is absent.
+            ValueError: lengths do not match.
+        """
+        if completions is None:
+            raise TypeError(f"reward {self.__name__!r} needs completions")
+        size = len(completions)
+        check_columns(self.__name__, self.required_columns, columns, size)
+        if prompts is not None and len(prompts) != size:
+            raise ValueError(
+                f"reward {self.__name__!r}: {len(prompts)} prompts for {size} completions"
+            )
+        if self.reads_prompts and prompts is None:
+            raise ValueError(f"reward {self.__name__!r} needs prompts")
+        row_columns = {
+            name: values
+            for name, values in columns.items()
+            if isinstance(values, Sequence) and not isinstance(values, (str, bytes)) and len(values) == size
+        }
+        verdicts: list[Verdict | None] = [None] * size
+        items: list[Item] = []
+        positions: list[int] = []
+        for index in range(size):
+            try:
+                completion = read_completion(completions[index])
+                prompt = read_prompt(prompts[index]) if prompts is not None else None
+            except MalformedInputError as exc:
+                verdicts[index] = Verdict.unjudged(f"malformed input: {exc}")
+                continue
+            row = {name: values[index] for name, values in row_columns.items()}
+            items.append(Item(completion, prompt, row))
+            positions.append(index)
+        if items:
+            judged = self.judge_batch(items)
+            if len(judged) != len(items):
+                raise RuntimeError(
+                    f"reward {self.__name__!r} returned {len(judged)} verdicts for {len(items)} items"
+                )
+            for index, verdict in zip(positions, judged):
+                verdicts[index] = verdict
+        return verdicts  # type: ignore[return-value]
+
+    # -- what subclasses implement ---------------------------------------------------------------------
+
+    def judge_batch(self, items: Sequence[Item]) -> list[Verdict]:
+        """Judge read items. The default calls :meth:`judge_one` per item, isolating exceptions."""
+        verdicts = []
+        for item in items:
+            try:
+                verdicts.append(self.judge_one(item))
+            except Exception as exc:
+                verdicts.append(Verdict.unjudged(f"{type(exc).__name__}: {exc}"))
+        return verdicts
+
+    def judge_one(self, item: Item) -> Verdict:
+        """Judge one item in-process. Only for checks that are provably cheap on any input."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither judge_batch nor judge_one")

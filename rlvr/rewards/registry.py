@@ -1,0 +1,70 @@
+"""The rewards ``rlvr score`` knows, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from rlvr.executor import ExecutorConfig
+from rlvr.rewards.base import Reward
+from rlvr.rewards.think_format import TagCountReward, ThinkFormatReward
+
+
+@dataclass(frozen=True)
+class RewardSpec:
+    """A named reward: its class, the options that make this variant, and what it reads."""
+
+    name: str
+    reward_class: type[Reward]
+    summary: str
+    columns: str
+    preset: Mapping[str, str] = field(default_factory=dict)
+
+    def create(self, options: Mapping[str, str] | None = None, executor: ExecutorConfig | None = None) -> Reward:
+        """Build the reward with the preset overlaid by ``options`` (string values).
+
+        Example:
+            >>> REWARDS["think_answer_format"].create().config.template
+            'think_answer'
+        """
+        merged = {**self.preset, **(options or {})}
+        return self.reward_class.from_options(merged, name=self.name, executor=executor)
+
+
+REWARDS: Mapping[str, RewardSpec] = MappingProxyType(
+    {
+        "think_format": RewardSpec(
+            "think_format",
+            ThinkFormatReward,
+            "1.0 for one non-empty <think> block followed by a non-empty answer, else 0.0",
+            "none (reads the prompt to detect a template that opens <think>)",
+        ),
+        "think_answer_format": RewardSpec(
+            "think_answer_format",
+            ThinkFormatReward,
+            "1.0 for <think>…</think><answer>…</answer> (the R1-Zero template), else 0.0",
+            "none (reads the prompt to detect a template that opens <think>)",
+            preset={"template": "think_answer"},
+        ),
+        "tag_count": RewardSpec(
+            "tag_count",
+            TagCountReward,
+            "0.25 per structural check of the think format passed (partial credit)",
+            "none (reads the prompt to detect a template that opens <think>)",
+        ),
+    }
+)
+
+
+def get_reward_spec(name: str) -> RewardSpec:
+    """The spec registered under ``name``; a clear error listing the known names otherwise.
+
+    Example:
+        >>> get_reward_spec("tag_count").reward_class.__name__
+        'TagCountReward'
+    """
+    try:
+        return REWARDS[name]
+    except KeyError:
+        raise KeyError(f"unknown reward {name!r}; known: {', '.join(sorted(REWARDS))}") from None

@@ -13,6 +13,7 @@ Example:
 from rlvr.rewards.base import Item, Reward
 from rlvr.rewards.compose import CombineConfig, CombinedReward, combine
 from rlvr.rewards.inputs import Completion, MalformedInputError, MissingColumnError, Prompt
+from rlvr.rewards.math_accuracy import MathAccuracyConfig, MathAccuracyReward, math_accuracy
 from rlvr.rewards.registry import REWARDS, RewardSpec, get_reward_spec
 from rlvr.rewards.think_format import (
     TagCountReward,
@@ -29,6 +30,8 @@ __all__ = [
     "CombinedReward",
     "Completion",
     "Item",
+    "MathAccuracyConfig",
+    "MathAccuracyReward",
     "MalformedInputError",
     "MissingColumnError",
     "Prompt",
@@ -39,6 +42,7 @@ __all__ = [
     "ThinkFormatReward",
     "combine",
     "get_reward_spec",
+    "math_accuracy",
     "tag_count",
     "think_answer_format",
     "think_format",

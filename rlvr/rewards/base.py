@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rlvr.executor import Executor, ExecutorConfig
+from rlvr.rewards import inputs
 from rlvr.rewards.inputs import (
     Completion,
     MalformedInputError,
     Prompt,
-    check_columns,
     read_completion,
     read_prompt,
 )
@@ -90,9 +90,8 @@ class Reward:
             raise ValueError(f"reward name must be an identifier, got {name!r}")
         self.config = config
         self.__name__ = name or self.default_name
-        if isinstance(executor, ExecutorConfig):
-            executor = Executor(executor)
-        self._executor = executor
+        self._executor: Executor | None = executor if isinstance(executor, Executor) else None
+        self._executor_config: ExecutorConfig | None = executor if isinstance(executor, ExecutorConfig) else None
 
     @classmethod
     def from_options(cls, options: Mapping[str, str], **kwargs: Any) -> Reward:
@@ -107,10 +106,19 @@ class Reward:
 
     @property
     def executor(self) -> Executor:
-        """The executor this reward judges with (started on first use)."""
+        """The executor this reward judges with (its workers start on first use)."""
         if self._executor is None:
-            self._executor = Executor()
+            self._executor = Executor(self.executor_config(self._executor_config))
         return self._executor
+
+    def close(self) -> None:
+        """Stop this reward's worker processes, if it started any (they start again on next use)."""
+        if self._executor is not None:
+            self._executor.close()
+
+    def executor_config(self, given: ExecutorConfig | None) -> ExecutorConfig:
+        """The settings of this reward's own executor; ``given`` is what the user passed, if anything."""
+        return given or ExecutorConfig()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config!r}, name={self.__name__!r})"
@@ -163,7 +171,7 @@ class Reward:
         if completions is None:
             raise TypeError(f"reward {self.__name__!r} needs completions")
         size = len(completions)
-        check_columns(self.__name__, self.required_columns, columns, size)
+        self.check_columns(columns, size)
         if prompts is not None and len(prompts) != size:
             raise ValueError(
                 f"reward {self.__name__!r}: {len(prompts)} prompts for {size} completions"
@@ -181,7 +189,8 @@ class Reward:
         for index in range(size):
             try:
                 completion = read_completion(completions[index])
-                prompt = read_prompt(prompts[index]) if prompts is not None else None
+                raw_prompt = prompts[index] if prompts is not None else None
+                prompt = read_prompt(raw_prompt) if raw_prompt is not None else None
             except MalformedInputError as exc:
                 verdicts[index] = Verdict.unjudged(f"malformed input: {exc}")
                 continue
@@ -200,12 +209,18 @@ class Reward:
 
     # -- what subclasses implement ---------------------------------------------------------------------
 
+    def check_columns(self, columns: Mapping[str, Any], size: int) -> None:
+        """Raise a clear error when the batch lacks a column this reward needs (override for options)."""
+        inputs.check_columns(self.__name__, self.required_columns, columns, size)
+
     def judge_batch(self, items: Sequence[Item]) -> list[Verdict]:
         """Judge read items. The default calls :meth:`judge_one` per item, isolating exceptions."""
         verdicts = []
         for item in items:
             try:
                 verdicts.append(self.judge_one(item))
+            except NotImplementedError:
+                raise  # a programming error, not a verdict
             except Exception as exc:
                 verdicts.append(Verdict.unjudged(f"{type(exc).__name__}: {exc}"))
         return verdicts

@@ -6,7 +6,7 @@
 
 where a gated component counts only when its gate component scored at least ``gate_threshold`` (else it
 adds 0). A component that is ``None`` (cannot be judged) and not gated out makes the total ``None`` by
-default (``on_none="none"``); ``"zero"`` counts it as 0 and ``"skip"`` leaves it out of the sum.
+default (``on_none="none"``); ``"zero"`` counts it as 0.
 
 Components run concurrently, each in its own thread: those that judge in worker processes (math, code)
 overlap instead of queueing. Each component's mean raw value is logged through TRL's ``log_metric`` as
@@ -30,7 +30,7 @@ from typing import Any, Literal
 from rlvr.rewards.base import LogExtra, LogMetric
 
 RewardFunc = Callable[..., Any]
-NonePolicy = Literal["none", "zero", "skip"]
+NonePolicy = Literal["none", "zero"]
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,21 @@ class CombineConfig:
             raise ValueError(f"scale must be finite, got {self.scale!r}")
         if self.clip is not None and not (len(self.clip) == 2 and self.clip[0] <= self.clip[1]):
             raise ValueError(f"clip must be (low, high) with low <= high, got {self.clip!r}")
-        if self.on_none not in ("none", "zero", "skip"):
-            raise ValueError(f"on_none must be 'none', 'zero' or 'skip', got {self.on_none!r}")
-        for gated, gate in self.gates.items():
-            if gated == gate:
-                raise ValueError(f"component {gated!r} cannot gate itself")
+        if self.on_none not in ("none", "zero"):
+            raise ValueError(f"on_none must be 'none' or 'zero', got {self.on_none!r}")
+        for name, weight in self.weights.items():
+            if isinstance(weight, bool):
+                raise ValueError(f"weight of {name!r} must be a number, got {weight!r}")
+        if not isinstance(self.gate_threshold, (int, float)) or not math.isfinite(self.gate_threshold):
+            raise ValueError(f"gate_threshold must be a finite number, got {self.gate_threshold!r}")
+        for gated in self.gates:
+            seen = [gated]
+            gate = self.gates[gated]
+            while gate is not None:  # follow the chain of gates: a cycle would gate nothing sensibly
+                if gate in seen:
+                    raise ValueError(f"gates form a cycle: {' -> '.join([*seen, gate])}")
+                seen.append(gate)
+                gate = self.gates.get(gate)
 
 
 class _Recorder:
@@ -87,6 +97,14 @@ def _call_component(func: RewardFunc, kwargs: dict[str, Any], recorder: _Recorde
 
 async def _await(awaitable: Any) -> Any:
     return await awaitable
+
+
+def _as_score(value: Any) -> float | None:
+    """A component's value as a float, or ``None`` for ``None`` and NaN (of any float-like type)."""
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
 
 
 class CombinedReward:
@@ -119,26 +137,21 @@ class CombinedReward:
     ) -> tuple[dict[str, list[float | None]], dict[str, _Recorder]]:
         kwargs = {"prompts": prompts, "completions": completions, **columns}
         recorders = {label: _Recorder() for label in self.components}
-        if len(self.components) == 1:
-            (label, func), = self.components.items()
-            outputs = {label: _call_component(func, kwargs, recorders[label])}
-        else:
-            with ThreadPoolExecutor(max_workers=len(self.components), thread_name_prefix="rlvr-combine") as pool:
-                futures = {
-                    label: pool.submit(_call_component, func, kwargs, recorders[label])
-                    for label, func in self.components.items()
-                }
-                outputs = {label: future.result() for label, future in futures.items()}
+        # Always in worker threads, even for one component: an async component then gets its own event
+        # loop, whatever loop the caller's thread is running.
+        with ThreadPoolExecutor(max_workers=len(self.components), thread_name_prefix="rlvr-combine") as pool:
+            futures = {
+                label: pool.submit(_call_component, func, kwargs, recorders[label])
+                for label, func in self.components.items()
+            }
+            outputs = {label: future.result() for label, future in futures.items()}
         for label, values in outputs.items():
             if len(values) != len(completions):
                 raise ValueError(
                     f"component {label!r} of {self.__name__!r} returned {len(values)} rewards "
                     f"for {len(completions)} completions"
                 )
-        scores = {
-            label: [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in values]
-            for label, values in outputs.items()
-        }
+        scores = {label: [_as_score(v) for v in values] for label, values in outputs.items()}
         return scores, recorders
 
     def _total(self, row: Mapping[str, float | None]) -> tuple[float | None, str]:
@@ -153,8 +166,6 @@ class CombinedReward:
             if value is None:
                 if cfg.on_none == "none":
                     return None, f"{label} not judged"
-                if cfg.on_none == "skip":
-                    continue
                 value = 0.0
             total += cfg.weights.get(label, 1.0) * value
         total *= cfg.scale
@@ -219,7 +230,7 @@ def combine(
             ``gate_threshold``.
         scale: multiplies the weighted sum.
         clip: (low, high) bounds applied last.
-        on_none: what a ``None`` component does to the total: ``"none"``, ``"zero"`` or ``"skip"``.
+        on_none: what a ``None`` component does to the total: ``"none"`` (the total is None) or ``"zero"``.
         name: the combined reward's ``__name__``.
 
     Example:

@@ -97,7 +97,7 @@ def read_completion(raw: Any) -> Completion:
     if isinstance(raw, Mapping):
         raw = [raw]
     if not isinstance(raw, Sequence) or isinstance(raw, (bytes, bytearray)):
-        raise MalformedInputError(f"completion is a {type(raw).__name__}, not a string or chat messages")
+        raise MalformedInputError(f"completion has type {type(raw).__name__}, expected a string or chat messages")
     for message in reversed(raw):
         if not isinstance(message, Mapping):
             raise MalformedInputError(f"chat message is a {type(message).__name__}, not a mapping")
@@ -121,7 +121,7 @@ def read_prompt(raw: Any) -> Prompt:
     if isinstance(raw, Mapping):
         raw = [raw]
     if not isinstance(raw, Sequence) or not raw:
-        raise MalformedInputError(f"prompt is a {type(raw).__name__}, not a string or chat messages")
+        raise MalformedInputError(f"prompt has type {type(raw).__name__}, expected a string or chat messages")
     user_text = ""
     for message in reversed(raw):
         if isinstance(message, Mapping) and message.get("role") == "user":

@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 from rlvr.executor import ExecutorConfig
 from rlvr.rewards.base import Reward
+from rlvr.rewards.math_accuracy import MathAccuracyReward
 from rlvr.rewards.think_format import TagCountReward, ThinkFormatReward
 
 
@@ -20,6 +21,8 @@ class RewardSpec:
     summary: str
     columns: str
     preset: Mapping[str, str] = field(default_factory=dict)
+    #: a file in ``rlvr/data`` that ``rlvr score NAME --example`` scores
+    example: str | None = None
 
     def create(self, options: Mapping[str, str] | None = None, executor: ExecutorConfig | None = None) -> Reward:
         """Build the reward with the preset overlaid by ``options`` (string values).
@@ -34,11 +37,19 @@ class RewardSpec:
 
 REWARDS: Mapping[str, RewardSpec] = MappingProxyType(
     {
+        "math": RewardSpec(
+            "math_accuracy",
+            MathAccuracyReward,
+            "1.0 when the final answer equals the gold answer, 0.0 when not, null when it cannot be judged",
+            "answer (gold; or set gold_column), else solution (its last \\boxed{})",
+            example="math_example.jsonl",
+        ),
         "think_format": RewardSpec(
             "think_format",
             ThinkFormatReward,
             "1.0 for one non-empty <think> block followed by a non-empty answer, else 0.0",
             "none (reads the prompt to detect a template that opens <think>)",
+            example="format_example.jsonl",
         ),
         "think_answer_format": RewardSpec(
             "think_answer_format",
@@ -46,12 +57,14 @@ REWARDS: Mapping[str, RewardSpec] = MappingProxyType(
             "1.0 for <think>…</think><answer>…</answer> (the R1-Zero template), else 0.0",
             "none (reads the prompt to detect a template that opens <think>)",
             preset={"template": "think_answer"},
+            example="format_example.jsonl",
         ),
         "tag_count": RewardSpec(
             "tag_count",
             TagCountReward,
             "0.25 per structural check of the think format passed (partial credit)",
             "none (reads the prompt to detect a template that opens <think>)",
+            example="format_example.jsonl",
         ),
     }
 )
@@ -64,7 +77,9 @@ def get_reward_spec(name: str) -> RewardSpec:
         >>> get_reward_spec("tag_count").reward_class.__name__
         'TagCountReward'
     """
-    try:
+    if name in REWARDS:
         return REWARDS[name]
-    except KeyError:
-        raise KeyError(f"unknown reward {name!r}; known: {', '.join(sorted(REWARDS))}") from None
+    for spec in REWARDS.values():  # the reward's own name works too ("math_accuracy" for "math")
+        if spec.name == name:
+            return spec
+    raise KeyError(f"unknown reward {name!r}; known: {', '.join(sorted(REWARDS))}")

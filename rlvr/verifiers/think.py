@@ -93,9 +93,7 @@ def _think_structure_problem(text: str, lay: _Layout, think_opened_by_prompt: bo
         return "no </think>"
     if lay.think_closes > 1:
         return f"{lay.think_closes} </think> tags (duplicated blocks)"
-    if lay.reasoning is None:
-        return "</think> before <think>"
-    if not lay.reasoning.strip():
+    if not lay.reasoning or not lay.reasoning.strip():
         return "empty think block"
     return None
 
@@ -145,7 +143,8 @@ def check_think_format(
     blocks, an empty block, text before ``<think>``, nothing after ``</think>``; for the
     ``"think_answer"`` template also a missing, duplicated or empty ``<answer>`` block and any text
     around it. ``reasoning`` is the separately delivered reasoning (a chat message's
-    ``reasoning_content``); then ``text`` is the answer alone and must carry no think tags.
+    ``reasoning_content``); then ``text`` is the answer alone and must carry no think tags. An empty
+    ``reasoning`` counts as absent: ``text`` must then hold the think block itself.
 
     Example:
         >>> check_think_format("\\n<think>\\n2+2=4\\n</think>\\nThe answer is 4.")
@@ -158,7 +157,7 @@ def check_think_format(
         1.0
     """
     _validate_template(template)
-    if reasoning is not None:
+    if reasoning is not None and reasoning.strip():
         return _check_separate_reasoning(text, reasoning, template)
     text = text.lstrip()
     lay = _layout(text, think_opened_by_prompt)
@@ -198,7 +197,7 @@ def check_tag_count(
         Verdict(score=0.75, reason='missing: one </answer>')
     """
     _validate_template(template)
-    if reasoning is not None:
+    if reasoning is not None and reasoning.strip():
         no_tags = THINK_OPEN not in text and THINK_CLOSE not in text
         checks = {
             "no <think> in the answer": no_tags,

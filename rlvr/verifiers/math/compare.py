@@ -1,0 +1,245 @@
+"""Answer equivalence: the in-process fast path and its policies.
+
+:func:`compare_fast` decides in plain Python, in microseconds, everything the value reader understands:
+numbers, groups of numbers, multiple-choice letters, text answers and identical spellings. It returns
+:data:`~rlvr.executor.NOT_HANDLED` for the rest (symbolic answers), which the symbolic path decides in a
+worker process under the executor's deadline.
+
+Policies (documented in the README):
+
+- Integers and fractions compare exactly: 10001 is not 10000, ``1/2^{99}`` is not ``1/2^{98}``.
+- A decimal gold states its precision: a prediction within half a unit of its last digit passes
+  (gold ``0.33`` accepts ``1/3`` and ``0.333``; gold ``3.5`` rejects ``3.6``).
+- An exact gold is not matched by a decimal approximation (gold ``1/3`` rejects ``0.333``) unless the
+  ``allow_decimal_approximation`` option is on; a decimal that is exactly equal (``0.5`` for ``1/2``)
+  passes.
+- Percentages compare as written: ``50\\%`` equals ``50``; ``0.5`` never equals ``50\\%``.
+- Sets and bare lists are order-free, tuples ordered, interval brackets exact; a set never equals a tuple.
+- Unevaluated arithmetic (``14+0``, ``2\\cdot7``, ``2^{10}``, ``\\sqrt{4}``) in place of a numeric gold
+  gets no credit: the answer must be the value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from rlvr.executor import NOT_HANDLED
+from rlvr.verifiers.math.values import Group, Infinity, Num, Value, parse_choice, parse_value
+from rlvr.verifiers.verdict import Verdict
+
+_ARITHMETIC_COMMANDS = re.compile(r"\\(?:frac|cdot|times|div|sqrt)")
+_ARITHMETIC_CHARS = frozenset("0123456789.+-*/^(){}[] ")
+_OPERATORS = frozenset("+-*/^")
+_WORD = re.compile(r"^[A-Za-z][a-z]{2,}(?: [A-Za-z][a-z]*)*$")
+_TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|mathrm|mbox|textrm)\{(.*)\}$", re.DOTALL)
+_CHOICE_PREFIX = re.compile(r"^\(([A-Ea-e])\)")
+
+
+@dataclass(frozen=True)
+class MathPolicy:
+    """Options of answer equivalence.
+
+    Attributes:
+        allow_decimal_approximation: accept a decimal for an exact gold when it is within half a unit of
+            its own last digit (``0.333`` for ``1/3``). Off by default: an approximation is not the answer.
+
+    Example:
+        >>> MathPolicy().allow_decimal_approximation
+        False
+    """
+
+    allow_decimal_approximation: bool = False
+
+
+def _unwrap_text(raw: str) -> str:
+    text = raw.strip().strip("$").strip()
+    match = _TEXT_WRAPPER.match(text)
+    return match.group(1).strip() if match else text
+
+
+def gold_choice(raw_gold: str) -> str | None:
+    """The option letter when the gold is a multiple-choice answer (``B``, ``(B)``, ``\\text{(B)}``).
+
+    Lower-case single letters are variables, not options.
+
+    Example:
+        >>> gold_choice("\\\\text{(C)}"), gold_choice("C"), gold_choice("c")
+        ('C', 'C', None)
+    """
+    text = _unwrap_text(raw_gold)
+    if len(text) == 1 and not text.isupper():
+        return None
+    return parse_choice(text)
+
+
+def _pred_choice(raw_pred: str) -> str | None:
+    text = _unwrap_text(raw_pred)
+    choice = parse_choice(text)
+    if choice is not None and (len(text) > 1 or text.isupper()):
+        return choice
+    match = _CHOICE_PREFIX.match(text)
+    return match.group(1).upper() if match else None
+
+
+def is_text_answer(raw_gold: str) -> bool:
+    """True when the gold is words (``\\text{Evelyn}``, ``Monday``), compared as text.
+
+    Example:
+        >>> is_text_answer("\\\\text{Evelyn}"), is_text_answer("p - q"), is_text_answer("\\\\text{(B)}")
+        (True, False, False)
+    """
+    text = _unwrap_text(raw_gold)
+    if text != raw_gold.strip().strip("$").strip():
+        return any(c.isalpha() for c in text) and gold_choice(raw_gold) is None and "\\" not in text
+    return bool(_WORD.match(text)) and not text.startswith("\\")
+
+
+def _text_key(raw: str) -> str:
+    return " ".join(_unwrap_text(raw).lower().replace("\\", " ").split()).strip(". ")
+
+
+def is_unevaluated_arithmetic(pred: str) -> bool:
+    """True for a numeric expression left unevaluated (normalised input).
+
+    Example:
+        >>> is_unevaluated_arithmetic("14+0"), is_unevaluated_arithmetic("2\\\\cdot7"), is_unevaluated_arithmetic("x+1")
+        (True, True, False)
+    """
+    stripped = _ARITHMETIC_COMMANDS.sub(" ", pred)
+    if not set(stripped) <= _ARITHMETIC_CHARS or not any(c.isdigit() for c in stripped):
+        return False
+    body = stripped.lstrip("+- ")
+    return stripped != pred or any(c in _OPERATORS for c in body)
+
+
+def numbers_equal(gold: Num, pred: Num, policy: MathPolicy) -> tuple[bool, str]:
+    """Compare two numbers under the policies of the module docstring; returns (equal, reason).
+
+    Example:
+        >>> from fractions import Fraction as F
+        >>> numbers_equal(Num(F(1, 3)), Num(F(333, 1000), 3), MathPolicy())
+        (False, 'decimal approximation of an exact answer')
+        >>> numbers_equal(Num(F(33, 100), 2), Num(F(1, 3)), MathPolicy())
+        (True, '')
+    """
+    if gold.decimals is not None:
+        tolerance = Fraction(1, 2 * 10**gold.decimals)
+        if abs(pred.value - gold.value) <= tolerance:
+            return True, ""
+        return False, "different number"
+    if pred.value == gold.value:
+        return True, ""
+    if pred.decimals is not None:
+        close = abs(pred.value - gold.value) <= Fraction(1, 2 * 10**pred.decimals)
+        if close and policy.allow_decimal_approximation:
+            return True, ""
+        if close:
+            return False, "decimal approximation of an exact answer"
+    return False, "different number"
+
+
+def _scalars_equal(gold: Any, pred: Any, policy: MathPolicy) -> tuple[bool, str]:
+    if isinstance(gold, Infinity) or isinstance(pred, Infinity):
+        same = isinstance(gold, Infinity) and isinstance(pred, Infinity) and gold.sign == pred.sign
+        return same, "" if same else "different value"
+    if isinstance(gold, Group) or isinstance(pred, Group):
+        return values_equal(gold, pred, policy)
+    return numbers_equal(gold, pred, policy)
+
+
+def _unordered_equal(gold: tuple[Any, ...], pred: tuple[Any, ...], policy: MathPolicy) -> bool:
+    if len(gold) != len(pred):
+        return False
+    unused = list(pred)
+    for item in gold:
+        for index, candidate in enumerate(unused):
+            if _scalars_equal(item, candidate, policy)[0]:
+                del unused[index]
+                break
+        else:
+            return False
+    return True
+
+
+_UNORDERED = ("set", "list")
+
+
+def values_equal(gold: Value, pred: Value, policy: MathPolicy) -> tuple[bool, str]:
+    """Compare two read values (numbers or groups); returns (equal, reason).
+
+    Example:
+        >>> values_equal(parse_value("\\\\{1,2\\\\}"), parse_value("(1,2)"), MathPolicy())
+        (False, 'a set is not a tuple')
+        >>> values_equal(parse_value("1,-2"), parse_value("\\\\{-2,1\\\\}"), MathPolicy())
+        (True, '')
+    """
+    if not isinstance(gold, Group):
+        if isinstance(pred, Group):
+            return False, f"expected one value, got {len(pred.items)}"
+        return _scalars_equal(gold, pred, policy)
+    if not isinstance(pred, Group):
+        return False, f"expected {len(gold.items)} values, got one"
+    if gold.kind in _UNORDERED or pred.kind in _UNORDERED:
+        if gold.kind in _UNORDERED and pred.kind in _UNORDERED:
+            same = _unordered_equal(gold.items, pred.items, policy)
+            return same, "" if same else "different values"
+        if gold.kind == "set" or pred.kind == "set":
+            other = pred.kind if gold.kind == "set" else gold.kind
+            return False, f"a set is not a{'n' if other == 'interval' else ''} {other}"
+        if {gold.kind, pred.kind} != {"list", "tuple"}:
+            return False, f"a list is not a{'n' if 'interval' in (gold.kind, pred.kind) else ''} interval"
+    elif gold.kind == "union" or pred.kind == "union":
+        if gold.kind != pred.kind:
+            return False, "a union of intervals is not a single interval"
+        same = _unordered_equal(gold.items, pred.items, policy)
+        return same, "" if same else "different intervals"
+    elif gold.brackets != pred.brackets:
+        return False, f"brackets {pred.brackets} instead of {gold.brackets}"
+    if len(gold.items) != len(pred.items):
+        return False, f"expected {len(gold.items)} values, got {len(pred.items)}"
+    for g, p in zip(gold.items, pred.items):
+        same, reason = _scalars_equal(g, p, policy)
+        if not same:
+            return False, reason or "different values"
+    return True, ""
+
+
+def compare_fast(raw_gold: str, gold: str, pred_raw: str, pred: str, policy: MathPolicy) -> Verdict | Any:
+    """Decide one (gold, prediction) pair in-process, or return ``NOT_HANDLED``.
+
+    ``gold`` and ``pred`` are normalised; the raw strings keep what normalisation drops (text
+    wrappers, case) for multiple-choice and text answers.
+
+    Example:
+        >>> compare_fast("\\\\frac{1}{2}", "\\\\frac{1}{2}", "0.5", "0.5", MathPolicy())
+        Verdict(score=1.0, reason='')
+        >>> compare_fast("10000", "10000", "10001", "10001", MathPolicy()).score
+        0.0
+        >>> compare_fast("2\\\\sqrt{3}", "2\\\\sqrt{3}", "\\\\sqrt{12}", "\\\\sqrt{12}", MathPolicy())
+        NOT_HANDLED
+    """
+    choice = gold_choice(raw_gold)
+    if choice is not None:
+        got = _pred_choice(pred_raw)
+        if got is None:
+            return Verdict(0.0, f"expected an option letter ({choice})")
+        return Verdict(1.0) if got == choice else Verdict(0.0, f"option {got}, not {choice}")
+    if is_text_answer(raw_gold):
+        same = _text_key(raw_gold) == _text_key(pred_raw)
+        return Verdict(1.0) if same else Verdict(0.0, "different text")
+    if gold == pred:
+        return Verdict(1.0)
+    gold_value = parse_value(gold)
+    if gold_value is None:
+        return NOT_HANDLED
+    scalar = not isinstance(gold_value, Group)
+    pred_value = parse_value(pred, scalar_expected=scalar)
+    if pred_value is None:
+        if is_unevaluated_arithmetic(pred):
+            return Verdict(0.0, "unevaluated arithmetic: the answer must be the value")
+        return NOT_HANDLED
+    same, reason = values_equal(gold_value, pred_value, policy)
+    return Verdict(1.0) if same else Verdict(0.0, reason)

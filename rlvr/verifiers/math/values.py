@@ -1,0 +1,327 @@
+"""A plain-Python reading of the common answer forms into exact values, with no sympy.
+
+Numbers become :class:`Num` (an exact ``Fraction`` plus the precision a decimal was written with):
+integers with signs, leading zeros and thousands separators; decimals; ``\\frac{a}{b}`` and ``a/b``
+(unreduced too); mixed numbers ``7\\frac{3}{4}``; scientific notation ``3\\times10^{5}``, ``3e5``;
+percentages (kept as written: ``50%`` is 50 with a percent mark, never 0.5). Tuples, sets, bare lists,
+intervals and unions of intervals of such numbers become :class:`Group`. Anything else is ``None``:
+the symbolic path (sympy, in a worker under a deadline) decides it.
+
+Input is a normalised answer (see :mod:`rlvr.verifiers.math.normalize`). Sizes are capped so that no
+input makes this slow: numbers of more than ``MAX_DIGITS`` digits and exponents beyond ``MAX_EXPONENT``
+are left to the symbolic path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal, Union
+
+MAX_DIGITS = 2_000
+MAX_EXPONENT = 400
+MAX_ITEMS = 64
+
+GroupKind = Literal["tuple", "set", "list", "interval", "union"]
+
+_PLAIN = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)$")
+_GROUPED = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+)(\.\d+)?$")
+_SIGNED_PLAIN = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+_SCI_E = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))[eE]([+-]?\d+)$")
+_SCI_TIMES = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\\times|\\cdot)10\^(?:\{([+-]?\d+)\}|(\d))$")
+_POWER_OF_TEN = re.compile(r"^10\^(?:\{([+-]?\d+)\}|(\d))$")
+_SLASH = re.compile(r"^([+-]?\d+)/([+-]?\d+)$")
+_FRAC = re.compile(r"^([+-]?)\\frac\{([^{}]+)\}\{([^{}]+)\}$")
+_FRAC_SHORT = re.compile(r"^([+-]?)\\frac(\d)(\d)$")
+_MIXED = re.compile(r"^([+-]?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$")
+_MC = re.compile(r"^\(?([a-eA-E])\)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    """An exact number as written.
+
+    Attributes:
+        value: the exact value.
+        decimals: digits written after the decimal point, or ``None`` for an exact form (integer,
+            fraction); the precision a decimal gold states.
+        percent: written with a percent sign.
+
+    Example:
+        >>> parse_number("12.50")
+        Num(value=Fraction(25, 2), decimals=2, percent=False)
+    """
+
+    value: Fraction
+    decimals: int | None = None
+    percent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Infinity:
+    """``\\infty`` or ``-\\infty`` (interval endpoints)."""
+
+    sign: int = 1
+
+
+Scalar = Union[Num, Infinity]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Several values: a tuple (ordered), a set or bare list (unordered), an interval, a union.
+
+    Example:
+        >>> parse_value("[2,5)")
+        Group(kind='interval', items=(Num(value=Fraction(2, 1), decimals=None, percent=False), \
+Num(value=Fraction(5, 1), decimals=None, percent=False)), brackets='[)')
+    """
+
+    kind: GroupKind
+    items: tuple[Scalar | Group, ...]
+    brackets: str = ""
+
+
+Value = Union[Num, Infinity, Group]
+
+
+def _decimal(sign: str, digits: str) -> Num | None:
+    if len(digits) > MAX_DIGITS:
+        return None
+    whole, _, fraction = digits.partition(".")
+    value = Fraction(int(whole or "0")) + (Fraction(int(fraction), 10 ** len(fraction)) if fraction else 0)
+    decimals = len(fraction) if "." in digits else None
+    return Num(-value if sign == "-" else value, decimals)
+
+
+def _exact_or_decimal(text: str) -> Num | None:
+    match = _PLAIN.match(text)
+    return _decimal(match.group(1), match.group(2)) if match else None
+
+
+def parse_number(text: str, *, thousands: bool = True) -> Num | None:
+    """Read one number (see the module docstring); ``None`` when ``text`` is not one of the forms.
+
+    Args:
+        text: a normalised answer.
+        thousands: read ``7,425,000`` as one number (commas in groups of three).
+
+    Example:
+        >>> parse_number("-\\\\frac{6}{8}").value
+        Fraction(-3, 4)
+        >>> parse_number("7\\\\frac{3}{4}").value
+        Fraction(31, 4)
+        >>> parse_number("3\\\\times10^{5}").value
+        Fraction(300000, 1)
+        >>> parse_number("1,000", thousands=False) is None
+        True
+    """
+    if not text or len(text) > MAX_DIGITS + 40:
+        return None
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1]
+    number = _parse_unsigned_forms(text, thousands)
+    if number is None:
+        return None
+    return Num(number.value, number.decimals, percent) if percent else number
+
+
+def _parse_unsigned_forms(text: str, thousands: bool) -> Num | None:
+    number = _exact_or_decimal(text)
+    if number is not None:
+        return number
+    if thousands:
+        match = _GROUPED.match(text)
+        if match:
+            return _decimal(match.group(1), match.group(2).replace(",", "") + (match.group(3) or ""))
+    match = _SLASH.match(text)
+    if match:
+        return _ratio(Num(Fraction(int(match.group(1)))), Num(Fraction(int(match.group(2)))))
+    match = _FRAC.match(text) or _FRAC_SHORT.match(text)
+    if match:
+        sign, top, bottom = match.groups()
+        numerator, denominator = _exact_or_decimal(top), _exact_or_decimal(bottom)
+        if numerator is None or denominator is None:
+            return None
+        result = _ratio(numerator, denominator)
+        if result is not None and sign == "-":
+            result = Num(-result.value, result.decimals)
+        return result
+    match = _MIXED.match(text)
+    if match:
+        sign, whole, top, bottom = match.groups()
+        if int(bottom) == 0 or int(top) >= int(bottom):
+            return None
+        value = int(whole) + Fraction(int(top), int(bottom))
+        return Num(-value if sign == "-" else value)
+    match = _SCI_E.match(text) or _SCI_TIMES.match(text)
+    if match:
+        mantissa = _exact_or_decimal(match.group(1))
+        exponent_text = next(g for g in match.groups()[1:] if g is not None)
+        return _scaled(mantissa, int(exponent_text))
+    match = _POWER_OF_TEN.match(text)
+    if match:
+        return _scaled(Num(Fraction(1)), int(match.group(1) or match.group(2)))
+    return None
+
+
+def _ratio(numerator: Num, denominator: Num) -> Num | None:
+    if denominator.value == 0:
+        return None
+    exact = numerator.decimals is None and denominator.decimals is None
+    return Num(numerator.value / denominator.value, None if exact else _combined_decimals(numerator, denominator))
+
+
+def _combined_decimals(*numbers: Num) -> int:
+    return max(n.decimals or 0 for n in numbers)
+
+
+def _scaled(mantissa: Num | None, exponent: int) -> Num | None:
+    if mantissa is None or abs(exponent) > MAX_EXPONENT:
+        return None
+    value = mantissa.value * Fraction(10) ** exponent
+    decimals = None if mantissa.decimals is None else max(0, mantissa.decimals - exponent)
+    if decimals is None and exponent < 0:
+        decimals = -exponent
+    return Num(value, decimals)
+
+
+def split_top_level(text: str, separator: str = ",") -> list[str] | None:
+    """Split at separators outside braces, brackets and parentheses; ``None`` if unbalanced.
+
+    Example:
+        >>> split_top_level("\\\\frac{1}{2},(3,4),5")
+        ['\\\\frac{1}{2}', '(3,4)', '5']
+    """
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char in "{([":
+            depth += 1
+        elif char in "})]":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif depth == 0 and text.startswith(separator, i):
+            parts.append(text[start:i])
+            i += len(separator)
+            start = i
+            continue
+        i += 1
+    if depth != 0:
+        return None
+    parts.append(text[start:])
+    return parts
+
+
+def _scalar(text: str) -> Scalar | None:
+    if text in ("\\infty", "+\\infty", "infty", "inf"):
+        return Infinity(1)
+    if text in ("-\\infty", "-infty", "-inf"):
+        return Infinity(-1)
+    return parse_number(text, thousands=False)
+
+
+def _items(texts: list[str]) -> tuple[Scalar, ...] | None:
+    if len(texts) > MAX_ITEMS:
+        return None
+    items = []
+    for text in texts:
+        item = _scalar(text)
+        if item is None:
+            return None
+        items.append(item)
+    return tuple(items)
+
+
+def _interval(text: str) -> Group | None:
+    if len(text) < 5 or text[0] not in "([" or text[-1] not in ")]":
+        return None
+    parts = split_top_level(text[1:-1])
+    if parts is None or len(parts) != 2:
+        return None
+    items = _items(parts)
+    if items is None:
+        return None
+    brackets = text[0] + text[-1]
+    kind: GroupKind = "tuple" if brackets == "()" else "interval"
+    return Group(kind, items, brackets)
+
+
+def parse_value(text: str, *, scalar_expected: bool = True) -> Value | None:
+    """Read a normalised answer as a number or a group of numbers; ``None`` for anything else.
+
+    Args:
+        text: a normalised answer.
+        scalar_expected: the gold is a single number, so ``1,000`` is one thousand rather than a list.
+
+    Example:
+        >>> parse_value("\\\\{3,1\\\\}").kind
+        'set'
+        >>> parse_value("1,-2").kind
+        'list'
+        >>> parse_value("7,425,000").value
+        Fraction(7425000, 1)
+        >>> parse_value("(-\\\\infty,0)\\\\cup(1,\\\\infty)").kind
+        'union'
+    """
+    if not text:
+        return None
+    if text in ("\\emptyset", "\\{\\}"):
+        return Group("set", ())
+    if scalar_expected:
+        number = parse_number(text, thousands=True)
+        if number is not None:
+            return number
+    if "\\cup" in text:
+        pieces = split_top_level(text, "\\cup")
+        if pieces is None or len(pieces) > MAX_ITEMS:
+            return None
+        intervals = [_interval(piece) for piece in pieces]
+        if any(piece is None for piece in intervals):
+            return None
+        return Group("union", tuple(intervals))  # type: ignore[arg-type]
+    if text.startswith("\\{") and text.endswith("\\}"):
+        parts = split_top_level(text[2:-2])
+        items = _items(parts) if parts is not None else None
+        return Group("set", items) if items is not None else None
+    if text[0] in "([" and text[-1] in ")]":
+        group = _interval(text)
+        if group is not None:
+            return group
+        parts = split_top_level(text[1:-1])
+        if parts is not None and len(parts) >= 2 and text[0] + text[-1] in ("()", "[]"):
+            items = _items(parts)
+            return Group("tuple", items, text[0] + text[-1]) if items is not None else None
+        return None
+    parts = split_top_level(text)
+    if parts is not None and len(parts) >= 2:
+        items = _items(parts)
+        return Group("list", items) if items is not None else None
+    return _scalar(text)
+
+
+def parse_choice(text: str) -> str | None:
+    """A multiple-choice letter A–E written as ``B``, ``(B)``, ``\\text{(B)}`` (normalised), or ``None``.
+
+    Example:
+        >>> parse_choice("(b)"), parse_choice("E"), parse_choice("F")
+        ('B', 'E', None)
+    """
+    match = _MC.match(text)
+    return match.group(1).upper() if match else None
+
+
+def is_plain_number(text: str) -> bool:
+    """True for a bare signed integer or decimal.
+
+    Example:
+        >>> is_plain_number("-12.5"), is_plain_number("12a")
+        (True, False)
+    """
+    return bool(_SIGNED_PLAIN.match(text))

@@ -22,8 +22,10 @@ def _reward_catalogue() -> str:
     from rlvr.rewards.registry import REWARDS
 
     width = max(len(name) for name in REWARDS)
-    rows = [f"  {name:<{width}}  {spec.summary}\n  {'':<{width}}  columns: {spec.columns}" for name, spec in
-            sorted(REWARDS.items())]
+    rows = [
+        f"  {name:<{width}}  {spec.summary}\n  {'':<{width}}  columns: {spec.columns}"
+        for name, spec in sorted(REWARDS.items())
+    ]
     return "rewards:\n" + "\n".join(rows)
 
 
@@ -78,13 +80,21 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print(f"rlvr score: no bundled example for reward {args.name!r}", file=sys.stderr)
         return 2
     try:
-        with _open_input(path) as source, _open_output(args.output) as sink:
-            with tqdm(
+        with (
+            _open_input(path) as source,
+            _open_output(args.output) as sink,
+            tqdm(
                 unit="item", desc=args.name, disable=not sys.stderr.isatty(), file=sys.stderr, leave=False
-            ) as bar:
-                summary = score_stream(
-                    reward, source, sink, batch_size=args.batch_size, skip_invalid=args.skip_invalid, progress=bar
-                )
+            ) as bar,
+        ):
+            summary = score_stream(
+                reward,
+                source,
+                sink,
+                batch_size=args.batch_size,
+                skip_invalid=args.skip_invalid,
+                progress=bar,
+            )
     except InvalidLineError as exc:
         print(f"rlvr score: {path}: {exc}", file=sys.stderr)
         return 1
@@ -103,6 +113,17 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
         config = ExecutorBenchConfig(items=args.items, repeats=args.repeats, workers=args.workers)
         report = run_executor_bench(config)
+        print(report.markdown())
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as stream:
+                stream.write(report.to_json())
+        return 0
+    if args.target == "language":
+        from rlvr.benchmarks.language_bench import LanguageBenchConfig, run_language_bench
+
+        per_language = -(-args.items // 12)  # --items chains of thought in all, over the 12 languages
+        config = LanguageBenchConfig(per_language, repeats=args.repeats, candidates=args.candidates)
+        report = run_language_bench(config)
         print(report.markdown())
         if args.json:
             with open(args.json, "w", encoding="utf-8") as stream:
@@ -147,11 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     score.set_defaults(handler=_cmd_score)
 
     bench = commands.add_parser("bench", help="speed benchmarks (results go to BENCHMARKS.md)")
-    bench.add_argument("target", choices=["executor"], help="what to measure")
+    bench.add_argument("target", choices=["executor", "language"], help="what to measure")
     bench.add_argument("--items", type=int, default=2000, help="items per timed run")
     bench.add_argument("--repeats", type=int, default=5, help="timed runs (the median is reported)")
     bench.add_argument("--workers", type=int, default=None, help="worker processes (default: usable CPUs)")
     bench.add_argument("--json", help="also write the raw figures to this JSON file")
+    bench.add_argument(
+        "--candidates", action="store_true", help="language: also compare the installed language-ID libraries"
+    )
     bench.set_defaults(handler=_cmd_bench)
     return parser
 

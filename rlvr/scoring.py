@@ -73,7 +73,7 @@ def _parse_line(number: int, text: str, required: tuple[str, ...], reward_name: 
     if not isinstance(record, dict):
         raise InvalidLineError(f"line {number}: expected a JSON object, got {type(record).__name__}")
     if "completion" not in record:
-        raise InvalidLineError(f"line {number}: no \"completion\" field")
+        raise InvalidLineError(f'line {number}: no "completion" field')
     for column in required:
         if column not in record:
             raise InvalidLineError(
@@ -165,7 +165,7 @@ def score_stream(
     started = time.perf_counter()
     lines = _read_lines(source, reward.required_columns, reward.__name__, skip_invalid)
     for batch in _batches(lines, batch_size):
-        for line, (score, info) in zip(batch, _score_batch(reward, batch)):
+        for line, (score, info) in zip(batch, _score_batch(reward, batch), strict=True):
             record = dict(line.record) if line.record is not None else {"line": line.number}
             record["reward"] = score
             record["reward_info"] = info

@@ -73,7 +73,9 @@ def test_malformed_line_is_an_error_with_its_number(tmp_path: Path) -> None:
 
 def test_skip_invalid_nulls_bad_lines_and_goes_on(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
-    src.write_text('[1, 2]\n{"prompt": "no completion"}\n{"completion": "<think>a</think>b"}\n', encoding="utf-8")
+    src.write_text(
+        '[1, 2]\n{"prompt": "no completion"}\n{"completion": "<think>a</think>b"}\n', encoding="utf-8"
+    )
     result = run_cli("score", "think_format", "-i", str(src), "--skip-invalid")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
@@ -113,7 +115,9 @@ def test_main_returns_status_in_process(tmp_path: Path) -> None:
 
 def test_bench_executor_runs_small(tmp_path: Path) -> None:
     report = tmp_path / "bench.json"
-    result = run_cli("bench", "executor", "--items", "40", "--repeats", "1", "--workers", "1", "--json", str(report))
+    result = run_cli(
+        "bench", "executor", "--items", "40", "--repeats", "1", "--workers", "1", "--json", str(report)
+    )
     assert result.returncode == 0, result.stderr
     assert "ratio rlvr / peer" in result.stdout
     figures = json.loads(report.read_text())

@@ -85,14 +85,18 @@ class ExecutorBenchReport:
             ("rlvr executor, 1 worker: round trip", f"{self.one_worker_us_per_item:.1f} µs/item"),
             ("per-item overhead of the deadline/isolation", f"{self.overhead_us_per_item:.1f} µs/item"),
             (f"rlvr executor, {self.workers} workers", f"{self.pool_items_per_s:,.0f} items/s"),
-            (f"peer: ProcessPoolExecutor, {self.workers} workers, no deadline", f"{self.peer_items_per_s:,.0f} items/s"),
+            (
+                f"peer: ProcessPoolExecutor, {self.workers} workers, no deadline",
+                f"{self.peer_items_per_s:,.0f} items/s",
+            ),
             ("ratio rlvr / peer", f"{self.ratio_to_peer:.2f}x"),
             ("never-returning judgement -> None (deadline 0.5 s)", f"{self.timeout_return_s:.3f} s"),
             ("then until the pool answers again", f"{self.recovery_s:.3f} s"),
             ("`import rlvr.rewards` (fresh interpreter)", f"{self.import_rewards_s * 1000:.0f} ms"),
         ]
         head = (
-            f"`rlvr bench executor --items {self.items} --repeats {self.repeats}` — {self.machine}, {self.date}; "
+            f"`rlvr bench executor --items {self.items} --repeats {self.repeats}` — "
+            f"{self.machine}, {self.date}; "
             f"medians of {self.repeats} runs\n\n| measure | value |\n|---|---|\n"
         )
         return head + "\n".join(f"| {name} | {value} |" for name, value in rows)
@@ -147,7 +151,9 @@ def run_executor_bench(config: ExecutorBenchConfig) -> ExecutorBenchReport:
         return [(base + i,) for i in range(n)]
 
     inline_items = fresh_items()
-    inline, report.raw["inline"] = _median_seconds(lambda: [identity(*a) for a in inline_items], config.repeats)
+    inline, report.raw["inline"] = _median_seconds(
+        lambda: [identity(*a) for a in inline_items], config.repeats
+    )
     report.inline_us_per_item = inline / n * 1e6
 
     with Executor(ExecutorConfig(max_workers=1)) as one:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -55,11 +56,18 @@ class ExecutorConfig:
 
     def __post_init__(self) -> None:
         if self.max_workers is not None and (not isinstance(self.max_workers, int) or self.max_workers < 1):
-            raise ValueError(f"ExecutorConfig.max_workers must be a positive int or None, got {self.max_workers!r}")
+            raise ValueError(
+                f"ExecutorConfig.max_workers must be a positive int or None, got {self.max_workers!r}"
+            )
         for name in ("timeout", "start_timeout"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise ValueError(f"ExecutorConfig.{name} must be > 0, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"ExecutorConfig.{name} must be finite, got {value!r}")
+        for name in ("max_workers", "cache_size", "memory_limit_mb", "max_result_bytes"):
+            if isinstance(getattr(self, name), bool):
+                raise ValueError(f"ExecutorConfig.{name} must be an int, got {getattr(self, name)!r}")
         if not isinstance(self.cache_size, int) or self.cache_size < 0:
             raise ValueError(f"ExecutorConfig.cache_size must be an int >= 0, got {self.cache_size!r}")
         if self.memory_limit_mb is not None and (

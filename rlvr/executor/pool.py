@@ -20,7 +20,9 @@ Design, in short:
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import os
 import pickle
 import select
@@ -44,13 +46,11 @@ logger = logging.getLogger(__name__)
 
 TIMEOUT_REASON = "timeout"
 _START_FAILURES_BEFORE_GIVING_UP = 3
+_RETRIES_AFTER_DEATH = 1
 _POLL_IDLE_SECONDS = 0.05
 _READ_CHUNK = 1 << 16
 _RLVR_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_BOOTSTRAP = (
-    f"import sys; sys.path.insert(0, {_RLVR_ROOT!r}); "
-    "from rlvr.executor.worker import main; main()"
-)
+_BOOTSTRAP = f"import sys; sys.path.insert(0, {_RLVR_ROOT!r}); from rlvr.executor.worker import main; main()"
 
 
 class ExecutorError(RuntimeError):
@@ -125,15 +125,18 @@ class _Worker:
         )
         if not sys.executable:
             raise ExecutorError("sys.executable is empty: cannot start worker processes")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOTSTRAP],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            close_fds=True,
-            start_new_session=True,  # its own process group: a kill takes any grandchildren too
-            env=env,
-            bufsize=0,
-        )
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _BOOTSTRAP],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                close_fds=True,
+                start_new_session=True,  # its own process group: a kill takes any grandchildren too
+                env=env,
+                bufsize=0,
+            )
+        except OSError as exc:  # no such interpreter, no processes or descriptors left, ...
+            raise ExecutorError(f"cannot start a worker process ({sys.executable!r}): {exc}") from exc
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.wfd = self.proc.stdin.fileno()
         self.rfd = self.proc.stdout.fileno()
@@ -147,7 +150,8 @@ class _Worker:
             "preload": list(config.preload),
             "memory_limit_mb": config.memory_limit_mb,
         }
-        write_all(self.wfd, encode(("init", init)))
+        with contextlib.suppress(BrokenPipeError):  # it exited at once: read as a start failure later
+            write_all(self.wfd, encode(("init", init)))
 
     def dispatch(self, key: Hashable, payload: bytes, timeout: float) -> None:
         self.key = key
@@ -197,10 +201,8 @@ def _kill_process(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             proc.kill()
-        except ProcessLookupError:
-            pass
     for stream in (proc.stdin, proc.stdout):
         try:
             if stream is not None:
@@ -222,12 +224,24 @@ def _shutdown(owner_pid: int, workers: set[_Worker]) -> None:
     workers.clear()
 
 
+def _typed(value: Any) -> Any:
+    """``value`` tagged with its type, recursively: ``1``, ``1.0``, ``True`` (and ``0.0``, ``-0.0``) are equal
+    but may be judged differently, so they must not share a cache entry."""
+    if isinstance(value, tuple):
+        return (type(value), tuple(_typed(v) for v in value))
+    if isinstance(value, frozenset):
+        return (type(value), frozenset(_typed(v) for v in value))
+    if isinstance(value, (float, complex)):
+        return (type(value), repr(value))
+    return (type(value), value)
+
+
 def _item_key(fn: Callable[..., Any], args: tuple[Any, ...]) -> Hashable:
     try:
-        key = (fn, args)
+        key = (fn, _typed(args))
         hash(key)
         return key
-    except TypeError:
+    except (TypeError, RecursionError):
         return object()  # unhashable arguments: judged on their own, never cached
 
 
@@ -274,7 +288,8 @@ class Executor:
         elif overrides:
             raise TypeError("pass either an ExecutorConfig or keyword settings, not both")
         self.config = config
-        self._cache: LRUCache[Outcome] = LRUCache(config.cache_size)
+        # outcome and the deadline it was judged under (a timeout under a shorter deadline is no answer)
+        self._cache: LRUCache[tuple[Outcome, float]] = LRUCache(config.cache_size)
         self._reset_process_state()
 
     # -- process-local state ---------------------------------------------------------------------------
@@ -284,7 +299,6 @@ class Executor:
         self._cond = threading.Condition(threading.Lock())
         self._idle: list[_Worker] = []
         self._workers: set[_Worker] = set()
-        self._ever_ready = False
         self._counters = dict.fromkeys(ExecutorStats.__dataclass_fields__, 0)
         self._finalizer = weakref.finalize(self, _shutdown, self._pid, self._workers)
 
@@ -301,6 +315,7 @@ class Executor:
                 except OSError:
                     pass
         self._reset_process_state()
+        self._cache._lock = threading.Lock()  # a thread of the parent may have held it at the fork
 
     def __getstate__(self) -> dict[str, Any]:
         return {"config": self.config}
@@ -325,12 +340,14 @@ class Executor:
     @property
     def stats(self) -> ExecutorStats:
         """A snapshot of the counters."""
+        self._ensure_own_process()
         with self._cond:
             return ExecutorStats(**self._counters)
 
     @property
     def live_workers(self) -> int:
         """Worker processes alive now (starting, idle or busy)."""
+        self._ensure_own_process()
         return len(self._workers)
 
     def _count(self, name: str, amount: int = 1) -> None:
@@ -363,9 +380,10 @@ class Executor:
             ValueError: ``fn`` cannot be sent to another process.
         """
         self._ensure_own_process()
+        _check_importable(fn)  # whether or not any item reaches the pool: the same error for every batch
         deadline = self.config.timeout if timeout is None else float(timeout)
-        if not deadline > 0:
-            raise ValueError(f"timeout must be > 0, got {timeout!r}")
+        if not deadline > 0 or not math.isfinite(deadline):
+            raise ValueError(f"timeout must be a finite number > 0, got {timeout!r}")
         arg_list = [tuple(args) for args in items]
         results: list[Outcome | None] = [None] * len(arg_list)
         waiting: dict[Hashable, list[int]] = {}
@@ -377,8 +395,8 @@ class Executor:
                 waiting[key].append(index)
                 continue
             cached = self._cache.get(key) if use_cache else None
-            if cached is not None:
-                results[index] = cached
+            if cached is not None and (cached[0].reason != TIMEOUT_REASON or cached[1] >= deadline):
+                results[index] = cached[0]
                 hits += 1
                 continue
             if fast is not None:
@@ -393,7 +411,6 @@ class Executor:
         self._count("fast_path", fast_hits)
 
         if waiting:
-            _check_importable(fn)
             for key, indices in waiting.items():
                 try:
                     payloads[key] = pickle.dumps((fn, arg_list[indices[0]]), protocol=PICKLE_PROTOCOL)
@@ -404,7 +421,7 @@ class Executor:
             pool_outcomes = self._run_in_pool([k for k in waiting if k in payloads], payloads, deadline)
             for key, (outcome, cacheable) in pool_outcomes.items():
                 if use_cache and cacheable:
-                    self._cache.put(key, outcome)
+                    self._cache.put(key, (outcome, deadline))
                 for index in waiting[key]:
                     results[index] = outcome
         assert all(r is not None for r in results)
@@ -441,7 +458,7 @@ class Executor:
             if replace and len(self._workers) < self.config.workers:
                 try:
                     fresh = _Worker(self.config)
-                except OSError as exc:
+                except ExecutorError as exc:
                     logger.warning("could not start a replacement worker: %s", exc)
                 else:
                     self._workers.add(fresh)
@@ -459,6 +476,7 @@ class Executor:
         poller = select.poll()
         start_failures = 0
         last_failure = ""
+        deaths: dict[Hashable, int] = {}
 
         def drop(worker: _Worker) -> None:
             poller.unregister(worker.rfd)
@@ -499,10 +517,12 @@ class Executor:
                 if not held:
                     continue
                 now = time.monotonic()
-                nearest = min(w.deadline for w in held.values() if w.state is not _State.IDLE) if any(
-                    w.state is not _State.IDLE for w in held.values()
-                ) else now
-                wait_ms = max(0, int((nearest - now) * 1000) + 1)
+                nearest = (
+                    min(w.deadline for w in held.values() if w.state is not _State.IDLE)
+                    if any(w.state is not _State.IDLE for w in held.values())
+                    else now
+                )
+                wait_ms = max(0, int(min(nearest - now, 60.0) * 1000) + 1)  # poll takes an int of ms
                 for fd, _event in poller.poll(wait_ms):
                     worker = held.get(fd)
                     if worker is None:
@@ -518,7 +538,11 @@ class Executor:
                         reason = worker.death_reason()
                         drop(worker)
                         self._count("worker_deaths")
-                        if worker.state is _State.BUSY:
+                        if worker.state is _State.BUSY and deaths.get(worker.key, 0) < _RETRIES_AFTER_DEATH:
+                            # Perhaps not the item's fault (killed from outside, the OOM killer): once more.
+                            deaths[worker.key] = deaths.get(worker.key, 0) + 1
+                            pending.appendleft(worker.key)
+                        elif worker.state is _State.BUSY:
                             done[worker.key] = (Outcome(reason=reason), False)
                         else:
                             start_failures += 1
@@ -528,7 +552,7 @@ class Executor:
                     for kind, *body in messages:
                         if kind == "ready":
                             worker.state = _State.IDLE
-                            self._ever_ready = True
+                            start_failures = 0
                         elif kind == "fatal":
                             drop(worker)
                             self._retire(worker, replace=False)
@@ -555,7 +579,7 @@ class Executor:
                         last_failure = f"no sign of life within {self.config.start_timeout:g} s"
                         self._retire(worker, replace=False)
 
-                if start_failures >= _START_FAILURES_BEFORE_GIVING_UP and not self._ever_ready:
+                if start_failures >= _START_FAILURES_BEFORE_GIVING_UP:  # in a row: no worker got ready
                     raise ExecutorError(
                         f"worker processes cannot start ({start_failures} attempts; last: {last_failure})"
                     )
@@ -578,7 +602,7 @@ def _run_fast(fast: Callable[..., Any], args: tuple[Any, ...]) -> Outcome | None
 
     try:
         value = fast(*args)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         return Outcome(reason=describe_exception(exc))
     if value is NOT_HANDLED:
         return None

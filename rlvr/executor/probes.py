@@ -106,3 +106,64 @@ def worker_pid(_: object = None) -> int:
         True
     """
     return os.getpid()
+
+
+def scribble(value: object) -> object:
+    """Write raw bytes, a fake frame header among them, straight to descriptors 1 and 2; return ``value``.
+
+    Example:
+        >>> scribble(7)
+        text on stdout
+        7
+    """
+    junk = b"\x00\x00\x00\x00\x00\x00\x00\x05 not a frame\n"
+    os.write(1, junk)
+    os.write(2, junk)
+    sys.stdout.write("text on stdout\n")
+    sys.stdout.flush()
+    return value
+
+
+def kill_self(signum: int) -> None:
+    """Send signal ``signum`` to the process that runs the judgement (a worker dies of it).
+
+    Example:
+        >>> kill_self(0) is None  # signal 0 only checks that the process exists
+        True
+    """
+    os.kill(os.getpid(), signum)
+
+
+def spawn_then_spin(pid_file: str, seconds: float, exponent: int) -> int:
+    """Start a ``sleep seconds`` grandchild, write its pid to ``pid_file``, then ``spin(exponent)``.
+
+    A worker killed past its deadline must take such grandchildren with it.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile() as f:
+        ...     spawn_then_spin(f.name, 0, 10)
+        16
+    """
+    import subprocess
+
+    child = subprocess.Popen(["sleep", str(seconds)])
+    with open(pid_file, "w") as f:
+        f.write(str(child.pid))
+    value = spin(exponent)
+    child.wait()
+    return value
+
+
+def run_probe(name: str, *args: object) -> object:
+    """Run the probe called ``name`` on ``args``: one judgement function for batches of mixed behaviour.
+
+    Example:
+        >>> run_probe("add", 2, 3)
+        5
+        >>> run_probe("fail", "boom")
+        Traceback (most recent call last):
+        ...
+        ValueError: boom
+    """
+    return globals()[name](*args)

@@ -13,6 +13,7 @@ Example:
 from rlvr.rewards.base import Item, Reward
 from rlvr.rewards.compose import CombineConfig, CombinedReward, combine
 from rlvr.rewards.inputs import Completion, MalformedInputError, MissingColumnError, Prompt
+from rlvr.rewards.language import LanguageConsistencyConfig, LanguageConsistencyReward, language_consistency
 from rlvr.rewards.math_accuracy import MathAccuracyConfig, MathAccuracyReward, math_accuracy
 from rlvr.rewards.registry import REWARDS, RewardSpec, get_reward_spec
 from rlvr.rewards.think_format import (
@@ -30,9 +31,11 @@ __all__ = [
     "CombinedReward",
     "Completion",
     "Item",
+    "LanguageConsistencyConfig",
+    "LanguageConsistencyReward",
+    "MalformedInputError",
     "MathAccuracyConfig",
     "MathAccuracyReward",
-    "MalformedInputError",
     "MissingColumnError",
     "Prompt",
     "Reward",
@@ -42,6 +45,7 @@ __all__ = [
     "ThinkFormatReward",
     "combine",
     "get_reward_spec",
+    "language_consistency",
     "math_accuracy",
     "tag_count",
     "think_answer_format",

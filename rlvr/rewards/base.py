@@ -91,7 +91,9 @@ class Reward:
         self.config = config
         self.__name__ = name or self.default_name
         self._executor: Executor | None = executor if isinstance(executor, Executor) else None
-        self._executor_config: ExecutorConfig | None = executor if isinstance(executor, ExecutorConfig) else None
+        self._executor_config: ExecutorConfig | None = (
+            executor if isinstance(executor, ExecutorConfig) else None
+        )
 
     @classmethod
     def from_options(cls, options: Mapping[str, str], **kwargs: Any) -> Reward:
@@ -99,7 +101,8 @@ class Reward:
 
         Example:
             >>> from rlvr.rewards import ThinkFormatReward
-            >>> ThinkFormatReward.from_options({"think_opened_by_prompt": "true"}).config.think_opened_by_prompt
+            >>> reward = ThinkFormatReward.from_options({"think_opened_by_prompt": "true"})
+            >>> reward.config.think_opened_by_prompt
             True
         """
         return cls(build_config(cls.config_class, options), **kwargs)
@@ -173,9 +176,7 @@ class Reward:
         size = len(completions)
         self.check_columns(columns, size)
         if prompts is not None and len(prompts) != size:
-            raise ValueError(
-                f"reward {self.__name__!r}: {len(prompts)} prompts for {size} completions"
-            )
+            raise ValueError(f"reward {self.__name__!r}: {len(prompts)} prompts for {size} completions")
         if self.reads_prompts and prompts is None:
             raise ValueError(f"reward {self.__name__!r} needs prompts")
         row_columns = {
@@ -203,7 +204,7 @@ class Reward:
                 raise RuntimeError(
                     f"reward {self.__name__!r} returned {len(judged)} verdicts for {len(items)} items"
                 )
-            for index, verdict in zip(positions, judged):
+            for index, verdict in zip(positions, judged, strict=True):
                 verdicts[index] = verdict
         return verdicts  # type: ignore[return-value]
 

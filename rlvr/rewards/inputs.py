@@ -97,7 +97,9 @@ def read_completion(raw: Any) -> Completion:
     if isinstance(raw, Mapping):
         raw = [raw]
     if not isinstance(raw, Sequence) or isinstance(raw, (bytes, bytearray)):
-        raise MalformedInputError(f"completion has type {type(raw).__name__}, expected a string or chat messages")
+        raise MalformedInputError(
+            f"completion has type {type(raw).__name__}, expected a string or chat messages"
+        )
     for message in reversed(raw):
         if not isinstance(message, Mapping):
             raise MalformedInputError(f"chat message is a {type(message).__name__}, not a mapping")
@@ -138,9 +140,7 @@ def read_prompt(raw: Any) -> Prompt:
     )
 
 
-def check_columns(
-    reward_name: str, required: Sequence[str], columns: Mapping[str, Any], size: int
-) -> None:
+def check_columns(reward_name: str, required: Sequence[str], columns: Mapping[str, Any], size: int) -> None:
     """Raise a clear error when a required column is missing or a column has the wrong length.
 
     Example:
@@ -162,5 +162,6 @@ which this batch does not have (columns: solution)
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) != size:
             got = len(values) if isinstance(values, Sequence) else type(values).__name__
             raise ValueError(
-                f"reward {reward_name!r}: column {name!r} must hold one value per completion ({size}), got {got}"
+                f"reward {reward_name!r}: column {name!r} must hold one value per completion ({size}), "
+                f"got {got}"
             )

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from rlvr.executor import ExecutorConfig
 from rlvr.rewards.base import Item, Reward
-from rlvr.rewards.inputs import MissingColumnError, TRAINER_KEYWORDS
+from rlvr.rewards.inputs import TRAINER_KEYWORDS, MissingColumnError
 from rlvr.verifiers.math.compare import MathPolicy
 from rlvr.verifiers.math.extract import FALLBACKS, MAX_ANSWER_CHARS, Fallback, extract_answer
 from rlvr.verifiers.math.verify import Answer, fast_judgement, full_judgement, gold_answer, make_answer
@@ -135,7 +135,7 @@ class MathAccuracyReward(Reward):
             jobs.append((gold, candidates, policy))
         if jobs:
             outcomes = self.executor.map(full_judgement, jobs, fast=fast_judgement)
-            for index, outcome in zip(pending, outcomes):
+            for index, outcome in zip(pending, outcomes, strict=True):
                 if outcome.ok and isinstance(outcome.value, Verdict):
                     verdicts[index] = outcome.value
                 else:

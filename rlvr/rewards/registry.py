@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 from rlvr.executor import ExecutorConfig
 from rlvr.rewards.base import Reward
+from rlvr.rewards.language import LanguageConsistencyReward
 from rlvr.rewards.math_accuracy import MathAccuracyReward
 from rlvr.rewards.think_format import TagCountReward, ThinkFormatReward
 
@@ -24,7 +25,9 @@ class RewardSpec:
     #: a file in ``rlvr/data`` that ``rlvr score NAME --example`` scores
     example: str | None = None
 
-    def create(self, options: Mapping[str, str] | None = None, executor: ExecutorConfig | None = None) -> Reward:
+    def create(
+        self, options: Mapping[str, str] | None = None, executor: ExecutorConfig | None = None
+    ) -> Reward:
         """Build the reward with the preset overlaid by ``options`` (string values).
 
         Example:
@@ -66,6 +69,16 @@ REWARDS: Mapping[str, RewardSpec] = MappingProxyType(
             "none (reads the prompt to detect a template that opens <think>)",
             example="format_example.jsonl",
         ),
+        **{
+            name: RewardSpec(
+                name,
+                LanguageConsistencyReward,
+                "share of the reasoning's words in the target language (DeepSeek-R1); null when too short",
+                "language (optional ISO 639-1; else the language option, else detected from the prompt)",
+                example="language_example.jsonl",
+            )
+            for name in ("language", "language_consistency")
+        },
     }
 )
 

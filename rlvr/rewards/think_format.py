@@ -48,7 +48,9 @@ class ThinkFormatConfig:
         if self.template not in THINK_TEMPLATES:
             raise ValueError(f"template must be one of {THINK_TEMPLATES}, got {self.template!r}")
         if self.think_opened_by_prompt not in (True, False, None):
-            raise ValueError(f"think_opened_by_prompt must be a bool or None, got {self.think_opened_by_prompt!r}")
+            raise ValueError(
+                f"think_opened_by_prompt must be a bool or None, got {self.think_opened_by_prompt!r}"
+            )
 
 
 class ThinkFormatReward(Reward):

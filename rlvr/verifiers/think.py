@@ -42,9 +42,10 @@ def prompt_opens_think(prompt_text: str) -> bool:
     last_open = prompt_text.rfind(THINK_OPEN)
     if last_open < 0:
         return False
-    return prompt_text.find(THINK_CLOSE, last_open) < 0 and not prompt_text[
-        last_open + len(THINK_OPEN) :
-    ].strip()
+    return (
+        prompt_text.find(THINK_CLOSE, last_open) < 0
+        and not prompt_text[last_open + len(THINK_OPEN) :].strip()
+    )
 
 
 @dataclass(frozen=True, slots=True)

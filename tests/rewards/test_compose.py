@@ -208,7 +208,9 @@ def test_columns_and_trl_keywords_reach_components() -> None:
         pytest.param({"gates": {"a": "c"}}, "unknown component 'c'", id="unknown-gate"),
         pytest.param({"gates": {"a": "a"}}, "gates form a cycle: a -> a", id="self-gate"),
         pytest.param({"gates": {"a": "b", "b": "a"}}, "gates form a cycle", id="gate-cycle"),
-        pytest.param({"gate_threshold": math.nan}, "gate_threshold must be a finite number", id="nan-threshold"),
+        pytest.param(
+            {"gate_threshold": math.nan}, "gate_threshold must be a finite number", id="nan-threshold"
+        ),
         pytest.param({"weights": {"a": True}}, "weight of 'a' must be a number", id="bool-weight"),
         pytest.param({"clip": (1.0, 0.0)}, "clip must be", id="clip-reversed"),
         pytest.param({"clip": (0.0,)}, "clip must be", id="clip-one-value"),

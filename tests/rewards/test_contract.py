@@ -350,12 +350,12 @@ def test_from_options_errors(options: dict[str, str], match: str) -> None:
 def test_every_registry_entry_creates() -> None:
     """Every registered reward builds with its defaults and rejects an unknown option by name."""
     for name, spec in REWARDS.items():
-        assert spec.name == name
         assert get_reward_spec(name) is spec
+        assert get_reward_spec(spec.name) is spec  # the reward's own name works too ("math_accuracy")
         assert spec.summary and spec.columns
         reward = spec.create()
         assert isinstance(reward, spec.reward_class)
-        assert reward.__name__ == name
+        assert reward.__name__ == spec.name
         with pytest.raises(ValueError, match=r"unknown option 'nope' for \w+ \(known: "):
             spec.create({"nope": "1"})
 

@@ -14,7 +14,7 @@ import pytest
 trl = pytest.importorskip("trl", reason="needs the [trl] extra (pip install 'rlvr[trl]')")
 torch = pytest.importorskip("torch", reason="needs the [trl] extra")
 
-from rlvr.rewards import Reward, combine, tag_count, think_format  # noqa: E402
+from rlvr.rewards import MathAccuracyReward, Reward, combine, tag_count, think_format  # noqa: E402
 from rlvr.rewards.base import Item  # noqa: E402
 from rlvr.verifiers.verdict import Verdict  # noqa: E402
 
@@ -78,11 +78,18 @@ def test_rlvr_rewards_train_inside_grpo_trainer(tmp_path: Path, monkeypatch: pyt
     tokenizer = tiny_tokenizer()
     model = tiny_model(len(tokenizer))
     dataset = Dataset.from_dict(
-        {"prompt": ["what is 1+1?", "what is 2+2?", "what is 3+3?", "what is 4+4?"] * 2, "answer": ["2", "4", "6", "8"] * 2}
+        {
+            "prompt": ["what is 1+1?", "what is 2+2?", "what is 3+3?", "what is 4+4?"] * 2,
+            "answer": ["2", "4", "6", "8"] * 2,
+        }
     )
     r1_format = combine(
-        {"format": think_format, "tags": tag_count}, weights={"tags": 0.5}, gates={"tags": "format"}, name="r1_format"
+        {"format": think_format, "tags": tag_count},
+        weights={"tags": 0.5},
+        gates={"tags": "format"},
+        name="r1_format",
     )
+    accuracy = MathAccuracyReward(fallback="last_number", name="accuracy")  # reads the "answer" column
     args = trl.GRPOConfig(
         output_dir=str(tmp_path),
         per_device_train_batch_size=4,
@@ -101,21 +108,29 @@ def test_rlvr_rewards_train_inside_grpo_trainer(tmp_path: Path, monkeypatch: pyt
     )
     trainer = trl.GRPOTrainer(
         model=model,
-        reward_funcs=[think_format, tag_count, r1_format, EveryOtherNone()],
+        reward_funcs=[think_format, tag_count, r1_format, EveryOtherNone(), accuracy],
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
     )
     trainer.train()
     logged = {key for entry in trainer.state.log_history for key in entry}
-    for name in ("think_format", "tag_count", "r1_format", "every_other_none"):
+    accuracy.close()
+    for name in ("think_format", "tag_count", "r1_format", "every_other_none", "accuracy"):
         assert f"rewards/{name}/mean" in logged
         assert f"rewards/{name}/unjudged_frac" in logged or name == "r1_format"
     assert "rewards/r1_format/format" in logged and "rewards/r1_format/tags/unjudged_frac" in logged
-    fractions = [e["rewards/every_other_none/unjudged_frac"] for e in trainer.state.log_history if
-                 "rewards/every_other_none/unjudged_frac" in e]
+    fractions = [
+        e["rewards/every_other_none/unjudged_frac"]
+        for e in trainer.state.log_history
+        if "rewards/every_other_none/unjudged_frac" in e
+    ]
     assert fractions and all(f == pytest.approx(0.5) for f in fractions)
-    means = [e["rewards/every_other_none/mean"] for e in trainer.state.log_history if "rewards/every_other_none/mean" in e]
+    means = [
+        e["rewards/every_other_none/mean"]
+        for e in trainer.state.log_history
+        if "rewards/every_other_none/mean" in e
+    ]
     assert means and all(m == pytest.approx(1.0) for m in means)  # the None items were left out, not zeroed
     reasons = list(trainer._logs["extra"]["every_other_none/reason"])  # what log_extra received
     assert reasons and set(reasons) == {"", "odd item"}

@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from rlvr.verifiers.language import scripts as sc
 from rlvr.verifiers.language.detect import decide_by_function_words, latin_detector
-from rlvr.verifiers.language.words import Run, split_runs, strip_non_words
+from rlvr.verifiers.language.words import MAX_LATIN_RUN_WORDS, Run, split_runs, strip_non_words
 from rlvr.verifiers.verdict import Verdict
 
 #: Fewer countable words than this and the share is not judged (``None``): one word more or less would
@@ -30,12 +30,20 @@ MIN_CONTEXT_WORDS = 3
 _ALIASES: Mapping[str, str] = MappingProxyType(
     {
         **{code: code for code in sc.SUPPORTED_LANGUAGES},
-        "eng": "en", "english": "en", "zho": "zh", "chi": "zh", "cmn": "zh", "chinese": "zh", "jpn": "ja",
-        "japanese": "ja", "kor": "ko", "korean": "ko", "rus": "ru", "russian": "ru", "fra": "fr", "fre": "fr",
-        "french": "fr", "deu": "de", "ger": "de", "german": "de", "spa": "es", "spanish": "es", "por": "pt",
-        "portuguese": "pt", "ita": "it", "italian": "it", "ara": "ar", "arabic": "ar", "hin": "hi", "hindi": "hi",
+        **dict.fromkeys(("eng", "english"), "en"),
+        **dict.fromkeys(("zho", "chi", "cmn", "chinese"), "zh"),
+        **dict.fromkeys(("jpn", "japanese"), "ja"),
+        **dict.fromkeys(("kor", "korean"), "ko"),
+        **dict.fromkeys(("rus", "russian"), "ru"),
+        **dict.fromkeys(("fra", "fre", "french"), "fr"),
+        **dict.fromkeys(("deu", "ger", "german"), "de"),
+        **dict.fromkeys(("spa", "spanish"), "es"),
+        **dict.fromkeys(("por", "portuguese"), "pt"),
+        **dict.fromkeys(("ita", "italian"), "it"),
+        **dict.fromkeys(("ara", "arabic"), "ar"),
+        **dict.fromkeys(("hin", "hindi"), "hi"),
     }
-)  # fmt: skip
+)
 
 
 def normalize_language(code: str) -> str:
@@ -97,9 +105,9 @@ def _latin_languages(runs: Sequence[Run], detector_languages: tuple[str, ...]) -
         else decide_by_function_words(run.text.split(), short=True)
         for run in runs
     ]
-    if all(language is None for language in decided):
-        language = detector.detect(" ".join(run.text for run in runs))
-        return [language] * len(runs)
+    if all(language is None for language in decided):  # no context: the short runs together, detected
+        words = " ".join(run.text for run in runs).split()
+        return [detector.detect(" ".join(words[:MAX_LATIN_RUN_WORDS]))] * len(runs)
     previous: str | None = None
     for index, language in enumerate(decided):  # forward: the nearest decided run before
         if language is None:
@@ -159,7 +167,9 @@ def count_words(text: str, *, target: str | None = None) -> WordCounts:
         if target is not None and target not in sc.LATIN_LANGUAGES:
             counts[sc.LATIN_UNIDENTIFIED] += sum(run.words for run in latin_runs)
         else:
-            for run, language in zip(latin_runs, _latin_languages(latin_runs, sc.LATIN_LANGUAGES)):
+            for run, language in zip(
+                latin_runs, _latin_languages(latin_runs, sc.LATIN_LANGUAGES), strict=True
+            ):
                 counts[language] += run.words
     return WordCounts(dict(counts))
 
@@ -198,6 +208,7 @@ def language_consistency(text: str, target: str, *, min_words: int = MIN_WORDS) 
     target = normalize_language(target)
     counts = count_words(text, target=target)
     if counts.total < min_words:
-        return Verdict.unjudged(f"only {counts.total} countable words (minimum {min_words})")
+        word = "word" if counts.total == 1 else "words"
+        return Verdict.unjudged(f"only {counts.total} countable {word} (minimum {min_words})")
     share = counts.share(target)
     return Verdict(share, "" if share == 1.0 else counts.describe(target))

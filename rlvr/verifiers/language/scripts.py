@@ -19,7 +19,20 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 #: The languages a target may be (ISO 639-1).
-SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "zh", "ja", "ko", "ru", "fr", "de", "es", "pt", "it", "ar", "hi")
+SUPPORTED_LANGUAGES: tuple[str, ...] = (
+    "en",
+    "zh",
+    "ja",
+    "ko",
+    "ru",
+    "fr",
+    "de",
+    "es",
+    "pt",
+    "it",
+    "ar",
+    "hi",
+)
 #: The supported languages written in the Latin script; a detector tells them apart.
 LATIN_LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "es", "pt", "it")
 
@@ -50,7 +63,9 @@ HAN_CHARS = (
     "\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
     "\U00020000-\U0003134f"
 )
-KANA_CHARS = "\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uff66-\uff9d\U0001b000-\U0001b16f"
+KANA_CHARS = (
+    "\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uff66-\uff9d\U0001b000-\U0001b16f"
+)
 HANGUL_CHARS = "\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e\ua960-\ua97c\ud7b0-\ud7fb"
 CYRILLIC_LETTERS = "\u0400-\u0481\u048a-\u052f\u1c80-\u1c88\ua640-\ua66e\ua680-\ua69d"
 CYRILLIC_MARKS = _COMBINING + "\u0483-\u0489"
@@ -58,17 +73,30 @@ ARABIC_LETTERS = (
     "\u0620-\u063f\u0641-\u064a\u066e\u066f\u0671-\u06d3\u06d5\u06ee\u06ef\u06fa-\u06fc\u06ff"
     "\u0750-\u077f\u08a0-\u08c9\ufb50-\ufdfb\ufe70-\ufefc"
 )
-ARABIC_MARKS = "\u0610-\u061a\u0640\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u08ca-\u08ff"
+ARABIC_MARKS = (
+    "\u0610-\u061a\u0640\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u08ca-\u08ff"
+)
 DEVANAGARI_LETTERS = "\u0904-\u0939\u093d\u0950\u0958-\u0961\u0971-\u097f\ua8f2-\ua8f7\ua8fb\ua8fd\ua8fe"
-DEVANAGARI_MARKS = "\u0900-\u0903\u093a-\u093c\u093e-\u094f\u0951-\u0957\u0962\u0963\ua8e0-\ua8f1\ua8ff\u200c\u200d"
-UNSEGMENTED_CHARS = "\u0e01-\u0e3a\u0e40-\u0e4e\u0e81-\u0ecf\u0f00-\u0f1f\u0f40-\u0fbc\u1000-\u103f\u1050-\u108f\u1780-\u17d3"
+DEVANAGARI_MARKS = (
+    "\u0900-\u0903\u093a-\u093c\u093e-\u094f\u0951-\u0957\u0962\u0963\ua8e0-\ua8f1\ua8ff\u200c\u200d"
+)
+UNSEGMENTED_CHARS = (
+    "\u0e01-\u0e3a\u0e40-\u0e4e\u0e81-\u0ecf\u0f00-\u0f1f\u0f40-\u0fbc\u1000-\u103f\u1050-\u108f\u1780-\u17d3"
+)
 
 # Letters that only a neighbouring language writes: their presence moves a run to that language.
-_CYRILLIC_MARKERS = {"ў": "be", "ї": "uk", "є": "uk", "ґ": "uk", "і": "uk", "ђ": "sr", "ћ": "sr", "ѓ": "mk", "ќ": "mk",
-                     "ѕ": "mk", "љ": "sr", "њ": "sr", "џ": "sr", "ј": "sr", "ә": "kk", "ғ": "kk", "қ": "kk",
-                     "ң": "kk", "ө": "kk", "ұ": "kk", "ү": "kk", "һ": "kk"}  # fmt: skip
-_ARABIC_MARKERS = {"ٹ": "ur", "ڈ": "ur", "ڑ": "ur", "ں": "ur", "ے": "ur", "ھ": "ur", "پ": "fa", "چ": "fa", "ژ": "fa",
-                   "گ": "fa", "ک": "fa", "ی": "fa"}  # fmt: skip
+_CYRILLIC_MARKERS: Mapping[str, str] = MappingProxyType(
+    {
+        **dict.fromkeys("ў", "be"),
+        **dict.fromkeys("іїєґ", "uk"),
+        **dict.fromkeys("ђћљњџј", "sr"),
+        **dict.fromkeys("ѓќѕ", "mk"),
+        **dict.fromkeys("әғқңөұүһ", "kk"),
+    }
+)
+_ARABIC_MARKERS: Mapping[str, str] = MappingProxyType(
+    {**dict.fromkeys("ٹڈڑںےھ", "ur"), **dict.fromkeys("پچژگکی", "fa")}
+)
 _CYRILLIC_MARKER_RE = re.compile("[" + "".join(_CYRILLIC_MARKERS) + "".join(_CYRILLIC_MARKERS).upper() + "]")
 _URDU_RE = re.compile("[" + "".join(c for c, lang in _ARABIC_MARKERS.items() if lang == "ur") + "]")
 _PERSIAN_RE = re.compile("[" + "".join(c for c, lang in _ARABIC_MARKERS.items() if lang == "fa") + "]")
@@ -128,5 +156,6 @@ def han_language(*, sentence_has_kana: bool, sentence_has_hangul: bool, text_is_
 JAPANESE_KANA_SHARE = 0.2
 
 #: The language each script settles on its own (the others need context or a detector).
-SCRIPT_LANGUAGE: Mapping[str, str] = MappingProxyType({KANA: "ja", HANGUL: "ko", DEVANAGARI: "hi", UNSEGMENTED: OTHER_LANGUAGE,
-                                   OTHER: OTHER_LANGUAGE})  # fmt: skip
+SCRIPT_LANGUAGE: Mapping[str, str] = MappingProxyType(
+    {KANA: "ja", HANGUL: "ko", DEVANAGARI: "hi", UNSEGMENTED: OTHER_LANGUAGE, OTHER: OTHER_LANGUAGE}
+)

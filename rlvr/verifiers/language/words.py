@@ -3,16 +3,18 @@
 Two steps, each linear in the length of the text (no regex here can backtrack more than once over a
 word, and block delimiters are matched with ``str.find``, so a hostile completion cannot make them slow):
 
-1. :func:`strip_non_words` blanks out what is not natural language: fenced and inline code, LaTeX
-   (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``, math environments, commands), URLs and e-mail
-   addresses, chat-template tags, numbers, identifiers (``x_1``, ``camelCase``, ``np.array``, ``f(``),
-   all-capital tokens (``ABC``, ``GCD``), math function names and units after a number.
+1. :func:`strip_non_words` blanks out markup that is not natural language: fenced and inline code,
+   LaTeX (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``, math environments, commands), URLs and
+   chat-template tags.
 2. :func:`split_runs` cuts the rest into sentences and, within a sentence, into maximal runs of words of
-   one script. Space-delimited scripts (Latin, Cyrillic, Arabic, Devanagari, Hangul, …) give one word
-   per token of letters; ASCII single letters (math variables) and lone letters of other alphabets
-   (Greek symbols) are dropped. Han, kana and the other scripts written without spaces count one word
-   per character: a segmenter would need a dictionary per language, and the per-character count is
-   what a reader of a mixed text counts.
+   one script, skipping numbers, identifiers (``x_1``, ``3x``, ``np.array``, ``f(``) and Latin tokens
+   that are symbols: single ASCII letters (math variables), tokens with a capital after the first letter
+   (``ABC``, ``GCD``, ``getValue``), math function names (``cos``, ``gcd``), units after a number; lone
+   letters of other alphabets (``π``, ``θ``) too. Space-delimited scripts (Latin, Cyrillic, Arabic,
+   Devanagari, Hangul, …) give one word per token of letters. Han, kana and the other scripts written
+   without spaces count one word per character: a segmenter would need a dictionary per language and
+   would still disagree with others on word boundaries, while characters are what a reader of a mixed
+   text can count by hand.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rlvr.verifiers.language import scripts as sc
 
@@ -41,33 +44,36 @@ _ENVIRONMENTS = frozenset(
 _BEGIN_RE = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 
 _L = sc.LATIN_LETTERS
-_MATH_NAMES = (
-    "arcsin|arccos|arctan|sinh|cosh|tanh|cos|tan|cot|sec|csc|log|ln|lg|exp|sqrt|max|min|gcd|lcm|mod|lim|det|"
-    "arg|deg|dim|ker|sup|inf|dx|dy|dz|dt|iff|qed|mathbb|mathrm|frac"
-)
-_UNITS = "cm|mm|km|dm|nm|kg|mg|ml|mL|kW|kWh|mph|rpm|Hz|kHz|MHz|GHz|ms|ns|cal|kcal|mol|lb|lbs|oz|ft|yd|hr|hrs"
-_INLINE_RE = re.compile(
+#: Latin-script tokens that are math, not words: function names, and units when they follow a number.
+#: A Latin run is cut after this many words, so a sentence that never ends is judged in pieces (and the
+#: detector's cache keys stay short).
+MAX_LATIN_RUN_WORDS = 20
+# fmt: off
+MATH_WORDS = frozenset((
+    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "cos", "tan", "cot", "sec", "csc", "log",
+    "ln", "lg", "exp", "sqrt", "max", "min", "gcd", "lcm", "mod", "lim", "det", "arg", "deg", "dim",
+    "ker", "sup", "inf", "dx", "dy", "dz", "dt", "iff", "qed",
+))
+UNITS = frozenset((
+    "cm", "mm", "km", "dm", "nm", "kg", "mg", "ml", "mL", "kW", "kWh", "mph", "rpm", "Hz", "kHz", "MHz",
+    "GHz", "ms", "ns", "cal", "kcal", "mol", "lb", "lbs", "oz", "ft", "yd", "hr",
+))
+# fmt: on
+# Each alternative starts with a literal, so the regex engine skips ahead to those characters.
+_MARKUP_RE = re.compile(
     "|".join(
         (
             r"`[^`\n]*`",  # inline code
             r"\$(?=\S)[^$]*?(?<=\S)\$(?!\d)",  # inline math (pandoc's rule: "$5 and $10" is not math)
-            r"(?:https?|ftp)://\S+|www\.\S+",  # URLs
-            r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+",  # e-mail addresses
             r"</?[A-Za-z][\w-]*>|<\|[^|>\n]{0,64}\|>|<｜[^｜>\n]{0,64}｜>",  # tags, chat-template tokens
             r"\\[A-Za-z]+\*?|\\.",  # LaTeX commands and escapes
-            r"[\u2100-\u214f\U0001d400-\U0001d7ff]+",  # letterlike and math-alphanumeric symbols
-            r"(?<![A-Za-z0-9_])[a-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+",  # dotted names: np.array
-            r"(?<![A-Za-z0-9_])[A-Za-z]*[0-9_][A-Za-z0-9_]*(?:[.,][0-9]+)*",  # numbers, x_1, x2, 3x
-            r"\d+",  # digits of other scripts
-            r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*(?=\()",  # function calls: f(, print(
-            r"(?<![A-Za-z])[a-z]+[A-Z][A-Za-z]*",  # camelCase
-            rf"(?<![{_L}])[A-Z]{{2,}}(?![{_L}])",  # all-capital tokens: ABC, GCD, OK
-            rf"(?<![{_L}])(?:{_MATH_NAMES})(?![{_L}])",  # math functions (not "sin": Spanish "without")
-            r"(?<![A-Za-z])sin(?=\s*(?:[(^{\\]|[A-Za-z0-9](?![A-Za-z])))",  # sin x, sin(, sin^2
-            rf"(?<=\d)(?:{_UNITS})(?![{_L}])|(?<=\d )(?:{_UNITS})(?![{_L}])",  # units after a number
         )
     )
 )
+_MARKUP_CHARS = ("`", "$", "<", "\\")
+_URL_RE = re.compile(r"(?:https?|ftp)://\S+|www\.\S+")
+# A "sin" is the sine before a bracket, a power, a command or a lone variable, else Spanish "without".
+_SINE_RE = re.compile(r"\s*(?:[(^{\\]|[A-Za-z0-9](?![A-Za-z]))")
 
 
 def _drop_fenced(text: str, fence: str) -> str:
@@ -122,15 +128,15 @@ def _drop_environments(text: str) -> str:
 
 
 def strip_non_words(text: str) -> str:
-    """``text`` with everything that is not natural-language words blanked out.
+    """``text`` with markup that is not natural language blanked out (code, LaTeX, URLs, tags).
 
     The text is NFKC-normalised first (full-width letters and digits, ligatures, superscripts).
     Blocks (code, display math) become a line break or a space, so the prose around them stays in one
     sentence; see the module docstring for the full list.
 
     Example:
-        >>> strip_non_words("So $x^2 = 4$, hence x_1 = 2 and `f(x)` works: see https://a.b/c.").split()
-        ['So', ',', 'hence', '=', 'and', 'works:', 'see']
+        >>> strip_non_words("So $x^2 = 4$, hence `f(x)` works: see https://a.b/c \\\\cite{k}.").split()
+        ['So', ',', 'hence', 'works:', 'see', '{k}.']
     """
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
@@ -142,32 +148,59 @@ def strip_non_words(text: str) -> str:
             text = _drop_delimited(text, opener, closer)
     if "\\begin{" in text:
         text = _drop_environments(text)
-    return _INLINE_RE.sub(" ", text)
+    if any(char in text for char in _MARKUP_CHARS):
+        text = _MARKUP_RE.sub(" ", text)
+    if "://" in text or "www." in text:
+        text = _URL_RE.sub(" ", text)
+    return text
 
 
 # -- 2. runs of words -------------------------------------------------------------------------------------
 
-# Group numbers are the indices of _KINDS (1-based, as Match.lastindex gives them).
-_KINDS = (sc.LATIN, sc.HAN, sc.KANA, sc.HANGUL, sc.CYRILLIC, sc.ARABIC, sc.DEVANAGARI, sc.UNSEGMENTED, sc.OTHER)
-_STOP = len(_KINDS) + 1
-_TOKEN_RE = re.compile(
-    "|".join(
-        (
-            rf"([{_L}][{_L}{sc.LATIN_MARKS}]*(?:['’][{_L}][{_L}{sc.LATIN_MARKS}]*)*)",
-            rf"([{sc.HAN_CHARS}]+)",
-            rf"([{sc.KANA_CHARS}]+)",
-            rf"([{sc.HANGUL_CHARS}]+)",
-            rf"([{sc.CYRILLIC_LETTERS}][{sc.CYRILLIC_LETTERS}{sc.CYRILLIC_MARKS}]*)",
-            rf"([{sc.ARABIC_LETTERS}][{sc.ARABIC_LETTERS}{sc.ARABIC_MARKS}]*)",
-            rf"([{sc.DEVANAGARI_LETTERS}][{sc.DEVANAGARI_LETTERS}{sc.DEVANAGARI_MARKS}]*)",
-            rf"([{sc.UNSEGMENTED_CHARS}]+)",
-            r"([^\W\d_]+)",
-            r"([.!?;。！？؟۔।॥\n]+)",  # sentence ends (NFKC has turned ！？； into !?;)
-        )
-    )
+_KINDS = (
+    sc.LATIN,
+    sc.HAN,
+    sc.KANA,
+    sc.HANGUL,
+    sc.CYRILLIC,
+    sc.ARABIC,
+    sc.DEVANAGARI,
+    sc.UNSEGMENTED,
+    sc.OTHER,
 )
-_LATIN_GROUP, _OTHER_GROUP = 1, _KINDS.index(sc.OTHER) + 1
-_PER_CHARACTER_GROUPS = frozenset(i + 1 for i, kind in enumerate(_KINDS) if kind in sc.PER_CHARACTER_SCRIPTS)
+_LW = f"[{_L}][{_L}{sc.LATIN_MARKS}]*"  # a Latin word without apostrophes
+_LI = f"[{_L}0-9_]"  # a character of an identifier
+# One group per script of _KINDS (group i + 1 for _KINDS[i], Latin first: the most frequent), then
+# numbers and identifiers (skipped), then sentence ends.
+_TOKEN_ALTERNATIVES = (
+    # a Latin word, unless an identifier goes on after it (x_1, x2, f(, np.array)
+    rf"({_LW}(?:['’]{_LW})*(?![{_L}{sc.LATIN_MARKS}0-9_(]|\.[A-Za-z_]))",
+    rf"([{sc.HAN_CHARS}]+)",
+    rf"([{sc.KANA_CHARS}]+)",
+    rf"([{sc.HANGUL_CHARS}]+)",
+    rf"([{sc.CYRILLIC_LETTERS}][{sc.CYRILLIC_LETTERS}{sc.CYRILLIC_MARKS}]*)",
+    rf"([{sc.ARABIC_LETTERS}][{sc.ARABIC_LETTERS}{sc.ARABIC_MARKS}]*)",
+    rf"([{sc.DEVANAGARI_LETTERS}][{sc.DEVANAGARI_LETTERS}{sc.DEVANAGARI_MARKS}]*)",
+    rf"([{sc.UNSEGMENTED_CHARS}]+)",
+    # numbers and identifiers: each alternative takes the whole chunk or fails at its start, so
+    # no match ever starts inside a word
+    rf"({_LI}*[0-9_]{_LI}*(?:\.{_LI}+)*|[{_L}_]{_LI}*(?:\.[{_L}_]{_LI}*)+|[{_L}_]{_LI}*(?=\())",
+    r"([^\W\d_]+)",
+    r"([.!?;。！？؟۔।॥\n]+)",  # sentence ends (NFKC has turned ！？； into !?;)
+)
+
+
+@lru_cache(maxsize=1)
+def _token_re() -> re.Pattern[str]:
+    """The tokenizer, compiled on first use (a few milliseconds kept out of ``import rlvr.rewards``)."""
+    return re.compile("|".join(_TOKEN_ALTERNATIVES))
+
+
+_LATIN_GROUP, _SKIP, _OTHER_GROUP, _STOP = 1, len(_KINDS), len(_KINDS) + 1, len(_KINDS) + 2
+_GROUP_KIND = (None, *_KINDS[:-1], None, sc.OTHER, None)  # group number -> script
+_PER_CHARACTER_GROUPS = frozenset(
+    group for group, kind in enumerate(_GROUP_KIND) if kind in sc.PER_CHARACTER_SCRIPTS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,38 +220,71 @@ class Run:
     sentence: int
 
 
+def _is_latin_word(token: str, text: str, start: int, end: int) -> bool:
+    """Whether a Latin-script token is a word, not a symbol (``x``, ``ABC``, ``getValue``, ``cos``)."""
+    if len(token) == 1:
+        return token > "\x7f"  # "x" is a variable; "à", "è", "é" are words
+    if not token[1:].islower():
+        return False  # ABC, GCD, OK, getValue, LaTeX: symbols and identifiers
+    if token in MATH_WORDS:
+        return False
+    if token == "sin":
+        return _SINE_RE.match(text, end) is None
+    if token in UNITS:
+        before = text[max(0, start - 2) : start]
+        return not (before[-1:].isdigit() or (before[-1:] == " " and before[:1].isdigit()))
+    return True
+
+
 def split_runs(text: str) -> list[Run]:
     """The runs of natural-language words in ``text`` (already passed through :func:`strip_non_words`).
 
+    Numbers and identifiers (``x_1``, ``3x``, ``np.array``, ``print(``) are skipped without ending a
+    run, and so are Latin tokens that are symbols: single ASCII letters, tokens with a capital after the
+    first letter (``ABC``, ``getValue``), math function names, units after a number. A Latin run also
+    ends after :data:`MAX_LATIN_RUN_WORDS` words.
+
     Example:
-        >>> [(r.script, r.text, r.words) for r in split_runs("We use 二分查找 here. Fine")]
-        [('latin', 'We use', 2), ('han', '二分查找', 4), ('latin', 'here', 1), ('latin', 'Fine', 1)]
+        >>> [(r.script, r.text, r.words) for r in split_runs("We use 二分查找 on x_1. Fine")]
+        [('latin', 'We use', 2), ('han', '二分查找', 4), ('latin', 'on', 1), ('latin', 'Fine', 1)]
     """
     runs: list[Run] = []
     sentence = 0
     kind = 0
     parts: list[str] = []
     count = 0
-    for match in _TOKEN_RE.finditer(text):
+    for match in _token_re().finditer(text):
         group = match.lastindex
+        if group == _SKIP:
+            continue
         if group == _STOP:
             if parts:
-                runs.append(Run(_KINDS[kind - 1], " ".join(parts), count, sentence))
+                runs.append(Run(_GROUP_KIND[kind], " ".join(parts), count, sentence))
                 parts = []
                 count = 0
             sentence += 1
             continue
         token = match.group(group)
-        if len(token) == 1 and ((group == _LATIN_GROUP and token < "\x80") or group == _OTHER_GROUP):
-            continue  # a math variable (x, n) or a lone Greek/other letter (π, θ)
+        if group == _LATIN_GROUP:
+            if (len(token) < 5 or not token[1:].islower() or token in MATH_WORDS) and not _is_latin_word(
+                token, text, match.start(), match.end()
+            ):
+                continue
+        elif group == _OTHER_GROUP and len(token) == 1:
+            continue  # a lone Greek or other letter: a symbol (π, θ)
         if group != kind:
             if parts:
-                runs.append(Run(_KINDS[kind - 1], " ".join(parts), count, sentence))
+                runs.append(Run(_GROUP_KIND[kind], " ".join(parts), count, sentence))
                 parts = []
                 count = 0
             kind = group
         parts.append(token)
         count += len(token) if group in _PER_CHARACTER_GROUPS else 1
+        if group == _LATIN_GROUP and count == MAX_LATIN_RUN_WORDS:  # judged in pieces: bounded work
+            runs.append(Run(sc.LATIN, " ".join(parts), count, sentence))
+            parts = []
+            count = 0
+            kind = 0
     if parts:
-        runs.append(Run(_KINDS[kind - 1], " ".join(parts), count, sentence))
+        runs.append(Run(_GROUP_KIND[kind], " ".join(parts), count, sentence))
     return runs

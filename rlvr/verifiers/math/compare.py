@@ -36,6 +36,9 @@ _OPERATORS = frozenset("+-*/^")
 _WORD = re.compile(r"^[A-Za-z][a-z]{2,}(?: [A-Za-z][a-z]*)*$")
 _TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|mathrm|mbox|textrm)\{(.*)\}$", re.DOTALL)
 _CHOICE_PREFIX = re.compile(r"^\(([A-Ea-e])\)")
+# "204_5", "204_{5}" (normalised): digits in a base. Math-Verify drops the subscript (204_5 = 204_6 there).
+_BASE_SUBSCRIPT = re.compile(r"^([0-9A-Z]{1,64})_(?:\{(\d{1,2})\}|(\d))$")
+_BASE_DIGITS = re.compile(r"^[0-9A-Z]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -101,12 +104,41 @@ def _text_key(raw: str) -> str:
     return " ".join(_unwrap_text(raw).lower().replace("\\", " ").split()).strip(". ")
 
 
+def base_number(text: str) -> tuple[str, int] | None:
+    """(digits, base) of a normalised ``204_5`` / ``204_{5}`` whose digits are valid in the base, else ``None``.
+
+    Example:
+        >>> base_number("0204_{5}"), base_number("204_3"), base_number("x_1")
+        (('204', 5), None, None)
+    """
+    match = _BASE_SUBSCRIPT.match(text)
+    if match is None:
+        return None
+    digits, base = match.group(1), int(match.group(2) or match.group(3))
+    if not 2 <= base <= 36 or any(int(d, 36) >= base for d in digits):
+        return None
+    return digits.lstrip("0") or "0", base
+
+
+def _compare_base(gold: tuple[str, int], pred: str) -> Verdict | None:
+    """A base-subscript gold: the same digits in the same base pass; the subscript may be left out."""
+    based = base_number(pred)
+    if based is not None:
+        if based == gold:
+            return Verdict(1.0)
+        return Verdict(0.0, "different base" if based[0] == gold[0] else "different digits")
+    if _BASE_DIGITS.match(pred):
+        same = (pred.lstrip("0") or "0") == gold[0]
+        return Verdict(1.0) if same else Verdict(0.0, f"expected the digits {gold[0]} in base {gold[1]}")
+    return None
+
+
 def is_unevaluated_arithmetic(pred: str) -> bool:
     """True for a numeric expression left unevaluated (normalised input).
 
     Example:
-        >>> is_unevaluated_arithmetic("14+0"), is_unevaluated_arithmetic("2\\\\cdot7"), is_unevaluated_arithmetic("x+1")
-        (True, True, False)
+        >>> [is_unevaluated_arithmetic(s) for s in ("14+0", "2\\\\cdot7", "x+1")]
+        [True, True, False]
     """
     stripped = _ARITHMETIC_COMMANDS.sub(" ", pred)
     if not set(stripped) <= _ARITHMETIC_CHARS or not any(c.isdigit() for c in stripped):
@@ -200,7 +232,7 @@ def values_equal(gold: Value, pred: Value, policy: MathPolicy) -> tuple[bool, st
         return False, f"brackets {pred.brackets} instead of {gold.brackets}"
     if len(gold.items) != len(pred.items):
         return False, f"expected {len(gold.items)} values, got {len(pred.items)}"
-    for g, p in zip(gold.items, pred.items):
+    for g, p in zip(gold.items, pred.items, strict=True):
         same, reason = _scalars_equal(g, p, policy)
         if not same:
             return False, reason or "different values"
@@ -232,6 +264,11 @@ def compare_fast(raw_gold: str, gold: str, pred_raw: str, pred: str, policy: Mat
         return Verdict(1.0) if same else Verdict(0.0, "different text")
     if gold == pred:
         return Verdict(1.0)
+    gold_base = base_number(gold)
+    if gold_base is not None:
+        verdict = _compare_base(gold_base, pred)
+        if verdict is not None:
+            return verdict
     gold_value = parse_value(gold)
     if gold_value is None:
         return NOT_HANDLED

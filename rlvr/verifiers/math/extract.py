@@ -131,7 +131,9 @@ def find_boxed(text: str) -> tuple[list[str], int]:
                 continue
             if j > after and j < len(text):  # "\boxed 5": one token
                 token_end = j
-                while token_end < len(text) and not text[token_end].isspace() and text[token_end] not in "$\\":
+                while (
+                    token_end < len(text) and not text[token_end].isspace() and text[token_end] not in "$\\"
+                ):
                     token_end += 1
                 if token_end > j:
                     found.append((start, text[j:token_end]))
@@ -148,7 +150,11 @@ def _clean(candidate: str) -> str:
         candidate = _PHANTOM.sub("", candidate)
     candidate = candidate.strip().rstrip(".").rstrip()
     for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**")):
-        if candidate.startswith(left) and candidate.endswith(right) and len(candidate) >= len(left) + len(right):
+        if (
+            candidate.startswith(left)
+            and candidate.endswith(right)
+            and len(candidate) >= len(left) + len(right)
+        ):
             candidate = candidate[len(left) : len(candidate) - len(right)].strip()
     return candidate.rstrip(".").strip()
 

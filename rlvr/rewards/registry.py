@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 from rlvr.executor import ExecutorConfig
 from rlvr.rewards.base import Reward
+from rlvr.rewards.code_execution import CodeExecutionReward
 from rlvr.rewards.language import LanguageConsistencyReward
 from rlvr.rewards.math_accuracy import MathAccuracyReward
 from rlvr.rewards.think_format import TagCountReward, ThinkFormatReward
@@ -46,6 +47,14 @@ REWARDS: Mapping[str, RewardSpec] = MappingProxyType(
             "1.0 when the final answer equals the gold answer, 0.0 when not, null when it cannot be judged",
             "answer (gold; or set gold_column), else solution (its last \\boxed{})",
             example="math_example.jsonl",
+        ),
+        "code": RewardSpec(
+            "code_execution",
+            CodeExecutionReward,
+            "fraction of test cases the completion's Python program passes, run in an isolated sandbox; "
+            "null when it cannot be judged",
+            "verification_info (entry_point + call cases, or stdin/stdout cases; dict or JSON)",
+            example="code_example.jsonl",
         ),
         "think_format": RewardSpec(
             "think_format",

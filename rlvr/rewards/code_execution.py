@@ -1,0 +1,213 @@
+"""``code_execution``: the fraction of test cases a completion's Python program passes, run in a sandbox.
+
+Column ``verification_info`` (a dict or its JSON text; another column with ``info_column``)::
+
+    {"language": "python", "entry_point": "f", "cases": [...], "time_limit": 2.0, "memory_limit_mb": 512}
+
+With ``entry_point`` the cases are function calls ``{"args": [...], "kwargs": {...}, "expected": ...}``,
+compared type-strictly outside the sandbox; without it they are ``{"stdin": ..., "stdout": ...}`` runs,
+compared line by line. The program is the completion's last ```python block, or the whole completion.
+
+Scores: passed cases / cases (``all_or_nothing=True``: 1.0 or 0.0). ``None`` (with the reason) when the
+item cannot be judged: malformed ``verification_info``, or a sandbox failure — never a pass. Every program
+runs in :class:`~rlvr.verifiers.code.sandbox.Sandbox` (namespaces, read-only root, rlimits, cgroups; see
+there), started on first use and owned by the reward; :meth:`CodeExecutionReward.close` stops it.
+Identical (program, task) pairs in a batch run once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rlvr.rewards.base import Item, Reward
+from rlvr.verifiers.verdict import Verdict
+
+logger = logging.getLogger("rlvr.rewards")
+
+
+@dataclass(frozen=True)
+class CodeExecutionConfig:
+    """Options of ``code_execution``.
+
+    Attributes:
+        info_column: the dataset column holding ``verification_info``.
+        all_or_nothing: 1.0 only when every case passes, else 0.0 (default: the fraction passed).
+        default_time_limit: seconds per case when ``verification_info`` has no ``time_limit``.
+        max_time_limit: the largest per-case limit a dataset may ask for (larger ones are cut to it).
+        default_memory_limit_mb: memory per program when ``verification_info`` has none.
+        max_memory_limit_mb: the largest memory a dataset may ask for.
+        program_time_limit: wall-clock seconds all of one program's cases may take together; with
+            ``workers`` it bounds a batch: about ``ceil(programs / workers) * program_time_limit``.
+        workers: programs run at once (the CPU budget); default: the executor's ``max_workers`` if one
+            was given, else one per usable CPU.
+        max_processes: processes and threads per program (pids cgroup, else ``RLIMIT_NPROC``).
+        unsafe: run WITHOUT isolation — for trusted code only; logs a warning on every batch.
+        python: absolute path of the interpreter that runs the programs (default: this one's real path).
+        ro_paths: extra read-only paths for the programs, separated by ``:`` (e.g. a site-packages).
+
+    Example:
+        >>> CodeExecutionConfig(all_or_nothing=True).all_or_nothing
+        True
+        >>> CodeExecutionConfig(default_time_limit=0)
+        Traceback (most recent call last):
+        ...
+        ValueError: default_time_limit must be a number > 0, got 0
+    """
+
+    info_column: str = "verification_info"
+    all_or_nothing: bool = False
+    default_time_limit: float = 2.0
+    max_time_limit: float = 10.0
+    default_memory_limit_mb: int = 512
+    max_memory_limit_mb: int = 4096
+    program_time_limit: float = 10.0
+    workers: int | None = None
+    max_processes: int = 32
+    unsafe: bool = False
+    python: str = ""
+    ro_paths: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.info_column, str) or not self.info_column:
+            raise ValueError(f"info_column must be a column name, got {self.info_column!r}")
+        for name in ("default_time_limit", "max_time_limit", "program_time_limit"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+        for name in ("default_memory_limit_mb", "max_memory_limit_mb", "max_processes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        if self.workers is not None and (
+            isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1
+        ):
+            raise ValueError(f"workers must be an int >= 1, got {self.workers!r}")
+        if self.python and not self.python.startswith("/"):
+            raise ValueError(f"python must be an absolute path, got {self.python!r}")
+
+
+class CodeExecutionReward(Reward):
+    """Fraction of test cases passed by the completion's program, run in an isolated sandbox.
+
+    Example:
+        >>> reward = CodeExecutionReward()
+        >>> cases = [{"args": [1, 2], "expected": 3}, {"args": [0, 0], "expected": 0}]
+        >>> info = {"entry_point": "add", "cases": cases}
+        >>> good, half = "```python\\ndef add(a, b):\\n    return a + b\\n```", "def add(a, b): return 3"
+        >>> reward(completions=[good, half], verification_info=[info, info])
+        [1.0, 0.5]
+        >>> reward.close()
+    """
+
+    default_name: ClassVar[str] = "code_execution"
+    config_class: ClassVar[type] = CodeExecutionConfig
+
+    def __init__(self, config: Any | None = None, /, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self._sandbox: Any = None
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.config.info_column,)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_sandbox"] = None  # a copy starts its own fork server on first use
+        state["_executor"] = None
+        return state
+
+    @property
+    def sandbox(self) -> Any:
+        """The reward's :class:`~rlvr.verifiers.code.sandbox.Sandbox` (its fork server starts when used)."""
+        if self._sandbox is None:
+            from rlvr.verifiers.code.sandbox import Sandbox, SandboxConfig
+
+            config = self.config
+            workers = config.workers
+            if workers is None and self._executor_config is not None:
+                workers = self._executor_config.max_workers
+            self._sandbox = Sandbox(
+                SandboxConfig(
+                    workers=workers,
+                    max_processes=config.max_processes,
+                    unsafe=config.unsafe,
+                    python=config.python or None,
+                    ro_paths=tuple(p for p in config.ro_paths.split(":") if p),
+                )
+            )
+        return self._sandbox
+
+    def close(self) -> None:
+        """Stop the sandbox's fork server (it starts again on next use)."""
+        if self._sandbox is not None:
+            self._sandbox.close()
+        super().close()
+
+    def _task(self, raw: Any) -> Any:
+        from rlvr.verifiers.code.cases import CodeTask, parse_task
+
+        config = self.config
+        task: CodeTask = parse_task(
+            raw,
+            default_time_limit=config.default_time_limit,
+            default_memory_limit_mb=config.default_memory_limit_mb,
+        )
+        return CodeTask(
+            task.mode,
+            task.cases,
+            task.entry_point,
+            min(task.time_limit, config.max_time_limit),
+            min(task.memory_limit_mb, config.max_memory_limit_mb),
+        )
+
+    def judge_batch(self, items: Sequence[Item]) -> list[Verdict]:
+        from rlvr.verifiers.code.cases import InvalidTaskError
+        from rlvr.verifiers.code.judge import judge_programs
+        from rlvr.verifiers.code.program import extract_program
+        from rlvr.verifiers.code.sandbox import SandboxUnavailableError
+
+        verdicts: list[Verdict | None] = [None] * len(items)
+        unique: dict[tuple[str, str], int] = {}
+        work: list[tuple[str, Any]] = []
+        where: list[int] = []  # per item: its index in `work`, or -1
+        for index, item in enumerate(items):
+            raw = item.row.get(self.config.info_column)
+            try:
+                task = self._task(raw)
+            except InvalidTaskError as exc:
+                verdicts[index] = Verdict.unjudged(f"invalid verification_info: {exc}")
+                where.append(-1)
+                continue
+            program = extract_program(item.completion.text)
+            key = (program, raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True, default=repr))
+            if key not in unique:
+                unique[key] = len(work)
+                work.append((program, task))
+            where.append(unique[key])
+        if work:
+            try:
+                results = judge_programs(
+                    self.sandbox,
+                    work,
+                    all_or_nothing=self.config.all_or_nothing,
+                    program_time_limit=self.config.program_time_limit,
+                )
+            except SandboxUnavailableError as exc:
+                logger.error(
+                    "%s: the code sandbox is unavailable, every item is unjudged: %s", self.__name__, exc
+                )
+                results = None
+                reason = f"sandbox unavailable: {exc}"
+            for index, slot in enumerate(where):
+                if slot >= 0:
+                    verdicts[index] = (
+                        results[slot].verdict if results is not None else Verdict.unjudged(reason)
+                    )
+        return verdicts  # type: ignore[return-value]
+
+
+code_execution = CodeExecutionReward()

@@ -1,0 +1,657 @@
+"""The fork server: a warm interpreter that clones one isolated child per sample.
+
+:class:`rlvr.verifiers.code.sandbox.Sandbox` starts it (``python -I -B -c ...``, empty environment) and
+talks to it in frames (:mod:`rlvr.verifiers.code.wire`) over its stdin/stdout. At start it imports what
+programs commonly use, enters a private mount namespace (in a user namespace when not root), builds the
+read-only root (:mod:`rlvr.verifiers.code.rootfs`), creates two cgroup *cells* per worker slot
+(:mod:`rlvr.verifiers.code.cgroups`), freezes its objects for the garbage collector, and probes the whole
+path once with a tiny program; anything missing is a fatal error that names it.
+
+Then, per sample: a child is cloned straight into new mount, network, pid, IPC and UTS namespaces (and a
+user namespace when not root) — pid 1 of its own pid namespace — and prepares itself
+(:mod:`rlvr.verifiers.code.child`) *before* a job needs it, in a free cell, so the namespace and cgroup
+costs are off the critical path. A job goes to a prepared child; the server keeps the wall clock (per
+case, and for the whole run): past it, SIGKILL to the child kills its whole pid namespace. It reads the
+child's outputs with byte caps, reaps it, checks its cell is empty and reports raw facts (exit status,
+bytes, OOM kills, process-cap hits, timings). At most ``slots`` jobs run at once.
+
+Example:
+    >>> Cell(index=3, busy=False).index
+    3
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gc
+import math
+import os
+import secrets
+import select
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from rlvr.verifiers.code import linux
+from rlvr.verifiers.code.cgroups import SlotGroups, setup_slot_groups
+from rlvr.verifiers.code.child import ChildSettings, child_main
+from rlvr.verifiers.code.rootfs import SYSTEM_FILES, SYSTEM_PATHS, build_root
+from rlvr.verifiers.code.wire import FrameReader, encode, write_all
+
+PRELOAD = (
+    "array", "bisect", "collections", "copy", "dataclasses", "datetime", "decimal", "enum", "fractions",
+    "functools", "heapq", "itertools", "json", "math", "operator", "random", "re", "statistics", "string",
+    "typing", "atexit", "threading",
+)  # fmt: skip
+_READ_CHUNK = 1 << 16
+_DRAIN_SECONDS = 0.5
+_FAILURES_BEFORE_GIVING_UP = 3
+
+
+@dataclass
+class Cell:
+    """A cgroup cell (or, without cgroups, just a token): one child at a time lives in it."""
+
+    index: int
+    busy: bool = False
+
+
+class _Child:
+    """One cloned child: preparing, prepared (idle), or running a job."""
+
+    def __init__(self, cell: Cell, setup_timeout: float) -> None:
+        self.cell = cell
+        self.pid = 0
+        self.pidfd = -1
+        self.job_fd = -1
+        self.fds: dict[int, str] = {}  # read end -> stream name
+        self.data = {"ctl": bytearray(), "out": bytearray(), "err": bytearray(), "res": bytearray()}
+        self.total = dict.fromkeys(self.data, 0)
+        self.born = time.monotonic()
+        self.prepared_at: float | None = None
+        self.spec: dict[str, Any] | None = None
+        self.dispatched_at = 0.0
+        self.ready_at: float | None = None
+        self.deadline = self.born + setup_timeout
+        self.budget_deadline = math.inf
+        self.case_deadline = math.inf
+        self.cases_done = 0
+        self.killed: str | None = None
+        self.setup_error: str | None = None
+        self.status: int | None = None
+        self.rusage: Any = None
+        self.exited_at: float | None = None
+        self.tmpdir: str | None = None  # unsafe mode only
+
+
+class ForkServer:
+    """The server: configuration, the read-only root, the cells, the children and the job queue."""
+
+    def __init__(self, config: dict[str, Any], in_fd: int, out_fd: int) -> None:
+        self.config = config
+        self.in_fd = in_fd
+        self.out_fd = out_fd
+        self.slots = int(config["slots"])
+        self.unsafe = bool(config["unsafe"])
+        self.privileged = os.geteuid() == 0
+        self.uid = config["uid"] if self.privileged else 65534
+        self.gid = config["gid"] if self.privileged else 65534
+        self.staging: str | None = None
+        self.groups: SlotGroups | None = None
+        self.cells = [Cell(i) for i in range(2 * self.slots)]
+        self.queue: deque[dict[str, Any]] = deque()
+        self.children: set[_Child] = set()
+        self.prepared: deque[_Child] = deque()
+        self.poller = select.poll()
+        self.by_fd: dict[int, _Child] = {}
+        self.reader = FrameReader(config["max_frame"])
+        self.flags = 0
+        self.settings: ChildSettings | None = None
+        self.counters: dict[int, tuple[int, int]] = {}  # cell -> (OOM kills, process-cap hits) so far
+        self.failures = 0
+        self.last_failure = ""
+        self.notes: list[str] = []
+        self.probe_result: dict[str, Any] | None = None
+        self.cgroup_name = ""
+
+    # -- start -------------------------------------------------------------------------------------------
+
+    def setup(self) -> dict[str, Any]:
+        """Prepare isolation and probe it once; returns the description sent with "ready"."""
+        for name in self.config.get("preload") or PRELOAD:
+            with contextlib.suppress(ImportError):
+                __import__(name)
+        self.cgroup_name = f"rlvr-sandbox-{os.getppid()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.groups, why = setup_slot_groups(
+            self.cgroup_name, len(self.cells), self.config["max_processes"], self.config["cpu_quota"]
+        )
+        if self.groups is None:
+            self.notes.append(f"no writable cgroups ({why})")
+        if not self.unsafe:
+            self._enter_own_namespaces()
+        self.settings = ChildSettings(
+            unsafe=self.unsafe,
+            privileged=self.privileged,
+            uid=self.uid,
+            gid=self.gid,
+            outside_uid=os.geteuid(),
+            outside_gid=os.getegid(),
+            staging=self.staging,
+            tmpfs_mb=self.config["tmpfs_mb"],
+            max_file_mb=self.config["max_file_mb"],
+            max_open_files=self.config["max_open_files"],
+            max_processes=self.config["max_processes"],
+            nproc_limit=self.groups is None,
+            base_vm=_vm_size_bytes(),
+            last_cap=linux.last_capability(),
+        )
+        gc.collect()
+        gc.freeze()  # children never scan (nor copy-on-write touch) the server's own objects
+        problem = self._probe()
+        if problem is not None:
+            raise RuntimeError(problem)
+        return self.describe()
+
+    def _enter_own_namespaces(self) -> None:
+        flags = linux.CLONE_NEWNS | (0 if self.privileged else linux.CLONE_NEWUSER)
+        if not linux.clone_supported():
+            raise RuntimeError(f"the code sandbox does not support this machine ({os.uname().machine}) yet")
+        uid, gid = os.geteuid(), os.getegid()
+        try:
+            linux.unshare(flags)
+            if not self.privileged:
+                linux.write_file("/proc/self/setgroups", "deny")
+                linux.write_file("/proc/self/gid_map", f"{gid} {gid} 1\n")
+                linux.write_file("/proc/self/uid_map", f"{uid} {uid} 1\n")
+            linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
+        except OSError as exc:
+            raise RuntimeError(_namespace_advice(exc, flags, self.privileged)) from None
+        self.staging = tempfile.mkdtemp(prefix="rlvr-sandbox-root-")
+        os.chmod(self.staging, 0o755)
+        interpreter = [
+            sys.base_prefix,
+            sys.prefix,
+            sys.exec_prefix,
+            os.path.dirname(os.path.realpath(sys.executable)),
+        ]
+        try:
+            build_root(self.staging, [*SYSTEM_PATHS, *SYSTEM_FILES, *interpreter, *self.config["ro_paths"]])
+        except OSError as exc:
+            raise RuntimeError(f"cannot build the sandbox's read-only root: {exc}") from None
+        self.flags = (
+            linux.CLONE_NEWNS
+            | linux.CLONE_NEWNET
+            | linux.CLONE_NEWPID
+            | linux.CLONE_NEWIPC
+            | linux.CLONE_NEWUTS
+        )
+        if not self.privileged:
+            self.flags |= linux.CLONE_NEWUSER
+
+    def _probe(self) -> str | None:
+        self.queue.append(
+            {
+                "id": -1,
+                "mode": "stdio",
+                "program": "print(1)",
+                "stdin": "",
+                "time_limit": 10.0,
+                "budget": 10.0,
+                "memory_mb": 256,
+            }
+        )
+        deadline = time.monotonic() + self.config["setup_timeout"] + 15
+        while self.probe_result is None and time.monotonic() < deadline:
+            self._step()
+        result = self.probe_result
+        if result is None:
+            return "the sandbox probe did not finish"
+        if result["setup_error"]:
+            return str(result["setup_error"])
+        if result["exit_code"] != 0 or base64.b64decode(result["stdout"]).strip() != b"1":
+            tail = base64.b64decode(result["tail"]).decode("utf-8", "replace")
+            return f"the sandbox probe failed (exit {result['exit_code']}, signal {result['signal']}): {tail}"
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        if self.unsafe:
+            isolation = "UNSAFE: no namespaces, no chroot, no uid change (rlimits and a process group only)"
+        else:
+            who = f"uid {self.uid}" if self.privileged else f"uid {self.uid} in a user namespace"
+            isolation = (
+                f"namespaces {linux.namespace_names(self.flags)} per sample; read-only chroot; private tmpfs "
+                f"/tmp ({self.config['tmpfs_mb']} MB); {who}, no capabilities, no_new_privs; "
+                "empty environment"
+            )
+        if self.groups is not None:
+            limits = (
+                f"{self.groups.description}: pids.max={self.config['max_processes']}, memory cap per sample"
+            )
+            if "cpu" in self.groups.bases:
+                limits += ", one CPU per sample"
+        else:
+            limits = (
+                f"no cgroups: RLIMIT_NPROC={self.config['max_processes']} (uid {self.uid}), RLIMIT_AS only"
+            )
+        return {
+            "isolation": isolation,
+            "limits": limits,
+            "cgroup_name": self.cgroup_name if self.groups is not None else None,
+            "privileged": self.privileged,
+            "cgroups": None if self.groups is None else self.groups.version,
+            "notes": self.notes,
+        }
+
+    # -- the loop ----------------------------------------------------------------------------------------
+
+    def send(self, message: dict[str, Any]) -> None:
+        write_all(self.out_fd, encode(message))
+
+    def loop(self) -> None:
+        os.set_blocking(self.in_fd, False)
+        self.poller.register(self.in_fd, select.POLLIN)
+        while self._step():
+            pass
+
+    def _step(self) -> bool:
+        self._schedule()
+        now = time.monotonic()
+        deadlines = [
+            c.deadline for c in self.children if c.exited_at is None and (c.spec or not c.prepared_at)
+        ]
+        deadlines += [c.exited_at + _DRAIN_SECONDS for c in self.children if c.exited_at is not None]
+        wait_ms = 1000 if not deadlines else max(0, math.ceil((min(deadlines) - now) * 1000))
+        for fd, _events in self.poller.poll(min(wait_ms, 1000)):
+            if fd == self.in_fd:
+                if not self._read_requests():
+                    return False
+                continue
+            child = self.by_fd.get(fd)
+            if child is None:
+                continue
+            if fd == child.pidfd:
+                self._reap(child)
+            else:
+                self._read_stream(child, fd)
+        now = time.monotonic()
+        for child in list(self.children):
+            self._check_deadlines(child, now)
+            if self._finished(child, now):
+                self._finish(child)
+        return True
+
+    def _read_requests(self) -> bool:
+        while True:
+            try:
+                chunk = os.read(self.in_fd, _READ_CHUNK)
+            except BlockingIOError:
+                break
+            if not chunk:
+                return False  # the scorer is gone
+            self.reader.feed(chunk)
+        for message in self.reader.frames():
+            if message.get("op") == "run":
+                self.queue.append(message)
+            elif message.get("op") == "close":
+                return False
+        return True
+
+    def _schedule(self) -> None:
+        """Dispatch queued jobs to prepared children; keep up to ``slots`` children prepared or preparing."""
+        running = sum(1 for c in self.children if c.spec is not None)
+        while self.queue and self.prepared and running < self.slots:
+            child = self.prepared.popleft()
+            if child.exited_at is not None or child.pid == 0:
+                continue
+            self._dispatch(child, self.queue.popleft())
+            running += 1
+        waiting = sum(1 for c in self.children if c.spec is None and c.exited_at is None)
+        while waiting < self.slots and (self.queue or waiting < 1 or len(self.prepared) < self.slots):
+            cell = next((c for c in self.cells if not c.busy), None)
+            if cell is None or self.failures >= _FAILURES_BEFORE_GIVING_UP:
+                break
+            self._spawn(cell)
+            waiting += 1
+        if self.failures >= _FAILURES_BEFORE_GIVING_UP:
+            while self.queue:  # children cannot be made: every waiting job is a sandbox error
+                spec = self.queue.popleft()
+                self._report_failure(spec, self.last_failure)
+            self.failures = 0
+
+    # -- one child ---------------------------------------------------------------------------------------
+
+    def _spawn(self, cell: Cell) -> None:
+        assert self.settings is not None
+        pipes = {name: os.pipe() for name in ("ctl", "out", "err", "res")}
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        child = _Child(cell, self.config["setup_timeout"])
+        if self.unsafe:
+            child.tmpdir = tempfile.mkdtemp(prefix="rlvr-unsafe-")
+        cell.busy = True
+        procs = tuple(self.groups.procs_files(cell.index)) if self.groups is not None else ()
+        try:
+            pid = os.fork() if self.unsafe else linux.clone_process(self.flags)
+        except OSError as exc:
+            pid = -1
+            error = _namespace_advice(exc, self.flags, self.privileged)
+        if pid == 0:  # pragma: no cover - the child
+            fds = {name: w for name, (_r, w) in pipes.items()} | {"job": theirs.fileno()}
+            child_main(self.settings, fds, procs, child.tmpdir)
+        theirs.close()
+        for _r, w in pipes.values():
+            os.close(w)
+        if pid < 0:
+            for r, _w in pipes.values():
+                os.close(r)
+            ours.close()
+            cell.busy = False
+            self._failed(error)
+            return
+        child.pid = pid
+        child.job_fd = ours.detach()
+        for name, (r, _w) in pipes.items():
+            os.set_blocking(r, False)
+            child.fds[r] = name
+            self.by_fd[r] = child
+            self.poller.register(r, select.POLLIN)
+        child.pidfd = os.pidfd_open(pid)
+        self.by_fd[child.pidfd] = child
+        self.poller.register(child.pidfd, select.POLLIN)
+        self.children.add(child)
+
+    def _failed(self, reason: str) -> None:
+        self.failures += 1
+        self.last_failure = reason
+
+    def _dispatch(self, child: _Child, spec: dict[str, Any]) -> None:
+        if self.groups is not None:
+            self.groups.set_memory(child.cell.index, int(spec["memory_mb"]) << 20)
+        child.spec = spec
+        child.dispatched_at = time.monotonic()
+        child.deadline = child.dispatched_at + self.config["setup_timeout"]
+        with contextlib.suppress(OSError):  # it died while waiting: its job becomes a sandbox error
+            write_all(child.job_fd, encode(spec))
+
+    def _read_stream(self, child: _Child, fd: int) -> None:
+        name = child.fds[fd]
+        cap = self.config["max_output_bytes"]
+        try:
+            chunk = os.read(fd, _READ_CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._close_fd(child, fd)
+            if name == "ctl" and child.ready_at is None and child.setup_error is None:
+                child.setup_error = self._ctl_error(child) or "the sample process died while isolating itself"
+                self._kill(child, "setup")
+            return
+        child.total[name] += len(chunk)
+        if name == "ctl":
+            child.data["ctl"] += chunk
+            self._control(child)
+        elif name == "err":
+            tail = child.data["err"]
+            tail += chunk
+            del tail[: max(0, len(tail) - self.config["stderr_tail_bytes"])]
+            if child.total["err"] > 16 * cap:
+                self._kill(child, "output")
+        else:
+            child.data[name] += chunk
+            if name == "res" and child.spec is not None:
+                child.cases_done += chunk.count(b"\n")
+                if child.ready_at is not None and child.killed is None:
+                    child.case_deadline = time.monotonic() + child.spec["time_limit"]
+                    child.deadline = min(child.case_deadline, child.budget_deadline)
+            if child.total[name] > cap:
+                del child.data[name][cap:]
+                self._kill(child, "output")
+
+    def _ctl_error(self, child: _Child) -> str | None:
+        for line in bytes(child.data["ctl"]).split(b"\n"):
+            if line.startswith(b"E"):
+                return line[1:].decode("utf-8", "replace")
+        return None
+
+    def _control(self, child: _Child) -> None:
+        lines = bytes(child.data["ctl"]).split(b"\n")
+        if b"R" in lines and child.prepared_at is None:
+            child.prepared_at = time.monotonic()
+            self.failures = 0
+            self.prepared.append(child)
+        if b"K" in lines and child.ready_at is None and child.spec is not None:
+            child.ready_at = time.monotonic()
+            child.budget_deadline = child.ready_at + child.spec["budget"]
+            child.case_deadline = child.ready_at + child.spec["time_limit"]
+            child.deadline = min(child.case_deadline, child.budget_deadline)
+        error = self._ctl_error(child)
+        if error and child.setup_error is None and child.ready_at is None:
+            child.setup_error = error
+
+    def _check_deadlines(self, child: _Child, now: float) -> None:
+        if child.exited_at is not None or child.killed is not None or now < child.deadline:
+            return
+        if child.spec is None and child.prepared_at is not None:
+            return  # prepared and idle: no clock
+        if child.ready_at is None:
+            child.setup_error = (
+                child.setup_error or f"isolating the sample took over {self.config['setup_timeout']:g} s"
+            )
+            self._kill(child, "setup")
+        else:
+            self._kill(child, "timeout" if now >= child.case_deadline else "budget")
+
+    def _kill(self, child: _Child, why: str) -> None:
+        if child.killed is None:
+            child.killed = why
+        if child.exited_at is not None or not child.pid:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if self.unsafe:
+                os.killpg(child.pid, signal.SIGKILL)
+            else:
+                os.kill(child.pid, signal.SIGKILL)  # pid 1 of its namespace: the whole namespace goes
+
+    def _reap(self, child: _Child) -> None:
+        try:
+            pid, status, rusage = os.wait4(child.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status, rusage = child.pid, None, None
+        if pid == 0:
+            return
+        child.status, child.rusage = status, rusage
+        child.exited_at = time.monotonic()
+        if self.unsafe:  # its process group goes too (escaped sessions remain: this mode is unsafe)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.pid, signal.SIGKILL)
+        self.poller.unregister(child.pidfd)
+        del self.by_fd[child.pidfd]
+        os.close(child.pidfd)
+        child.pidfd = -1
+        if child.spec is None:
+            if child in self.prepared:
+                self.prepared.remove(child)
+            if child.prepared_at is None:
+                self._failed(
+                    self._ctl_error(child) or f"a sample process died while isolating itself ({status})"
+                )
+
+    def _finished(self, child: _Child, now: float) -> bool:
+        if child.exited_at is None:
+            return False
+        if child.fds and now < child.exited_at + _DRAIN_SECONDS:
+            return False
+        for fd in list(child.fds):  # drain what is there, then stop listening
+            with contextlib.suppress(OSError):
+                self._read_stream(child, fd)
+            if fd in child.fds:
+                self._close_fd(child, fd)
+        return True
+
+    def _close_fd(self, child: _Child, fd: int) -> None:
+        if fd in child.fds:
+            self.poller.unregister(fd)
+            del self.by_fd[fd]
+            del child.fds[fd]
+            os.close(fd)
+
+    def _finish(self, child: _Child) -> None:
+        self.children.discard(child)
+        with contextlib.suppress(OSError):
+            os.close(child.job_fd)
+        if child.tmpdir:
+            shutil.rmtree(child.tmpdir, ignore_errors=True)
+        if child.spec is not None:
+            if child.ready_at is None and child.setup_error is None:
+                child.setup_error = self._ctl_error(child) or "the sample process died while isolating itself"
+            self._report(child)
+        if self.groups is not None and not self.groups.empty_slot(child.cell.index):
+            self.notes.append(f"cell {child.cell.index} could not be emptied: retired")
+            return
+        child.cell.busy = False
+
+    def _report_failure(self, spec: dict[str, Any], reason: str) -> None:
+        result = {"op": "done", "id": spec["id"], "setup_error": reason}
+        if spec["id"] == -1:
+            self.probe_result = {**result, "exit_code": None, "signal": None, "stdout": "", "tail": ""}
+        else:
+            self.send(result)
+
+    def _report(self, child: _Child) -> None:
+        assert child.spec is not None
+        status = child.status
+        now = time.monotonic()
+        oom = nproc = False
+        if self.groups is not None:
+            before = self.counters.get(child.cell.index, (0, 0))
+            after = (self.groups.oom_kills(child.cell.index), self.groups.process_cap_hits(child.cell.index))
+            self.counters[child.cell.index] = after
+            oom, nproc = after[0] > before[0], after[1] > before[1]
+        started = child.ready_at or child.dispatched_at
+        result = {
+            "op": "done",
+            "id": child.spec["id"],
+            "setup_error": child.setup_error,
+            "exit_code": os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if status is not None and os.WIFSIGNALED(status) else None,
+            "killed": child.killed,
+            "oom": oom,
+            "nproc_hit": nproc,
+            "cpu_s": (child.rusage.ru_utime + child.rusage.ru_stime) if child.rusage else None,
+            "wall_s": (child.exited_at or now) - started,
+            "stdout": base64.b64encode(bytes(child.data["out"])).decode("ascii"),
+            "results": base64.b64encode(bytes(child.data["res"])).decode("ascii"),
+            "tail": base64.b64encode(bytes(child.data["err"])).decode("ascii"),
+            "cases_done": child.cases_done,
+            "timing": {
+                "prepare_s": (child.prepared_at or child.born) - child.born,
+                "start_s": started - child.dispatched_at,
+                "run_s": (child.exited_at or now) - started,
+                "collect_s": now - (child.exited_at or now),
+            },
+        }
+        if child.spec["id"] == -1:
+            self.probe_result = result
+        else:
+            self.send(result)
+
+    # -- stop --------------------------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        for child in list(self.children):
+            self._kill(child, "shutdown")
+        end = time.monotonic() + 2.0
+        for child in list(self.children):
+            with contextlib.suppress(ChildProcessError):
+                while child.pid and child.exited_at is None and time.monotonic() < end:
+                    if os.waitpid(child.pid, os.WNOHANG)[0]:
+                        break
+                    time.sleep(0.005)
+            if child.tmpdir:
+                shutil.rmtree(child.tmpdir, ignore_errors=True)
+        if self.groups is not None:
+            self.groups.remove()
+        if self.staging is not None:
+            with contextlib.suppress(OSError):
+                linux.umount(self.staging)
+            with contextlib.suppress(OSError):
+                os.rmdir(self.staging)
+
+
+def _vm_size_bytes() -> int:
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as stream:
+        for line in stream:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 64 << 20
+
+
+def _namespace_advice(exc: BaseException, flags: int, privileged: bool) -> str:
+    """A sandbox error that says what the kernel refused and what to do about it.
+
+    Example:
+        >>> refused = PermissionError(1, "Operation not permitted")
+        >>> "unsafe=True" in _namespace_advice(refused, linux.CLONE_NEWUSER, False)
+        True
+    """
+    message = str(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, OSError) and exc.errno in (1, 13, 22, 28, 38):  # EPERM EACCES EINVAL ENOSPC ENOSYS
+        needs = "user namespaces (it is not root)" if not privileged else "mount, net and pid namespaces"
+        return (
+            f"the kernel refused new namespaces ({linux.namespace_names(flags)}): {message}. The code "
+            f"sandbox needs {needs}: enable them (sysctl kernel.unprivileged_userns_clone=1, "
+            "user.max_user_namespaces > 0, kernel.apparmor_restrict_unprivileged_userns=0, or a container "
+            "profile that allows unshare), "
+            "run as root, or set unsafe=True to run TRUSTED code without isolation"
+        )
+    return message
+
+
+def _take_protocol_fds() -> tuple[int, int]:  # pragma: no cover - runs in the fork server process
+    """Move the protocol pipes off descriptors 0/1 (children must never inherit them there)."""
+    import fcntl
+
+    in_fd = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 3)
+    out_fd = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    return in_fd, out_fd
+
+
+def main() -> None:  # pragma: no cover - runs in the fork server process
+    """Entry point of the fork server process."""
+    in_fd, out_fd = _take_protocol_fds()
+    reader = FrameReader(1 << 24)
+    config: dict[str, Any] | None = None
+    while config is None:
+        chunk = os.read(in_fd, _READ_CHUNK)
+        if not chunk:
+            return
+        reader.feed(chunk)
+        frames = reader.frames()
+        if frames:
+            config = frames[0]
+    sys.path[:] = [p for p in sys.path if p != config.get("rlvr_root")]
+    server = ForkServer(config, in_fd, out_fd)
+    try:
+        try:
+            description = server.setup()
+        except Exception as exc:
+            detail = str(exc) if isinstance(exc, RuntimeError) else traceback.format_exc(limit=5)
+            server.send({"op": "fatal", "error": detail})
+            return
+        server.send({"op": "ready", **description})
+        server.loop()
+    finally:
+        server.shutdown()

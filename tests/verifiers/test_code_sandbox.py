@@ -1,0 +1,255 @@
+"""The code sandbox: runs, limits, statuses, isolation report, the unprivileged path and failing closed."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rlvr.verifiers.code import (
+    CaseStatus,
+    Job,
+    Sandbox,
+    SandboxConfig,
+    SandboxUnavailableError,
+    judge_programs,
+    parse_task,
+)
+from rlvr.verifiers.code.values import to_plain
+
+pytestmark = pytest.mark.timeout(240)
+ROOT = Path(__file__).resolve().parents[2]
+SYSTEM_PYTHON = "/usr/bin/python3.11" if os.path.exists("/usr/bin/python3.11") else shutil.which("python3")
+
+
+@pytest.fixture(scope="module")
+def box() -> Iterator[Sandbox]:
+    with Sandbox(workers=2) as sandbox:
+        yield sandbox
+
+
+def calls(*args_lists: list[object]) -> tuple[object, ...]:
+    return tuple(to_plain([list(args), {}]) for args in args_lists)
+
+
+def statuses(sandbox: Sandbox, program: str, info: dict[str, object]) -> list[str]:
+    result = judge_programs(sandbox, [(program, parse_task(info))])[0]
+    return [case.status.value for case in result.cases]
+
+
+def test_stdio_and_call_jobs(box: Sandbox) -> None:
+    stdio, call = box.run(
+        [
+            Job("stdio", "print(int(input()) * 2)", stdin="21"),
+            Job(
+                "call",
+                "def f(a, b):\n    return (a + b, [a])",
+                entry_point="f",
+                calls=calls([1, 2], ["a", "b"]),
+            ),
+        ]
+    )
+    assert stdio.stdout == b"42\n" and stdio.exit_code == 0 and not stdio.sandbox_error
+    assert call.results.splitlines() == [
+        b'{"i": 0, "v": {"$tuple": [3, [1]]}}',
+        b'{"i": 1, "v": {"$tuple": ["ab", ["a"]]}}',
+    ]
+
+
+def test_large_stdin_and_unicode(box: Sandbox) -> None:
+    data = "é" * 300_000 + "\n"
+    (result,) = box.run([Job("stdio", "import sys\nprint(len(sys.stdin.read()))", stdin=data)])
+    assert result.stdout == b"300001\n"
+
+
+def test_environment_and_identity(box: Sandbox) -> None:
+    shown = "dict(os.environ), os.getcwd(), os.getpid(), os.getuid() != 0, sorted(os.listdir('/'))"
+    program = f"import os\nprint({shown})"
+    (result,) = box.run([Job("stdio", program)])
+    text = result.stdout.decode()
+    assert text.startswith("{} /tmp 1 True"), text
+    assert "proc" not in text and "home" not in text and "work" not in text
+
+
+def test_statuses(box: Sandbox) -> None:
+    info = {"entry_point": "f", "cases": [{"args": [i], "expected": i} for i in range(4)], "time_limit": 0.5}
+    program = textwrap.dedent(
+        """
+        def f(x):
+            if x == 1:
+                return x + 1
+            if x == 2:
+                raise ValueError("boom")
+            if x == 3:
+                while True:
+                    pass
+            return x
+        """
+    )
+    assert statuses(box, program, info) == ["OK", "WA", "RE", "TLE"]
+    assert (
+        statuses(box, "def f(x):\n    return bytearray(1 << 33)", {**info, "memory_limit_mb": 64})
+        == ["MLE"] * 4
+    )
+    assert statuses(box, "def f(x:\n", info) == ["RE"] * 4
+    assert statuses(box, "def g(x):\n    return x", info) == ["RE"] * 4
+
+
+def test_stdio_statuses_and_stop_after_timeout(box: Sandbox) -> None:
+    cases = [{"stdin": f"{i}\n", "stdout": f"{i}"} for i in range(6)]
+    program = (
+        "x = int(input())\nif x == 1:\n    print(5)\nelif x >= 2:\n    while True: pass\nelse:\n    print(x)"
+    )
+    result = judge_programs(box, [(program, parse_task({"cases": cases, "time_limit": 0.5}))])[0]
+    assert [case.status.value for case in result.cases] == ["OK", "WA", "TLE", "TLE", "TLE", "TLE"]
+    assert result.cases[-1].detail == "not run: an earlier case timed out"
+    assert statuses(box, "import sys\nprint(0)\nsys.exit(3)", {"cases": cases[:1]}) == ["RE"]
+
+
+def test_per_case_clock_resets_between_calls(box: Sandbox) -> None:
+    info = {"entry_point": "f", "cases": [{"args": [i], "expected": i} for i in range(3)], "time_limit": 0.6}
+    assert statuses(box, "import time\ndef f(x):\n    time.sleep(0.35)\n    return x", info) == ["OK"] * 3
+
+
+def test_stderr_tail_is_kept(box: Sandbox) -> None:
+    (result,) = box.run(
+        [Job("stdio", "import sys\nsys.stderr.write('a' * 10000 + 'END')\nraise SystemExit(2)")]
+    )
+    assert result.exit_code == 2 and result.stderr_tail.endswith("END") and len(result.stderr_tail) <= 2048
+
+
+def test_isolation_report(box: Sandbox) -> None:
+    report = box.isolation
+    assert "net" in report["isolation"] and "pid" in report["isolation"] and "mount" in report["isolation"]
+    if os.geteuid() == 0 and os.access("/sys/fs/cgroup/pids", os.W_OK):
+        assert report["cgroups"] in (1, 2) and "pids.max=32" in report["limits"]
+
+
+def test_pickle_carries_only_the_config(box: Sandbox) -> None:
+    copy = pickle.loads(pickle.dumps(box))
+    assert copy.config == box.config and copy._holder == [None]
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValueError, match="workers"):
+        SandboxConfig(workers=0)
+    with pytest.raises(ValueError, match="ro_paths"):
+        SandboxConfig(ro_paths=("/proc",))
+    with pytest.raises(ValueError, match="absolute"):
+        SandboxConfig(python="python3")
+
+
+def test_missing_interpreter_fails_closed() -> None:
+    sandbox = Sandbox(python="/nonexistent/python3")
+    with pytest.raises(SandboxUnavailableError, match="not executable"):
+        sandbox.run([Job("stdio", "print(1)")])
+
+
+def test_unsafe_mode_warns_on_every_use(caplog: pytest.LogCaptureFixture) -> None:
+    with Sandbox(workers=1, unsafe=True) as sandbox, caplog.at_level(logging.WARNING, "rlvr.verifiers.code"):
+        for _ in range(2):
+            (result,) = sandbox.run([Job("stdio", "print(6 * 7)")])
+            assert result.stdout == b"42\n"
+    assert sum("UNSAFE code sandbox" in r.message for r in caplog.records) >= 2
+
+
+SMOKE = """
+import sys
+sys.path.insert(0, {root!r})
+from rlvr.verifiers.code import Job, Sandbox, SandboxUnavailableError
+try:
+    with Sandbox(workers=1) as box:
+        result = box.run([Job("stdio", "import os; print(os.getuid(), 6 * 7)")])[0]
+        print("ISOLATION", box.isolation["isolation"])
+        print("OUTPUT", result.stdout.decode().strip(), result.setup_error)
+except SandboxUnavailableError as exc:
+    print("UNAVAILABLE", exc)
+"""
+
+NO_USERNS = """
+import os, sys
+sys.path.insert(0, {root!r})
+from rlvr.verifiers.code import linux
+r, w = os.pipe()
+r2, w2 = os.pipe()
+pid = os.fork()
+if pid == 0:
+    linux.unshare(linux.CLONE_NEWUSER)
+    os.write(w2, b"x")
+    os.read(r, 1)
+    with open("/proc/sys/user/max_user_namespaces", "w") as stream:
+        stream.write("0")
+    os.setgroups([])
+    os.setresgid(65534, 65534, 65534)
+    os.setresuid(65534, 65534, 65534)
+    os.execv(sys.argv[1], sys.argv[1:])
+os.read(r2, 1)
+for name in ("uid_map", "gid_map"):
+    with open(f"/proc/{{pid}}/{{name}}", "w") as stream:
+        stream.write("0 0 65536\\n")
+os.write(w, b"x")
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def _unprivileged_possible() -> bool:
+    return os.geteuid() == 0 and SYSTEM_PYTHON is not None and shutil.which("setpriv") is not None
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory the nobody user can read (pytest's own tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="rlvr-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.skipif(not _unprivileged_possible(), reason="needs root, setpriv and a system python")
+def test_unprivileged_user_works_or_fails_closed(shared_dir: Path) -> None:
+    script = shared_dir / "smoke.py"
+    script.write_text(SMOKE.format(root=str(ROOT)))
+    script.chmod(0o644)
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SYSTEM_PYTHON, str(script)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd="/")
+    assert result.returncode == 0, result.stderr
+    if "UNAVAILABLE" in result.stdout:  # a kernel without unprivileged user namespaces: a clear refusal
+        assert "namespaces" in result.stdout
+    else:
+        assert "OUTPUT 65534 42 None" in result.stdout, result.stdout + result.stderr
+        assert "user namespace" in result.stdout
+
+
+@pytest.mark.skipif(
+    not _unprivileged_possible(), reason="needs root (to set up the test) and a system python"
+)
+def test_refused_namespaces_fail_closed_naming_what_is_missing(shared_dir: Path) -> None:
+    smoke, wrapper = shared_dir / "smoke.py", shared_dir / "no_userns.py"
+    smoke.write_text(SMOKE.format(root=str(ROOT)))
+    wrapper.write_text(NO_USERNS.format(root=str(ROOT)))
+    for path in (smoke, wrapper):
+        path.chmod(0o644)
+    result = subprocess.run(
+        [sys.executable, str(wrapper), SYSTEM_PYTHON, str(smoke)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "UNAVAILABLE" in result.stdout, result.stdout
+    assert "refused new namespaces (user+mount)" in result.stdout and "unsafe=True" in result.stdout
+
+
+def test_status_values_are_the_documented_ones() -> None:
+    assert [s.value for s in CaseStatus] == ["OK", "WA", "TLE", "MLE", "RE", "SANDBOX_ERROR"]

@@ -531,3 +531,13 @@ def test_thread_safety(reward: Reward) -> None:
     for scores, reasons in results:
         assert scores == expected
         assert len(reasons) == len(completions)
+
+
+@pytest.mark.parametrize("name", sorted(REWARDS))
+def test_every_registered_reward_pickles_with_its_name(name: str) -> None:
+    """TRL and accelerate may pickle rewards: every registered one survives it, name and options kept."""
+    reward = REWARDS[name].create()
+    copy = pickle.loads(pickle.dumps(reward))
+    assert type(copy) is type(reward)
+    assert copy.__name__ == reward.__name__
+    assert copy.config == reward.config

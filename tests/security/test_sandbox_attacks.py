@@ -113,6 +113,10 @@ def test_writes_outside_the_private_tmp_fail(reward: CodeExecutionReward, tmp_pa
         "/etc/pwned",
         os.path.join(os.getcwd(), f"{TOKEN}.py"),
     ]
+    # A checkout under /tmp (CI clones there) is, inside the sample, its own private /tmp: writable there,
+    # and never the host's. The host-side check below covers it either way.
+    in_tmp += [path for path in targets if path.startswith("/tmp/")]
+    targets = [path for path in targets if not path.startswith("/tmp/")]
     program = f"""
 import os
 def f(x):

@@ -177,6 +177,25 @@ def _bench_code(args: argparse.Namespace) -> int:
     return _emit(run_code_bench(config), args)
 
 
+def _bench_loss(args: argparse.Namespace) -> int:
+    from rlvr.benchmarks.loss_bench import LossBenchConfig, parse_lengths, run_loss_bench
+
+    config = LossBenchConfig(
+        device=args.device,
+        shape=args.shape,
+        lengths=parse_lengths(args.lengths) if args.lengths else None,
+        num_generations=args.num_generations,
+        repeats=args.repeats,
+    )
+    return _emit(run_loss_bench(config), args)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from rlvr.integrations.demo import main as demo_main
+
+    return demo_main(args)
+
+
 def _add_bench_parsers(commands: Any) -> None:
     bench = commands.add_parser("bench", help="speed and agreement benchmarks (results go to BENCHMARKS.md)")
     targets = bench.add_subparsers(dest="target", required=True, metavar="TARGET")
@@ -225,6 +244,18 @@ def _add_bench_parsers(commands: Any) -> None:
     evaluation = target(
         "eval", "end-to-end evaluation of samples x MATH-500 problems, against Math-Verify", _bench_eval, 500
     )
+    loss = target(
+        "loss",
+        "one GRPO loss step (forward + backward) of rlvr's trainer against TRL's built-in loss",
+        _bench_loss,
+        items=None,
+    )
+    loss.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where to run (default: cpu)")
+    loss.add_argument("--shape", choices=["toy", "1.5b"], default="toy", help="model shape (default: toy)")
+    loss.add_argument(
+        "--lengths", help="completion lengths, e.g. 1024,4096 (default: 64,256 toy; 1024,4096 1.5b)"
+    )
+    loss.add_argument("--num-generations", type=int, default=8, help="completions per step (default: 8)")
     evaluation.add_argument("--samples", type=int, default=8, help="samples per problem (default: 8)")
     agreement.add_argument("--data-dir", help="folder of the development sets (default: $RLVR_DATA_DIR)")
     agreement.add_argument("--limit", type=int, default=None, help="only the first N items of every set")
@@ -270,6 +301,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_parser(commands)
     _add_bench_parsers(commands)
+    from rlvr.integrations.demo import add_arguments as add_demo_arguments  # light: no torch at import
+
+    demo = commands.add_parser(
+        "demo",
+        help="GRPO on a CPU in minutes: a tiny model learns a format and some sums (needs [trl], matplotlib)",
+        description="Train a tiny Qwen2 (random init, character tokenizer, no downloads) with rlvr's "
+        "GRPOTrainer and rewards (think_format + math_accuracy) on single-digit additions; prints a "
+        "progress bar and a reward table, saves reward_curve.png, and ends with "
+        "'reward before: X after: Y' (held-back prompts, greedy decoding).",
+    )
+    add_demo_arguments(demo)
+    demo.set_defaults(handler=_cmd_demo)
     return parser
 
 

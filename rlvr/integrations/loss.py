@@ -97,7 +97,11 @@ class LossOptions:
                 f"importance_level must be one of {IMPORTANCE_LEVELS}, got {self.importance_level!r}"
             )
         if self.max_length is not None:
-            if isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or self.max_length < 1:
+            if (
+                isinstance(self.max_length, bool)
+                or not isinstance(self.max_length, int)
+                or self.max_length < 1
+            ):
                 raise ValueError(f"max_length must be an int >= 1 or None, got {self.max_length!r}")
             if self.aggregation != "seq-mean-token-sum-norm":
                 raise ValueError("max_length only applies to aggregation='seq-mean-token-sum-norm'")
@@ -132,9 +136,9 @@ def grpo_loss(
         ``(loss, metrics)``. The metrics are detached scalars: ``policy_loss`` (the loss without the KL
         term), ``kl`` (masked token mean of the estimator; only with a KL term), the clip fractions
         ``clip_ratio/low_mean`` (r < 1 - epsilon_low with A < 0), ``clip_ratio/high_mean``
-        (r > 1 + epsilon_high with A > 0), ``clip_ratio/dual_mean`` (dual clip active), ``clip_ratio/region_mean``
-        (low or high), and ``ratio/mean``, ``ratio/min``, ``ratio/max``, all over completion tokens (NaN
-        min/max when there are none).
+        (r > 1 + epsilon_high with A > 0), ``clip_ratio/dual_mean`` (dual clip active),
+        ``clip_ratio/region_mean`` (low or high), and ``ratio/mean``, ``ratio/min``, ``ratio/max``, all
+        over completion tokens (NaN min/max when there are none).
 
     Example:
         >>> import torch
@@ -160,13 +164,17 @@ def grpo_loss(
     return grpo_loss_from_options(logps, old_logps, advantages, mask, ref_logps=ref_logps, options=options)
 
 
-def _check_shapes(logps: Tensor, old_logps: Tensor, advantages: Tensor, mask: Tensor, ref: Tensor | None) -> None:
+def _check_shapes(
+    logps: Tensor, old_logps: Tensor, advantages: Tensor, mask: Tensor, ref: Tensor | None
+) -> None:
     if logps.dim() != 2:
         raise ValueError(f"logps must be (B, T), got shape {tuple(logps.shape)}")
     named = {"old_logps": old_logps, "mask": mask} | ({} if ref is None else {"ref_logps": ref})
     for name, tensor in named.items():
         if tensor.shape != logps.shape:
-            raise ValueError(f"{name} must have the shape of logps {tuple(logps.shape)}, got {tuple(tensor.shape)}")
+            raise ValueError(
+                f"{name} must have the shape of logps {tuple(logps.shape)}, got {tuple(tensor.shape)}"
+            )
     if advantages.shape not in (logps.shape[:1], logps.shape):
         raise ValueError(
             f"advantages must be (B,) or (B, T) = {tuple(logps.shape)}, got {tuple(advantages.shape)}"

@@ -146,6 +146,11 @@ CASES: list[tuple[str, str, str, float]] = [
     ("unicode-times", "3\\times10^{5}", "3×10^{5}", 1.0),
     ("spacing-commands", "\\frac{1}{2}", "\\frac{1}{2}\\,", 1.0),
     ("spacing-left-right", "(1,2)", "\\left( 1 ,\\ 2 \\right)", 1.0),
+    # division by zero is never a value (sympy's nan/zoo must not compare equal to anything)
+    ("div-zero-surd", "\\sqrt{2}", "\\frac{\\sqrt{2}}{0}", 0.0),
+    ("div-zero-pi", "\\pi", "\\frac{\\pi}{0}", 0.0),
+    ("div-zero-rational", "1", "0/0", 0.0),
+    ("div-zero-function", "\\cot x", "\\frac{\\cot x}{0}", 0.0),
     # unevaluated arithmetic in place of a number: not the value (documented policy)
     ("arith-plus-zero", "14", "14+0", 0.0),
     ("arith-product", "56088", "123\\cdot456", 0.0),

@@ -195,7 +195,7 @@ def _surds_equal(gold: Surd | Num, pred: Surd | Num, policy: MathPolicy) -> tupl
     surd, number = (gold, pred) if isinstance(gold, Surd) else (pred, gold)
     assert isinstance(surd, Surd) and isinstance(number, Num)
     if number is pred and number.decimals is not None and not surd.has_variables:  # approximating a gold
-        close = abs(surd.approximate() - float(number.value)) <= 0.5 * 10.0 ** -number.decimals
+        close = abs(surd.approximate() - float(number.value)) <= 0.5 * 10.0**-number.decimals
         if close and policy.allow_decimal_approximation:
             return True, ""
         if close:

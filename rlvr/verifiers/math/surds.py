@@ -137,7 +137,9 @@ def _inverse(a: _Poly) -> _Poly | None:
     """1/a for a single term (a monomial); sums in a denominator are left to sympy."""
     if len(a) != 1:
         return None
-    ((s, p, k, monomial), q), = a.items()
+    (((s, p, k, monomial), q),) = a.items()
+    if q == 0:
+        return None  # division by zero: not a value
     # 1/(q √s π^p i^k m) = (1/(q s)) √s π^-p i^-k m^-1, and 1/i = -i.
     coefficient = 1 / (q * s)
     if k == 1:

@@ -121,12 +121,18 @@ def _exact_numbers_equal(gold: Any, pred: Any) -> bool | None:
         return None
     if not (gold.is_number and pred.is_number) or _has_float(gold) or _has_float(pred):
         return None
+    gold_value, pred_value = sympy.N(gold, 20), sympy.N(pred, 20)
+    if gold_value.is_finite is not True or pred_value.is_finite is not True:
+        # oo, zoo, nan (a division by zero): equal only when the very same, never by arithmetic on them
+        return bool(gold == pred) and gold_value.is_finite is not None
     difference = gold - pred
     if difference.is_Rational:
         return bool(difference == 0)
     # Relative to the values themselves, never to 1: 1/2^{80} and 1/(2^{80}+1) differ by 1e-49.
-    magnitude = max(abs(sympy.N(gold, 20)), abs(sympy.N(pred, 20)))
+    magnitude = max(abs(gold_value), abs(pred_value))
     numeric = abs(sympy.N(difference, _NUMERIC_DIGITS))
+    if numeric.is_finite is not True:
+        return False
     if magnitude == 0:
         return bool(numeric == 0)
     # Equal to 45 significant digits: contest answers that differ do so far sooner.

@@ -1,0 +1,442 @@
+"""``rlvr bench loss``: the cost of rlvr's GRPO loss path against TRL's built-in one, in the same run.
+
+One timed step is what the trainer does per micro-batch: ``_compute_loss`` (the policy forward through
+TRL's fused, tiled LM head, the loss, the metrics) and ``backward``. Both paths run on the same trainer,
+model and synthetic batch (one group of ``num_generations`` completions, full length, a prompt of
+``prompt_length`` tokens, old and reference log-probs given, ``beta=0.04``), alternating, after warm-up:
+
+- rlvr: :meth:`rlvr.integrations.trl.GRPOTrainer._compute_loss` (``grpo_loss``);
+- TRL: ``trl.GRPOTrainer._compute_loss`` with the same ``loss_type``.
+
+Reported per completion length: median step time, completion tokens per second, peak memory during the
+step, measured in a separate step (CUDA: ``torch.cuda.max_memory_allocated``, weights included; CPU: the
+rise of the process's resident set above its level before the step, sampled every millisecond after
+``malloc_trim``) and, on CUDA, MFU.
+
+Shapes: ``"toy"`` (a Qwen2 scaled down: hidden 256, 4 layers, 4/2 heads, intermediate 768, vocab 4096;
+float32; runs on a CPU in seconds) and ``"1.5b"`` (Qwen2.5-1.5B: hidden 1536, 28 layers, 12/2 heads,
+intermediate 8960, vocab 151936; bf16 on CUDA, activation checkpointing on, completion lengths 1024 and
+4096, G = 8). torch is imported inside the functions: ``import rlvr.benchmarks`` stays light.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import platform
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Shape = Literal["toy", "1.5b"]
+SHAPES: dict[str, dict[str, int]] = {
+    "toy": {
+        "hidden_size": 256,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "intermediate_size": 768,
+        "vocab_size": 4096,
+    },
+    "1.5b": {
+        "hidden_size": 1536,
+        "num_hidden_layers": 28,
+        "num_attention_heads": 12,
+        "num_key_value_heads": 2,
+        "intermediate_size": 8960,
+        "vocab_size": 151936,
+    },
+}
+DEFAULT_LENGTHS: dict[str, tuple[int, ...]] = {"toy": (64, 256), "1.5b": (1024, 4096)}
+#: Dense bf16 peak TFLOP/s by device-name fragment (for MFU).
+PEAK_TFLOPS: dict[str, float] = {"H200": 989.4, "H100": 989.4, "A100": 312.0, "L40S": 362.0, "A10G": 125.0}
+
+
+@dataclass(frozen=True)
+class LossBenchConfig:
+    """Sizes of the loss benchmark.
+
+    Example:
+        >>> LossBenchConfig().completion_lengths
+        (64, 256)
+        >>> LossBenchConfig(shape="1.5b", device="cuda").completion_lengths
+        (1024, 4096)
+        >>> LossBenchConfig(device="tpu")
+        Traceback (most recent call last):
+        ...
+        ValueError: device must be 'cpu' or 'cuda', got 'tpu'
+    """
+
+    device: str = "cpu"
+    shape: Shape = "toy"
+    lengths: tuple[int, ...] | None = None
+    num_generations: int = 8
+    prompt_length: int = 64
+    repeats: int = 5
+    warmup: int = 1
+    loss_type: str = "grpo"
+    activation_checkpointing: bool | None = None
+    peak_tflops: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+        if self.shape not in SHAPES:
+            raise ValueError(f"shape must be one of {tuple(SHAPES)}, got {self.shape!r}")
+        if self.lengths is not None and (not self.lengths or any(n < 1 for n in self.lengths)):
+            raise ValueError(f"lengths must be positive, got {self.lengths!r}")
+        for name in ("num_generations", "prompt_length", "repeats"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.warmup < 0:
+            raise ValueError(f"warmup must be >= 0, got {self.warmup}")
+        if self.loss_type not in ("grpo", "dapo", "dr_grpo"):
+            raise ValueError(f"loss_type must be grpo, dapo or dr_grpo, got {self.loss_type!r}")
+
+    @property
+    def completion_lengths(self) -> tuple[int, ...]:
+        return self.lengths or DEFAULT_LENGTHS[self.shape]
+
+    @property
+    def checkpointing(self) -> bool:
+        if self.activation_checkpointing is not None:
+            return self.activation_checkpointing
+        return self.shape == "1.5b"
+
+
+@dataclass
+class PathFigures:
+    """One loss path at one completion length."""
+
+    path: str
+    completion_length: int
+    step_ms: float
+    tokens_per_s: float
+    peak_memory_mb: float
+    mfu: float | None
+    loss: float
+    step_ms_all: list[float] = field(default_factory=list)
+
+
+@dataclass
+class LossBenchReport:
+    """All figures of one run."""
+
+    config: dict[str, Any]
+    device_name: str
+    machine: str
+    date: str
+    parameters: int
+    figures: list[PathFigures] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        """The figures as a Markdown table (rlvr and TRL side by side)."""
+        lines = [
+            f"Loss path, {self.config['shape']} shape ({self.parameters / 1e6:.1f} M parameters), "
+            f"G = {self.config['num_generations']}, prompt {self.config['prompt_length']} tokens, "
+            f"{self.device_name}; median of {self.config['repeats']} steps (forward + backward), {self.date}",
+            "",
+            "| completion length | path | step (ms) | completion tokens/s | peak memory (MB) | MFU | loss |",
+            "|---:|---|---:|---:|---:|---:|---:|",
+        ]
+        for f in self.figures:
+            mfu = "n/a" if f.mfu is None else f"{100 * f.mfu:.1f}%"
+            lines.append(
+                f"| {f.completion_length} | {f.path} | {f.step_ms:.1f} | {f.tokens_per_s:,.0f} | "
+                f"{f.peak_memory_mb:,.1f} | {mfu} | {f.loss:.6f} |"
+            )
+        for length in self.config["completion_lengths"]:
+            pair = {f.path: f for f in self.figures if f.completion_length == length}
+            if {"rlvr", "trl"} <= set(pair):
+                lines.append(
+                    f"\nT={length}: rlvr / TRL step time {pair['rlvr'].step_ms / pair['trl'].step_ms:.3f}, "
+                    f"peak memory {pair['rlvr'].peak_memory_mb - pair['trl'].peak_memory_mb:+.1f} MB"
+                )
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+@contextmanager
+def _rss_peak() -> Iterator[Callable[[], float]]:
+    """Sample this process's resident set every millisecond; yields a function giving the peak rise (MB)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def rss() -> int:
+        with open("/proc/self/statm", encoding="ascii") as stream:
+            return int(stream.read().split()[1]) * page
+
+    base = rss()
+    peak = [base]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss())
+            stop.wait(0.001)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield lambda: (peak[0] - base) / 2**20
+    finally:
+        stop.set()
+        thread.join()
+        peak[0] = max(peak[0], rss())
+
+
+def _build_trainer(config: LossBenchConfig, workdir: str) -> Any:
+    import torch
+    from datasets import Dataset
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from rlvr.integrations.tiny import build_tokenizer
+    from rlvr.integrations.trl import GRPOConfig, GRPOTrainer
+
+    cuda = config.device == "cuda"
+    dtype = torch.bfloat16 if cuda else torch.float32
+    qwen = Qwen2Config(
+        **SHAPES[config.shape],
+        max_position_embeddings=max(config.completion_lengths) + config.prompt_length,
+        tie_word_embeddings=True,
+        rope_theta=1_000_000.0,
+        pad_token_id=0,
+        eos_token_id=1,
+        bos_token_id=1,
+    )
+    torch.manual_seed(0)
+    with torch.device(config.device):
+        model = Qwen2ForCausalLM._from_config(qwen, dtype=dtype)
+    model.config._name_or_path = "rlvr-bench-random"
+
+    def zero(completions: list[Any], **_: Any) -> list[float]:
+        return [0.0] * len(completions)
+
+    args = GRPOConfig(
+        output_dir=workdir,
+        per_device_train_batch_size=config.num_generations,
+        num_generations=config.num_generations,
+        max_completion_length=max(config.completion_lengths),
+        loss_type=config.loss_type,
+        beta=0.0,  # no reference model is loaded; the KL term is switched on below with given ref log-probs
+        use_cpu=not cuda,
+        bf16=cuda,
+        report_to="none",
+        save_strategy="no",
+        disable_tqdm=True,
+    )
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=[zero],
+        args=args,
+        train_dataset=Dataset.from_dict({"prompt": ["1+1="] * config.num_generations}),
+        processing_class=build_tokenizer(),
+    )
+    if config.checkpointing:  # Trainer would switch it on in train(), which the benchmark never calls
+        kwargs = {"use_reentrant": False}
+        if hasattr(trainer.model, "activation_checkpointing_enable"):
+            trainer.model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+        else:  # transformers < 5
+            trainer.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+        trainer.model.config.use_cache = False
+    trainer.beta = 0.04
+    trainer.loss_options = trl_loss_options(trainer)
+    trainer.current_gradient_accumulation_steps = 1
+    trainer.model.train()
+    return trainer
+
+
+def trl_loss_options(trainer: Any) -> Any:
+    """The trainer's loss options with ``beta`` = ``trainer.beta`` (set after construction)."""
+    import dataclasses
+
+    return dataclasses.replace(trainer.loss_options, beta=trainer.beta)
+
+
+def _batch(config: LossBenchConfig, length: int, trainer: Any) -> dict[str, Any]:
+    """A full-length group of random completions; old and reference log-probs near the policy's own (computed
+    once, without gradients), as in a real step."""
+    import torch
+
+    gen = torch.Generator().manual_seed(length)
+    g, p, vocab = config.num_generations, config.prompt_length, SHAPES[config.shape]["vocab_size"]
+    device = trainer.model.device
+    batch = {
+        "prompt_ids": torch.randint(2, vocab, (g, p), generator=gen),
+        "prompt_mask": torch.ones(g, p, dtype=torch.long),
+        "completion_ids": torch.randint(2, vocab, (g, length), generator=gen),
+        "completion_mask": torch.ones(g, length, dtype=torch.long),
+        "advantages": torch.randn(g, generator=gen),
+    }
+    batch = {k: v.to(device) for k, v in batch.items()}
+    batch["num_items_in_batch"] = batch["completion_mask"].sum()
+    with torch.no_grad():
+        input_ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
+        attention_mask = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
+        logps, _, _ = trainer._get_per_token_logps_and_entropies(
+            trainer.model, input_ids, attention_mask, length
+        )
+    noise = torch.randn(g, length, generator=gen).to(device)
+    batch["old_per_token_logps"] = (logps.float() + 0.05 * noise).to(logps.dtype)
+    batch["ref_per_token_logps"] = (logps.float() - 0.05 * noise).to(logps.dtype)
+    return batch
+
+
+def _flops_per_step(config: LossBenchConfig, length: int, parameters: int) -> float:
+    """Model FLOPs of forward + backward (no recomputation): 6 x matmul parameters per token (the LM head
+    only on completion tokens) plus causal attention, 6 x layers x hidden x sequence per token."""
+    shape = SHAPES[config.shape]
+    head = shape["vocab_size"] * shape["hidden_size"]
+    body = parameters - head  # tied embeddings: the embedding table is the LM head
+    sequence = config.prompt_length + length
+    tokens = config.num_generations * sequence
+    attention = 6 * shape["num_hidden_layers"] * shape["hidden_size"] * sequence
+    return tokens * (6 * body + attention) + config.num_generations * length * 6 * head
+
+
+def _peak_tflops(config: LossBenchConfig, name: str) -> float | None:
+    if config.peak_tflops is not None:
+        return config.peak_tflops
+    return next((value for key, value in PEAK_TFLOPS.items() if key in name), None)
+
+
+def run_loss_bench(config: LossBenchConfig | None = None) -> LossBenchReport:
+    """Measure rlvr's and TRL's loss paths (see the module docstring).
+
+    Example:
+        >>> LossBenchConfig(repeats=1, lengths=(8,)).repeats  # the run itself takes seconds: see the tests
+        1
+    """
+    import tempfile
+
+    import torch
+    import trl
+
+    config = config or LossBenchConfig()
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda: no CUDA device is available")
+    cuda = config.device == "cuda"
+    device_name = (
+        torch.cuda.get_device_name() if cuda else f"CPU ({platform.processor() or platform.machine()})"
+    )
+    with tempfile.TemporaryDirectory(prefix="rlvr-loss-bench-") as workdir:
+        trainer = _build_trainer(config, workdir)
+        model = trainer.model
+        parameters = sum(p.numel() for p in model.parameters())
+        report = LossBenchReport(
+            config=asdict(config) | {"completion_lengths": list(config.completion_lengths)},
+            device_name=device_name,
+            machine=f"{platform.node()} {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+            date=time.strftime("%Y-%m-%d"),
+            parameters=parameters,
+        )
+        paths: dict[str, Callable[..., Any]] = {
+            "rlvr": type(trainer)._compute_loss,
+            "trl": trl.GRPOTrainer._compute_loss,
+        }
+        peak = _peak_tflops(config, device_name) if cuda else None
+        for length in config.completion_lengths:
+            batch = _batch(config, length, trainer)
+            times: dict[str, list[float]] = {name: [] for name in paths}
+            losses: dict[str, float] = {}
+            for repeat in range(config.warmup + config.repeats):
+                for name, compute in paths.items():  # alternating, so drifts in machine load hit both
+                    elapsed, loss = _timed_step(trainer, compute, batch, cuda)
+                    if repeat >= config.warmup:
+                        times[name].append(elapsed)
+                        losses[name] = loss
+            memory: dict[str, float] = {}
+            for _ in range(2):  # twice, alternating, keeping the lower: one-time allocations hit the first
+                for name, compute in paths.items():
+                    mb = _memory_step(trainer, compute, batch, cuda)
+                    memory[name] = min(memory.get(name, mb), mb)
+            model.zero_grad(set_to_none=True)
+            tokens = config.num_generations * length
+            for name in paths:
+                step = statistics.median(times[name])
+                mfu = None
+                if peak is not None:
+                    mfu = _flops_per_step(config, length, parameters) / step / (peak * 1e12)
+                report.figures.append(
+                    PathFigures(
+                        name,
+                        length,
+                        1000 * step,
+                        tokens / step,
+                        memory[name],
+                        mfu,
+                        losses[name],
+                        [1000 * t for t in times[name]],
+                    )
+                )
+            del batch
+    return report
+
+
+def _malloc_trim() -> None:
+    """Hand freed heap memory back to the OS (glibc), so that the next step's peak shows in the RSS."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(name).malloc_trim(0)
+
+
+def _timed_step(
+    trainer: Any, compute: Callable[..., Any], batch: dict[str, Any], cuda: bool
+) -> tuple[float, float]:
+    """One forward + backward; (seconds, loss). CUDA: timed with events."""
+    import torch
+
+    trainer.model.zero_grad(set_to_none=True)
+    if cuda:
+        torch.cuda.synchronize()
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        loss = compute(trainer, trainer.model, batch)
+        loss.backward()
+        end.record()
+        torch.cuda.synchronize()
+        return start.elapsed_time(end) / 1000, loss.item()
+    began = time.perf_counter()
+    loss = compute(trainer, trainer.model, batch)
+    loss.backward()
+    return time.perf_counter() - began, loss.item()
+
+
+def _memory_step(trainer: Any, compute: Callable[..., Any], batch: dict[str, Any], cuda: bool) -> float:
+    """Peak memory (MB) of one forward + backward: CUDA ``max_memory_allocated``; CPU the rise of the sampled
+    resident set above its level before the step (gradients freed, heap trimmed)."""
+    import torch
+
+    trainer.model.zero_grad(set_to_none=True)
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        compute(trainer, trainer.model, batch).backward()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() / 2**20
+    gc.collect()
+    _malloc_trim()
+    with _rss_peak() as peak:
+        compute(trainer, trainer.model, batch).backward()
+    return peak()
+
+
+def parse_lengths(text: str) -> tuple[int, ...]:
+    """``"1024,4096"`` -> ``(1024, 4096)``.
+
+    Example:
+        >>> parse_lengths("64, 256")
+        (64, 256)
+    """
+    return tuple(int(part) for part in text.split(",") if part.strip())

@@ -1,0 +1,439 @@
+"""rlvr's GRPOTrainer inside real TRL runs on a tiny model (CPU, offline).
+
+- the contract with TRL's private hooks (fails loudly when TRL changes them);
+- equality with TRL's own loss for the configurations TRL also has (grpo, dapo, dr_grpo, GSPO), values and
+  gradients on the same batch, and whole training steps from the same seed;
+- end to end with rlvr rewards: finite loss, parameters change, metrics logged; per-token advantages;
+- two CPU processes under ``accelerate launch`` (7 s idle, 45 s on a loaded 2-core machine).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+trl = pytest.importorskip("trl", reason="needs the [trl] extra")
+torch = pytest.importorskip("torch", reason="needs the [trl] extra")
+datasets = pytest.importorskip("datasets", reason="needs the [trl] extra")
+
+from rlvr.integrations.tiny import TinyModelConfig, build_tiny  # noqa: E402
+from rlvr.integrations.trl import (  # noqa: E402
+    FORWARD_KEYS,
+    INPUT_KEYS,
+    LOGPS_HOOK_PARAMETERS,
+    GRPOConfig,
+    GRPOTrainer,
+    TRLContractError,
+    check_trl_contract,
+    dense_process_advantages,
+    loss_options_from_args,
+    normalize_step_rewards,
+)
+from rlvr.rewards import MathAccuracyReward, combine, tag_count, think_format  # noqa: E402
+
+MODEL = TinyModelConfig(hidden_size=32, intermediate_size=64, num_layers=1, num_heads=2, num_kv_heads=1)
+ALPHABET = "0123456789+="
+PAIRS = [(1, 2), (3, 4), (2, 2), (5, 1)]
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("WANDB_DISABLED", "true")
+
+
+def dataset() -> Any:
+    return datasets.Dataset.from_dict(
+        {"prompt": [f"{a}+{b}=<think>" for a, b in PAIRS], "answer": [str(a + b) for a, b in PAIRS]}
+    )
+
+
+def length_reward(completions: list[str], **_: Any) -> list[float]:
+    """Deterministic and varied within a group: enough for non-zero advantages."""
+    return [float(len(c) % 3) for c in completions]
+
+
+def make_trainer(
+    tmp_path: Path,
+    trainer_class: type = GRPOTrainer,
+    *,
+    reward_funcs: list[Any] | None = None,
+    **overrides: Any,
+) -> Any:
+    """A tiny trainer; every model is the same random init (seed 0), saved to disk for the reference."""
+    model, tokenizer = build_tiny(MODEL, alphabet=ALPHABET, save_dir=tmp_path / "model")
+    config_class = GRPOConfig if trainer_class is GRPOTrainer else trl.GRPOConfig
+    settings: dict[str, Any] = {
+        "output_dir": str(tmp_path / "out"),
+        "per_device_train_batch_size": 8,
+        "num_generations": 4,
+        "max_completion_length": 8,
+        "max_steps": 2,
+        "learning_rate": 0.05,
+        "optim": "sgd",  # Adam would amplify float rounding in near-zero gradients into visible updates
+        "logging_steps": 1,
+        "use_cpu": True,
+        "bf16": False,
+        "report_to": "none",
+        "save_strategy": "no",
+        "seed": 0,
+        "beta": 0.04,
+        "epsilon": 0.05,  # narrow, so the clipped regions are reached in two small steps
+        "num_iterations": 2,  # the second step reuses the batch: ratios move away from 1 and clipping engages
+        "use_bias_correction_kl": False,
+        "disable_tqdm": True,
+        "dataloader_num_workers": 0,
+    }
+    settings.update(overrides)
+    args = config_class(**settings)
+    return trainer_class(
+        model=model,
+        reward_funcs=reward_funcs or [length_reward],
+        args=args,
+        train_dataset=dataset(),
+        processing_class=tokenizer,
+    )
+
+
+# -- the contract with TRL's private hooks ------------------------------------------------------------
+
+
+def test_trl_version_is_pinned() -> None:
+    from packaging.version import Version
+
+    assert Version("1.16") <= Version(trl.__version__) < Version("1.17")
+    check_trl_contract()
+
+
+def test_private_hook_signatures() -> None:
+    hook = inspect.signature(trl.GRPOTrainer._get_per_token_logps_and_entropies)
+    assert list(hook.parameters)[:5] == ["self", *LOGPS_HOOK_PARAMETERS[:4]]
+    for name in (*LOGPS_HOOK_PARAMETERS, *FORWARD_KEYS):
+        assert name in hook.parameters, name
+    assert list(inspect.signature(trl.GRPOTrainer._compute_loss).parameters) == ["self", "model", "inputs"]
+    compute = inspect.signature(trl.GRPOTrainer.compute_loss).parameters
+    assert list(compute) == ["self", "model", "inputs", "return_outputs", "num_items_in_batch"]
+    generate = inspect.signature(trl.GRPOTrainer._generate_and_score_completions).parameters
+    assert list(generate) == ["self", "inputs"]
+    source = inspect.getsource(trl.GRPOTrainer)
+    for attribute in (
+        "self._metrics",
+        "self.reward_weights",
+        "self.aux_loss_enabled",
+        "self.router_aux_loss_coef",
+        "self.current_gradient_accumulation_steps",
+        "self._tokenizer",
+        "self.num_generations_eval",
+        "self.reward_funcs",
+    ):
+        assert attribute in source, attribute
+
+
+def test_contract_check_fails_loudly_on_a_changed_hook() -> None:
+    class Changed(trl.GRPOTrainer):
+        def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask):  # type: ignore[override]
+            raise NotImplementedError
+
+    with pytest.raises(TRLContractError, match="lost parameters"):
+        check_trl_contract(Changed)
+
+    class NoLoss(trl.GRPOTrainer):
+        def _compute_loss(self, model, inputs, extra):  # type: ignore[override]
+            raise NotImplementedError
+
+    with pytest.raises(TRLContractError, match="_compute_loss"):
+        check_trl_contract(NoLoss)
+
+
+def test_batch_keys_and_fused_head(tmp_path: Path) -> None:
+    """The keys the loss reads are in TRL's batch; log-probs come from the fused head, without logits."""
+    trainer = make_trainer(tmp_path, max_steps=1)
+    trainer.train()
+    inputs = trainer._buffered_inputs[0]
+    for key in (*INPUT_KEYS, "old_per_token_logps", "ref_per_token_logps"):
+        assert key in inputs, key
+    shape = inputs["completion_ids"].shape
+    assert inputs["old_per_token_logps"].shape == shape == inputs["ref_per_token_logps"].shape
+    assert inputs["advantages"].shape == shape[:1]
+    calls: list[tuple[int, ...]] = []
+    handle = trainer.model.lm_head.register_forward_hook(lambda m, a, out: calls.append(tuple(out.shape)))
+    try:
+        input_ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
+        attention = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], dim=1)
+        logps, entropies, aux = trainer._get_per_token_logps_and_entropies(
+            trainer.model, input_ids, attention, shape[1], compute_entropy=True
+        )
+        trainer._compute_loss(trainer.model, inputs)
+    finally:
+        handle.remove()
+    assert calls == []  # the (B, L, vocab) logits were never produced by the LM head module
+    assert logps.shape == shape and entropies.shape == shape and aux is None
+
+
+# -- equality with TRL's own loss ------------------------------------------------------------------------
+
+TRL_CASES = [
+    pytest.param({"loss_type": "grpo"}, id="grpo"),
+    pytest.param({"loss_type": "dapo"}, id="dapo"),
+    pytest.param({"loss_type": "dr_grpo"}, id="dr_grpo"),
+    pytest.param({"loss_type": "grpo", "importance_sampling_level": "sequence"}, id="gspo"),
+    pytest.param(
+        {
+            "loss_type": "dapo",
+            "gradient_accumulation_steps": 2,
+            "per_device_train_batch_size": 4,
+            "epsilon_high": 0.08,
+        },
+        id="dapo-accumulation",
+    ),
+]
+
+
+def _loss_and_grads(trainer: Any, compute: Any, inputs: dict[str, Any]) -> tuple[float, list[torch.Tensor]]:
+    trainer.model.zero_grad()
+    loss = compute(trainer, trainer.model, inputs)
+    loss.backward()
+    return loss.item(), [p.grad.detach().clone() for p in trainer.model.parameters()]
+
+
+@pytest.mark.parametrize("overrides", TRL_CASES)
+def test_equals_trls_loss(tmp_path: Path, overrides: dict[str, Any]) -> None:
+    ours = make_trainer(tmp_path / "ours", GRPOTrainer, **overrides)
+    ours.train()
+    theirs = make_trainer(tmp_path / "theirs", trl.GRPOTrainer, **overrides)
+    theirs.train()
+
+    # 1. the same batch, off-policy (after one update), TRL's _compute_loss vs ours: values and gradients
+    inputs = ours._buffered_inputs[0]
+    ours.model.train()
+    value, grads = _loss_and_grads(ours, type(ours)._compute_loss, inputs)
+    trl_value, trl_grads = _loss_and_grads(ours, trl.GRPOTrainer._compute_loss, inputs)
+    assert value == pytest.approx(trl_value, rel=1e-5, abs=1e-7)
+    for mine, reference in zip(grads, trl_grads, strict=True):
+        torch.testing.assert_close(mine, reference, rtol=1e-4, atol=1e-6)
+
+    # 2. whole runs from the same seed: the same logged losses, KL, clip fractions and final parameters
+    def logged(trainer: Any, key: str) -> list[float]:
+        return [
+            entry[key] for entry in trainer.state.log_history if key in entry and "train_loss" not in entry
+        ]
+
+    assert len(logged(ours, "loss")) == 2
+    assert logged(ours, "loss") == pytest.approx(logged(theirs, "loss"), rel=1e-5, abs=1e-7)
+    assert logged(ours, "kl") == pytest.approx(logged(theirs, "kl"), rel=1e-5, abs=1e-7)
+    assert logged(ours, "entropy") == pytest.approx(logged(theirs, "entropy"), rel=1e-5, abs=1e-7)
+    if (
+        overrides.get("importance_sampling_level") != "sequence"
+    ):  # TRL counts sequences there, we count tokens
+        for key in ("clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean"):
+            assert logged(ours, key) == pytest.approx(logged(theirs, key), abs=1e-6), key
+    assert any(v > 0 for v in logged(ours, "clip_ratio/region_mean"))
+    for mine, reference in zip(ours.model.parameters(), theirs.model.parameters(), strict=True):
+        torch.testing.assert_close(mine, reference, rtol=1e-5, atol=1e-6)
+
+
+# -- options ------------------------------------------------------------------------------------------
+
+
+def test_config_maps_trl_options(tmp_path: Path) -> None:
+    common = {"output_dir": str(tmp_path), "use_cpu": True, "bf16": False, "report_to": "none"}
+    options = GRPOConfig(
+        **common, loss_type="dr_grpo", max_completion_length=64, epsilon_high=0.28
+    ).loss_options()
+    assert (options.aggregation, options.max_length, options.epsilon_high) == (
+        "seq-mean-token-sum-norm",
+        64,
+        0.28,
+    )
+    options = GRPOConfig(**common, aggregation="token-mean", kl_estimator="k2", dual_clip=3.0).loss_options()
+    assert (options.aggregation, options.kl_estimator, options.dual_clip) == ("token-mean", "k2", 3.0)
+    assert GRPOConfig(**common).use_bias_correction_kl is False
+    with pytest.raises(ValueError, match="kl_estimator"):
+        GRPOConfig(**common, kl_estimator="k5")
+    with pytest.raises(ValueError, match="loss_type"):
+        GRPOConfig(**common, loss_type="cispo")
+    with pytest.raises(ValueError, match="delta"):
+        loss_options_from_args(trl.GRPOConfig(**common, delta=2.0))
+    with pytest.raises(ValueError, match="use_bias_correction_kl"):
+        loss_options_from_args(trl.GRPOConfig(**common, beta=0.04))  # TRL's default multiplies the KL by r
+
+
+# -- end to end with rlvr rewards -----------------------------------------------------------------------
+
+
+def test_trains_with_rlvr_rewards(tmp_path: Path) -> None:
+    accuracy = MathAccuracyReward(fallback="last_number", name="accuracy")
+    r1 = combine({"format": think_format, "tags": tag_count}, weights={"tags": 0.5}, name="r1_format")
+    trainer = make_trainer(
+        tmp_path,
+        reward_funcs=[think_format, r1, accuracy],
+        max_steps=3,
+        loss_type="grpo",
+        dual_clip=3.0,
+        kl_estimator="k1",
+        optim="adamw_torch",
+        learning_rate=1e-2,
+    )
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    try:
+        trainer.train()
+    finally:
+        accuracy.close()
+    after = list(trainer.model.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    assert len(losses) == 3 and all(math.isfinite(x) for x in losses)
+    logged = {key for entry in trainer.state.log_history for key in entry}
+    for key in (
+        "policy_loss",
+        "kl",
+        "entropy",
+        "clip_ratio/low_mean",
+        "clip_ratio/high_mean",
+        "clip_ratio/dual_mean",
+        "clip_ratio/region_mean",
+        "ratio/mean",
+        "ratio/min",
+        "ratio/max",
+        "rewards/think_format/mean",
+        "rewards/r1_format/mean",
+        "rewards/accuracy/mean",
+    ):
+        assert key in logged, key
+
+
+class StepReward:
+    """Outcome: nothing (None); process: a step reward at every third token, 1.0 when the token is a digit."""
+
+    __name__ = "digit_steps"
+
+    def __call__(self, completions: list[str], **_: Any) -> list[float | None]:
+        return [None] * len(completions)
+
+    def token_rewards(self, completions: list[str], completion_ids: list[list[int]], **_: Any) -> list[Any]:
+        return [
+            [(t, float(text[t : t + 1].isdigit())) for t in range(0, len(ids), 3)]
+            for text, ids in zip(completions, completion_ids, strict=True)
+        ]
+
+
+def test_process_rewards_give_per_token_advantages(tmp_path: Path) -> None:
+    trainer = make_trainer(tmp_path, reward_funcs=[length_reward, StepReward()], max_steps=2, beta=0.0)
+    trainer.train()
+    advantages = trainer._buffered_inputs[0]["advantages"]
+    assert advantages.shape == trainer._buffered_inputs[0]["completion_ids"].shape
+    varies_within_a_row = (advantages.max(dim=1).values - advantages.min(dim=1).values) > 1e-6
+    assert bool(varies_within_a_row.any())
+    assert all(math.isfinite(e["loss"]) for e in trainer.state.log_history if "loss" in e)
+
+
+def test_process_advantage_helpers() -> None:
+    rows = normalize_step_rewards([[(0, 1.0), (2, 0.0)], [(1, 1.0)], None, [(5, 0.0)]], group_size=2)
+    values = [r for row in rows[:2] for _, r in row]
+    assert sum(values) == pytest.approx(0.0, abs=1e-9)  # normalised within the group
+    assert rows[2] == [] and rows[3] == [(5, 0.0)]  # a lone step in its group: mean 0 after centring
+    dense = dense_process_advantages(rows[:2], length=4)
+    assert dense[0].tolist() == pytest.approx([values[0] + values[1], values[1], values[1], 0.0])
+    assert dense[1].tolist() == pytest.approx([values[2], values[2], 0.0, 0.0])
+    with pytest.raises(ValueError, match="groups"):
+        normalize_step_rewards([None] * 3, group_size=2)
+
+
+# -- two processes --------------------------------------------------------------------------------------
+
+LAUNCHED = textwrap.dedent(
+    """
+    import json, math, sys
+    import torch
+    from datasets import Dataset
+    from accelerate import PartialState
+    from rlvr.integrations.tiny import TinyModelConfig, build_tiny
+    from rlvr.integrations.trl import GRPOConfig, GRPOTrainer
+    from rlvr.rewards import MathAccuracyReward, think_format
+
+    out = sys.argv[1]
+    state = PartialState()
+    config = TinyModelConfig(hidden_size=32, intermediate_size=64, num_layers=1, num_heads=2, num_kv_heads=1)
+    model, tokenizer = build_tiny(
+        config, alphabet="0123456789+=", save_dir=f"{out}/model-{state.process_index}"
+    )
+    pairs = [(1, 2), (3, 4), (2, 2), (5, 1)]
+    data = Dataset.from_dict(
+        {"prompt": [f"{a}+{b}=<think>" for a, b in pairs], "answer": [str(a + b) for a, b in pairs]}
+    )
+    accuracy = MathAccuracyReward(fallback="last_number", name="accuracy")
+    args = GRPOConfig(
+        output_dir=f"{out}/run", per_device_train_batch_size=4, num_generations=4, max_completion_length=8,
+        max_steps=2, learning_rate=1e-2, logging_steps=1, use_cpu=True, bf16=False, report_to="none",
+        save_strategy="no", beta=0.04, loss_type="dapo", num_iterations=2, disable_tqdm=True, seed=0,
+    )
+    trainer = GRPOTrainer(
+        model=model, reward_funcs=[think_format, accuracy], args=args, train_dataset=data,
+        processing_class=tokenizer,
+    )
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    trainer.train()
+    accuracy.close()
+    changed = any(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
+    if state.is_main_process:
+        with open(f"{out}/result.json", "w") as stream:
+            json.dump({"history": trainer.state.log_history, "changed": changed,
+                       "processes": state.num_processes}, stream)
+    """
+)
+
+
+@pytest.mark.timeout(600)
+def test_accelerate_launch_two_processes(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(LAUNCHED, encoding="utf-8")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "OMP_NUM_THREADS": "1"}
+    env["CUDA_VISIBLE_DEVICES"] = ""  # CPU processes (gloo) even on a GPU machine
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH", "")])
+    # `accelerate launch --cpu --num_processes 2` starts ONE process (accelerate 1.x: --cpu takes the simple
+    # launcher, which fans out only under mpirun). `--multi_gpu` goes through torchrun; with no visible GPU
+    # and use_cpu=True the two processes train on the CPU over gloo (checked below: num_processes == 2).
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--num_machines", "1",
+        "--mixed_precision", "no", "--dynamo_backend", "no", "--multi_gpu", str(script), str(tmp_path),
+    ]  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=540)
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
+    assert report["processes"] == 2 and report["changed"]
+    losses = [e["loss"] for e in report["history"] if "loss" in e]
+    assert len(losses) == 2 and all(math.isfinite(x) for x in losses)
+    logged = {key for entry in report["history"] for key in entry}
+    assert {"kl", "policy_loss", "clip_ratio/region_mean", "ratio/max", "rewards/accuracy/mean"} <= logged
+
+
+# -- rlvr bench loss ------------------------------------------------------------------------------------
+
+
+def test_loss_bench_runs_both_paths_at_toy_size() -> None:
+    from rlvr.benchmarks.loss_bench import LossBenchConfig, run_loss_bench
+
+    config = LossBenchConfig(lengths=(8,), repeats=1, warmup=0, num_generations=2, prompt_length=4)
+    report = run_loss_bench(config)
+    paths = {f.path: f for f in report.figures}
+    assert set(paths) == {"rlvr", "trl"}
+    assert paths["rlvr"].loss == pytest.approx(paths["trl"].loss, rel=1e-5, abs=1e-6)
+    assert all(f.step_ms > 0 and f.tokens_per_s > 0 and f.mfu is None for f in report.figures)
+    assert "| 8 | rlvr |" in report.markdown() and "| 8 | trl |" in report.markdown()
+    assert json.loads(report.to_json())["parameters"] == report.parameters
+
+
+def test_benchmarks_import_stays_torch_free() -> None:
+    code = "import sys, rlvr.benchmarks, rlvr.benchmarks.loss_bench; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -17,41 +17,12 @@ from rlvr.integrations.eval_callback import (  # noqa: E402
     generate_completions,
     render_prompts,
 )
+from rlvr.integrations.tiny import TinyModelConfig, build_tiny  # noqa: E402
 from rlvr.rewards import MathAccuracyReward  # noqa: E402
 
-CHARS = list("abcdefghijklmnopqrstuvwxyz0123456789 +-*/=?.,:$\\{}\n")
+ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789 +-*/=?.,:$\\{}\n"
 
-
-def tiny_tokenizer() -> Any:
-    from tokenizers import Regex, Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {token: i for i, token in enumerate(["<pad>", "<eos>", "<unk>", *CHARS])}
-    core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    core.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
-    return PreTrainedTokenizerFast(
-        tokenizer_object=core, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
-    )
-
-
-def tiny_model(vocab_size: int) -> Any:
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        vocab_size=vocab_size,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=512,
-        tie_word_embeddings=True,
-        pad_token_id=0,
-        eos_token_id=1,
-        bos_token_id=1,
-    )
-    return Qwen2ForCausalLM(config)
+TINY = TinyModelConfig(hidden_size=32, intermediate_size=64, num_layers=1, num_heads=2, num_kv_heads=1)
 
 
 def test_config_is_validated() -> None:
@@ -66,8 +37,7 @@ def test_config_is_validated() -> None:
 
 
 def test_generation_is_greedy_restores_state_and_feeds_the_grader() -> None:
-    tokenizer = tiny_tokenizer()
-    model = tiny_model(len(tokenizer))
+    model, tokenizer = build_tiny(TINY, alphabet=ALPHABET)
     tokenizer.padding_side = "right"
     prompts = render_prompts(tokenizer, ["what is 1+1?", "2+2?"], "q: {question}\na:", None)
     first = generate_completions(model, tokenizer, prompts, max_new_tokens=6, batch_size=1)
@@ -97,8 +67,7 @@ def test_callback_logs_benchmark_accuracy_during_grpo_training(
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("WANDB_DISABLED", "true")
-    tokenizer = tiny_tokenizer()
-    model = tiny_model(len(tokenizer))
+    model, tokenizer = build_tiny(TINY, alphabet=ALPHABET)
     dataset = Dataset.from_dict({"prompt": ["what is 1+1?", "what is 2+2?"] * 2, "answer": ["2", "4"] * 2})
     accuracy = MathAccuracyReward(fallback="last_number", name="accuracy")
     args = trl.GRPOConfig(

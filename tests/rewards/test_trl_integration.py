@@ -14,47 +14,12 @@ import pytest
 trl = pytest.importorskip("trl", reason="needs the [trl] extra (pip install 'rlvr[trl]')")
 torch = pytest.importorskip("torch", reason="needs the [trl] extra")
 
+from rlvr.integrations.tiny import TinyModelConfig, build_tiny  # noqa: E402
 from rlvr.rewards import MathAccuracyReward, Reward, combine, tag_count, think_format  # noqa: E402
 from rlvr.rewards.base import Item  # noqa: E402
 from rlvr.verifiers.verdict import Verdict  # noqa: E402
 
-SPECIALS = ["<pad>", "<eos>", "<unk>", "<think>", "</think>"]
-CHARS = list("abcdefghijklmnopqrstuvwxyz0123456789 +-*/=?.:\n")
-
-
-def tiny_tokenizer():  # type: ignore[no-untyped-def]
-    """A character-level tokenizer with the think tags as single tokens."""
-    from tokenizers import Regex, Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {token: i for i, token in enumerate(SPECIALS + CHARS)}
-    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
-    wrapped = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
-    )
-    wrapped.add_special_tokens({"additional_special_tokens": ["<think>", "</think>"]})
-    return wrapped
-
-
-def tiny_model(vocab_size: int):  # type: ignore[no-untyped-def]
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        vocab_size=vocab_size,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=128,
-        tie_word_embeddings=True,
-        pad_token_id=0,
-        eos_token_id=1,
-        bos_token_id=1,
-    )
-    return Qwen2ForCausalLM(config)
+TINY = TinyModelConfig(hidden_size=32, intermediate_size=64, num_layers=1, num_heads=2, num_kv_heads=1)
 
 
 class EveryOtherNone(Reward):
@@ -75,8 +40,7 @@ def test_rlvr_rewards_train_inside_grpo_trainer(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("WANDB_DISABLED", "true")
-    tokenizer = tiny_tokenizer()
-    model = tiny_model(len(tokenizer))
+    model, tokenizer = build_tiny(TINY)
     dataset = Dataset.from_dict(
         {
             "prompt": ["what is 1+1?", "what is 2+2?", "what is 3+3?", "what is 4+4?"] * 2,

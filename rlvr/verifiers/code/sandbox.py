@@ -44,6 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rlvr.executor.config import usable_cpus
 from rlvr.verifiers.code.wire import FrameError, FrameReader, encode
 
 logger = logging.getLogger("rlvr.verifiers.code")
@@ -61,19 +62,6 @@ UNSAFE_WARNING = (
 
 class SandboxUnavailableError(RuntimeError):
     """The sandbox cannot isolate programs here; the message names what the kernel refused."""
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on.
-
-    Example:
-        >>> usable_cpus() >= 1
-        True
-    """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)

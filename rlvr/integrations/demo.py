@@ -473,6 +473,13 @@ def config_from_args(args: argparse.Namespace) -> DemoConfig:
 
 
 def main(args: argparse.Namespace) -> int:
-    """``rlvr demo``: run it; exit status 0 when the reward rose by at least 0.3, else 1."""
-    result = run_demo(config_from_args(args))
+    """``rlvr demo``: run it; exit status 0 when the reward rose by at least 0.3, else 1.
+
+    Deprecation notices of the libraries (transformers' FutureWarnings) are silenced for the run only.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        result = run_demo(config_from_args(args))
     return 0 if result.rise >= 0.3 else 1

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from rlvr.verifiers.math.values import split_top_level
+
 # -- rewrites of a gold ----------------------------------------------------------------------------------
 
 
@@ -81,22 +83,10 @@ def _frac(value: Fraction) -> str:
     return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
 
 
-def _split_top(text: str, separators: str = ",") -> list[str] | None:
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        if char in "{([":
-            depth += 1
-        elif char in "})]":
-            depth -= 1
-            if depth < 0:
-                return None
-        elif depth == 0 and char in separators:
-            parts.append(text[start:i])
-            start = i + 1
-    if depth != 0:
-        return None
-    parts.append(text[start:])
-    return [p.strip() for p in parts]
+def _split_top(text: str) -> list[str] | None:
+    """Top-level comma-separated parts, stripped (``None`` when brackets are unbalanced)."""
+    parts = split_top_level(text)
+    return None if parts is None else [part.strip() for part in parts]
 
 
 def _terms(text: str) -> list[str]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from rlvr.integrations.tiny import TinyModelConfig
+from rlvr.integrations.tiny import CPU_RUN_SETTINGS, TinyModelConfig
 
 #: The demo's alphabet: the prompts and answers need nothing else.
 ALPHABET = "0123456789+="
@@ -393,13 +393,8 @@ def run_demo(
                 beta=config.beta,
                 loss_type=config.loss_type,
                 logging_steps=1,
-                use_cpu=True,
-                bf16=False,
-                report_to="none",
-                save_strategy="no",
                 seed=config.seed,
-                disable_tqdm=True,
-                dataloader_num_workers=0,
+                **CPU_RUN_SETTINGS,
             )
             trainer = GRPOTrainer(
                 model=model,

@@ -8,8 +8,10 @@ keeps them in the completions the rewards read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,6 +21,18 @@ SPECIAL_TOKENS: tuple[str, ...] = ("<pad>", "<eos>", "<unk>")
 THINK_TOKENS: tuple[str, ...] = ("<think>", "</think>")
 #: The default alphabet: digits, arithmetic, a little punctuation and the lower-case letters.
 DEFAULT_ALPHABET = "0123456789+-*/=?.,: \nabcdefghijklmnopqrstuvwxyz"
+#: ``GRPOConfig`` settings of an offline CPU run of a tiny model: float32, no reports, no checkpoints, no
+#: dataloader workers, no progress bar of the Trainer's own.
+CPU_RUN_SETTINGS: Mapping[str, Any] = MappingProxyType(
+    {
+        "use_cpu": True,
+        "bf16": False,
+        "report_to": "none",
+        "save_strategy": "no",
+        "disable_tqdm": True,
+        "dataloader_num_workers": 0,
+    }
+)
 
 
 @dataclass(frozen=True)

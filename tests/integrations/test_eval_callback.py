@@ -17,7 +17,7 @@ from rlvr.integrations.eval_callback import (  # noqa: E402
     generate_completions,
     render_prompts,
 )
-from rlvr.integrations.tiny import TinyModelConfig, build_tiny  # noqa: E402
+from rlvr.integrations.tiny import CPU_RUN_SETTINGS, TinyModelConfig, build_tiny  # noqa: E402
 from rlvr.rewards import MathAccuracyReward  # noqa: E402
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789 +-*/=?.,:$\\{}\n"
@@ -78,13 +78,9 @@ def test_callback_logs_benchmark_accuracy_during_grpo_training(
         max_steps=2,
         learning_rate=1e-3,
         logging_steps=1,
-        use_cpu=True,
-        bf16=False,
-        report_to="none",
         beta=0.0,
-        save_strategy="no",
         log_completions=False,
-        dataloader_num_workers=0,
+        **CPU_RUN_SETTINGS,
     )
     trainer = trl.GRPOTrainer(
         model=model, reward_funcs=[accuracy], args=args, train_dataset=dataset, processing_class=tokenizer

@@ -25,7 +25,7 @@ trl = pytest.importorskip("trl", reason="needs the [trl] extra")
 torch = pytest.importorskip("torch", reason="needs the [trl] extra")
 datasets = pytest.importorskip("datasets", reason="needs the [trl] extra")
 
-from rlvr.integrations.tiny import TinyModelConfig, build_tiny  # noqa: E402
+from rlvr.integrations.tiny import CPU_RUN_SETTINGS, TinyModelConfig, build_tiny  # noqa: E402
 from rlvr.integrations.trl import (  # noqa: E402
     FORWARD_KEYS,
     INPUT_KEYS,
@@ -82,17 +82,12 @@ def make_trainer(
         "learning_rate": 0.05,
         "optim": "sgd",  # Adam would amplify float rounding in near-zero gradients into visible updates
         "logging_steps": 1,
-        "use_cpu": True,
-        "bf16": False,
-        "report_to": "none",
-        "save_strategy": "no",
+        **CPU_RUN_SETTINGS,
         "seed": 0,
         "beta": 0.04,
         "epsilon": 0.05,  # narrow, so the clipped regions are reached in two small steps
         "num_iterations": 2,  # the second step reuses the batch: ratios move away from 1 and clipping engages
         "use_bias_correction_kl": False,
-        "disable_tqdm": True,
-        "dataloader_num_workers": 0,
     }
     settings.update(overrides)
     args = config_class(**settings)

@@ -14,7 +14,7 @@ import pytest
 trl = pytest.importorskip("trl", reason="needs the [trl] extra (pip install 'rlvr[trl]')")
 torch = pytest.importorskip("torch", reason="needs the [trl] extra")
 
-from rlvr.integrations.tiny import TinyModelConfig, build_tiny  # noqa: E402
+from rlvr.integrations.tiny import CPU_RUN_SETTINGS, TinyModelConfig, build_tiny  # noqa: E402
 from rlvr.rewards import MathAccuracyReward, Reward, combine, tag_count, think_format  # noqa: E402
 from rlvr.rewards.base import Item  # noqa: E402
 from rlvr.verifiers.verdict import Verdict  # noqa: E402
@@ -62,13 +62,9 @@ def test_rlvr_rewards_train_inside_grpo_trainer(tmp_path: Path, monkeypatch: pyt
         max_steps=2,
         learning_rate=1e-3,
         logging_steps=1,
-        use_cpu=True,
-        bf16=False,
-        report_to="none",
         beta=0.0,
-        save_strategy="no",
         log_completions=False,
-        dataloader_num_workers=0,
+        **CPU_RUN_SETTINGS,
     )
     trainer = trl.GRPOTrainer(
         model=model,

@@ -384,6 +384,11 @@ LAUNCHED = textwrap.dedent(
         with open(f"{out}/result.json", "w") as stream:
             json.dump({"history": trainer.state.log_history, "changed": changed,
                        "processes": state.num_processes}, stream)
+    # Tear the gloo group down before the interpreter exits: left to exit handlers, its threads can abort
+    # the process ("terminate called without an active exception").
+    state.wait_for_everyone()
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
     """
 )
 

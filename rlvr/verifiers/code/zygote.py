@@ -1,19 +1,26 @@
-"""The fork server: a warm interpreter that clones one isolated child per sample.
+"""The fork server: a warm interpreter that has one isolated child cloned per sample.
 
-:class:`rlvr.verifiers.code.sandbox.Sandbox` starts it (``python -I -B -c ...``, empty environment) and
-talks to it in frames (:mod:`rlvr.verifiers.code.wire`) over its stdin/stdout. At start it imports what
-programs commonly use, enters a private mount namespace (in a user namespace when not root), builds the
-read-only root (:mod:`rlvr.verifiers.code.rootfs`), creates two cgroup *cells* per worker slot
-(:mod:`rlvr.verifiers.code.cgroups`), freezes its objects for the garbage collector, and probes the whole
-path once with a tiny program; anything missing is a fatal error that names it.
+:class:`rlvr.verifiers.code.sandbox.Sandbox` starts it (``python -I -S -B -c ...``, empty environment;
+site-packages are put on ``sys.path`` without running ``.pth`` code) and talks to it in frames
+(:mod:`rlvr.verifiers.code.wire`) over its stdin/stdout. At start it imports what programs commonly use,
+enters a private mount namespace (in a user namespace when not root), builds the read-only root
+(:mod:`rlvr.verifiers.code.rootfs`), creates three cgroup *cells* per worker slot
+(:mod:`rlvr.verifiers.code.cgroups`) and, as root, one empty network namespace per cell, empties its own
+capability bounding set and sets ``no_new_privs`` (both pass to every child), freezes its objects for the
+garbage collector, forks its spawner (:mod:`rlvr.verifiers.code.spawner`) and probes the whole path once
+with a tiny program; anything missing is a fatal error that names it.
 
-Then, per sample: a child is cloned straight into new mount, network, pid, IPC and UTS namespaces (and a
-user namespace when not root) — pid 1 of its own pid namespace — and prepares itself
-(:mod:`rlvr.verifiers.code.child`) *before* a job needs it, in a free cell, so the namespace and cgroup
-costs are off the critical path. A job goes to a prepared child; the server keeps the wall clock (per
-case, and for the whole run): past it, SIGKILL to the child kills its whole pid namespace. It reads the
-child's outputs with byte caps, reaps it, checks its cell is empty and reports raw facts (exit status,
-bytes, OOM kills, process-cap hits, timings). At most ``slots`` jobs run at once.
+Then, per sample: the spawner clones a child — the server's own, by ``CLONE_PARENT`` — straight into new
+mount, pid, IPC and UTS namespaces (and a new network namespace, or its cell's; and a user namespace when
+not root), pid 1 of its own pid namespace. The child prepares itself (:mod:`rlvr.verifiers.code.child`)
+*before* a job needs it, in a free cell; a queued job is sent to a prepared child, which sets itself up for
+it (*armed*) and waits for one byte; when fewer than ``slots`` programs run, the server sends that byte
+(*go*) and the clock starts. So the namespace, cgroup and hand-over costs are off the critical path. The
+server keeps the wall clock (per case, and for the whole run): past it, SIGKILL to the child kills its
+whole pid namespace. It reads the child's outputs with byte caps, reaps it, checks its cell is empty and
+reports raw facts (exit status, bytes, OOM kills, process-cap hits, timings). It also holds each child's
+mount namespace past its exit and hands those references to the next child to drop, so the RCU wait of a
+mount-namespace teardown falls on a child still preparing, not on a slot.
 
 Example:
     >>> Cell(index=3, busy=False).index
@@ -286,6 +293,7 @@ class ForkServer:
             "cgroup_name": self.cgroup_name if self.groups is not None else None,
             "privileged": self.privileged,
             "cgroups": None if self.groups is None else self.groups.version,
+            "spawner_pid": self.spawner.pid if self.spawner is not None else None,
             "notes": self.notes,
         }
 

@@ -274,8 +274,10 @@ while True:
         pass
 """
     assert_contained(reward, program, STDIO)
-    # only the fork server's prepared, idle children (one per worker at most) remain in its cgroups
-    assert len(sandbox_processes(reward)) <= reward.sandbox.config.slots
+    # only the cells' spawners and the prepared, idle children (one per worker at most) remain in its cgroups
+    spawners = set(reward.sandbox.isolation["spawner_pids"])
+    left = [pid for pid in sandbox_processes(reward) if pid not in spawners]
+    assert len(left) <= reward.sandbox.config.slots, left
 
 
 def test_memory_bomb_is_mle(reward: CodeExecutionReward) -> None:
@@ -288,6 +290,33 @@ def f(x):
     assert_contained(reward, program, {**CALL, "memory_limit_mb": 128})
     result = _judge(reward, program, {**CALL, "memory_limit_mb": 128})
     assert result.cases[0].status.value == "MLE", result
+
+
+def test_out_of_memory_in_a_cell_takes_the_sample_not_its_spawner(reward: CodeExecutionReward) -> None:
+    # Each process stays under its own address-space limit; together, and with the tmpfs, they pass the
+    # cell's memory cap, so the kernel's OOM killer chooses in the cell: a sample process, never the spawner.
+    program = """
+import os, time
+def f(x):
+    for name in ("a", "b", "c"):  # each under the file-size limit
+        with open(f"/tmp/{name}", "wb") as stream:
+            stream.write(b"x" * (12 << 20))
+    for _ in range(6):
+        if os.fork() == 0:
+            hoard = bytearray(24 << 20)
+            for i in range(0, len(hoard), 4096):
+                hoard[i] = 1
+            time.sleep(0.5)
+            os._exit(0)
+    for _ in range(6):
+        os.wait()
+    return -1
+"""
+    spawners = reward.sandbox.isolation["spawner_pids"]
+    for i in range(3):
+        assert_contained(reward, f"{program}# {i}\n", {**CALL, "memory_limit_mb": 64})
+    assert all(_alive(pid) for pid in spawners)
+    assert reward.sandbox.isolation["spawner_pids"] == spawners  # the same fork server and spawners
 
 
 def test_tmpfs_fill_is_capped(reward: CodeExecutionReward) -> None:
@@ -549,15 +578,14 @@ def test_nothing_is_left_behind_after_close(tmp_path: Path) -> None:
     )
     assert score(reward, [program], [STDIO]) == [0.0]
     name = reward.sandbox.isolation.get("cgroup_name")
-    spawner = reward.sandbox.isolation.get("spawner_pid")
+    spawners = reward.sandbox.isolation.get("spawner_pids") or []
     server = reward.sandbox._holder[0].proc
     reward.close()
     assert server.poll() is not None
-    if spawner:
-        deadline = time.monotonic() + 5
-        while _alive(spawner) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert not _alive(spawner)
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in spawners) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not [pid for pid in spawners if _alive(pid)]
     if name:
         leftovers = [
             os.path.join(root, d)

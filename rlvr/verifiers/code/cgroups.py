@@ -92,6 +92,7 @@ class SlotGroups:
     slots: int
     description: str = ""
     memory_set: dict[int, int] = field(default_factory=dict)
+    residents: dict[int, int] = field(default_factory=dict)  # slot -> a process that lives there (spawner)
 
     # -- per slot ------------------------------------------------------------------------------------------
 
@@ -132,14 +133,14 @@ class SlotGroups:
         return _counter(os.path.join(self.slot_dir("pids", slot), "pids.events"), "max")
 
     def members(self, slot: int) -> list[int]:
-        """Pids still in the slot (empty once a sample is fully gone)."""
+        """Pids still in the slot besides its resident (empty once a sample is fully gone)."""
         if "pids" not in self.bases:
             return []
         try:
             text = _read(os.path.join(self.slot_dir("pids", slot), "cgroup.procs"))
         except OSError:
             return []
-        return [int(pid) for pid in text.split()]
+        return [int(pid) for pid in text.split() if int(pid) != self.residents.get(slot)]
 
     def empty_slot(self, slot: int, timeout: float = 2.0) -> bool:
         """SIGKILL whatever is left in the slot and wait until it is empty; False if it does not empty."""
@@ -151,7 +152,7 @@ class SlotGroups:
             if time.monotonic() > deadline:
                 return False
             kill_file = os.path.join(self.slot_dir("pids", slot), "cgroup.kill")
-            if self.version == 2 and os.path.exists(kill_file):
+            if self.version == 2 and os.path.exists(kill_file) and slot not in self.residents:
                 with contextlib.suppress(OSError):
                     _write(kill_file, "1")
             for pid in pids:
@@ -160,7 +161,8 @@ class SlotGroups:
             time.sleep(0.005)
 
     def remove(self) -> None:
-        """Empty and remove every slot and the base directories (best effort, never raises)."""
+        """Empty and remove every slot and the base directories (residents too; best effort, never raises)."""
+        self.residents.clear()
         for slot in range(self.slots):
             with contextlib.suppress(OSError):
                 self.empty_slot(slot, timeout=1.0)
@@ -196,6 +198,7 @@ def _sweep_stale(parent: str, prefix: str) -> None:
 
 
 def _setup_v1(name: str, slots: int, max_processes: int, cpu: bool) -> SlotGroups:
+    """``max_processes`` counts the slot's residents too (the caller adds them)."""
     own = _own_paths()
     points: dict[str, str] = {}
     for fstype, mount_point, options in _mounts():
@@ -268,9 +271,12 @@ def _setup_v2(name: str, slots: int, max_processes: int, cpu: bool) -> SlotGroup
 
 
 def setup_slot_groups(
-    name: str, slots: int, max_processes: int, cpu: bool = True
+    name: str, slots: int, max_processes: int, cpu: bool = True, residents: int = 0
 ) -> tuple[SlotGroups | None, str]:
     """Create the groups (v2, else v1); ``(None, why)`` when neither is writable here.
+
+    ``residents``: processes that live in every slot besides its sample (a spawner): the process cap is
+    ``max_processes`` for the sample plus them, and :meth:`SlotGroups.empty_slot` leaves them alone.
 
     Example:
         >>> groups, why = setup_slot_groups(f"rlvr-sandbox-{os.getpid()}-doctest", 1, 8)
@@ -281,7 +287,7 @@ def setup_slot_groups(
     reasons = []
     for setup in (_setup_v2, _setup_v1):
         try:
-            return setup(name, slots, max_processes, cpu), ""
+            return setup(name, slots, max_processes + residents, cpu), ""
         except (OSError, ValueError, IndexError) as exc:
             reasons.append(str(exc))
     return None, "; ".join(reasons)

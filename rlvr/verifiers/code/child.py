@@ -1,7 +1,8 @@
 """The life of one sample process, from the spawner's ``clone`` to the program's exit.
 
-The spawner clones the child ahead of need, straight into new namespaces. The child *prepares* (enters its
-cgroup cell and, as root, its cell's empty network namespace, maps its ids in a user namespace, mounts a
+Its cell's spawner clones the child ahead of need, straight into new namespaces and into the cell's
+cgroups. The child *prepares* (makes itself the OOM killer's first choice, enters its cell's empty network
+namespace as root, maps its ids in a user namespace, mounts a
 private tmpfs, ``chroot``\\ s into the read-only root, keeps only its own pipes, sets the fixed hard
 rlimits, drops every capability — ``setuid`` to nobody as root — and sets ``no_new_privs``) and says ``R``
 on its control pipe. When a job comes (one frame on its job socket) it *arms*: puts its pipes on
@@ -96,6 +97,9 @@ def prepare(
     """Everything that does not depend on the job (runs right after ``clone``)."""
     for path in cgroup_procs:
         linux.write_file(path, "0")  # "0": the writing process itself
+    # The OOM killer's first choice, before its cell's spawner (which it inherited -1000 from, as root):
+    # raising is always allowed, and as root this also raises the floor a later write could go back to.
+    linux.write_file("/proc/self/oom_score_adj", "1000")
     if "net" in fds:  # the cell's own empty network namespace (instead of a new one per sample)
         linux.setns(fds["net"], linux.CLONE_NEWNET)
     os.setsid()  # its own session and process group: kill(0, ...) reaches no other sample, nor the server

@@ -1,13 +1,20 @@
-"""The spawner: a copy of the fork server, made once at its start, whose one job is to clone samples.
+"""Spawners: copies of the fork server, one per cell, made once at its start, whose one job is to clone
+that cell's samples.
 
 After a ``fork``, every page the forking process writes to is copied (copy-on-write), and a Python loop
 writes reference counts on hundreds of pages. The fork server runs the whole job loop (poll, outputs,
 deadlines, reports); if it cloned the samples itself it would pay some 350 page copies per sample, and
-its loop would stall for the length of each ``clone``. The spawner's loop is a few lines, so it touches few
+its loop would stall for the length of each ``clone``. A spawner's loop is a few lines, so it touches few
 pages; it clones with ``CLONE_PARENT``, so every sample is still the fork server's child (the server
 reaps it, holds its pidfd and reads its rusage) and the server never waits for a clone.
 
-Protocol, over a ``SOCK_SEQPACKET`` socket pair, one message each way per sample, answered in order:
+A spawner lives in its cell's control groups (it enters them once, at start), so its samples are born
+there: moving a process between cgroups takes a machine-wide lock that stalls every fork and exit, and
+doing that once per sample cost more than a tenth of the throughput. As root it cannot be chosen by the
+OOM killer (``oom_score_adj`` -1000); samples cannot reach it (another pid namespace, another uid).
+
+Protocol, over a ``SOCK_SEQPACKET`` socket pair: first ``{"ready": true}`` or ``{"error": reason}`` from
+the spawner, then one message each way per sample, answered in order:
 
 - request: JSON ``{"cell": index, "tmpdir": path or null}`` carrying descriptors
   ``[ctl, out, err, res, job, *release]`` — the sample's ends of its pipes and job socket, then
@@ -41,9 +48,20 @@ CloneFunction = Callable[[int, dict[str, int], "str | None"], int]
 
 
 class Spawner:
-    """The fork server's handle on its spawner process."""
+    """The fork server's handle on one spawner process.
 
-    def __init__(self, clone: CloneFunction, close_in_spawner: Sequence[int]) -> None:
+    Raises:
+        RuntimeError: the spawner could not start (it names why, e.g. the cgroup it could not enter).
+    """
+
+    def __init__(
+        self,
+        clone: CloneFunction,
+        close_in_spawner: Sequence[int],
+        cgroup_procs: Sequence[str] = (),
+        protect_from_oom: bool = False,
+        start_timeout: float = 10.0,
+    ) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the spawner process
@@ -51,11 +69,19 @@ class Spawner:
             for fd in close_in_spawner:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-            _serve(theirs, clone)
+            _serve(theirs, clone, cgroup_procs, protect_from_oom)
         theirs.close()
-        ours.setblocking(False)
         self.pid = pid
         self.sock = ours
+        ours.settimeout(start_timeout)
+        try:
+            first = json.loads(ours.recv(_MAX_MESSAGE) or b'{"error": "it exited at start"}')
+        except (OSError, ValueError) as exc:
+            first = {"error": f"no word from it at start ({exc})"}
+        ours.setblocking(False)
+        if not first.get("ready"):
+            self.close()
+            raise RuntimeError(f"the sandbox's spawner could not start: {first.get('error')}")
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -95,10 +121,27 @@ class Spawner:
             os.waitpid(self.pid, 0)
 
 
-def _serve(sock: socket.socket, clone: CloneFunction) -> NoReturn:  # pragma: no cover - the spawner process
-    """Clone one sample per request until the fork server closes its end."""
-    with contextlib.suppress(OSError):
+def _serve(
+    sock: socket.socket, clone: CloneFunction, cgroup_procs: Sequence[str], protect_from_oom: bool
+) -> NoReturn:  # pragma: no cover - the spawner process
+    """Enter the cell, say so, then clone one sample per request until the fork server closes its end."""
+    try:
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+        where = "its cell's cgroups"
+        for path in cgroup_procs:
+            linux.write_file(path, "0")  # "0": the writing process itself
+        if protect_from_oom:  # needs CAP_SYS_RESOURCE (some containers' root lacks it): best effort
+            with contextlib.suppress(OSError):
+                linux.write_file("/proc/self/oom_score_adj", "-1000")
+        start: dict[str, Any] = {"ready": True}
+    except OSError as exc:
+        start = {"error": f"{exc} (writing {where})"}
+    try:
+        sock.send(json.dumps(start).encode())
+    except OSError:
+        os._exit(1)
+    if "error" in start:
+        os._exit(1)
     while True:
         try:
             data, fds, _flags, _address = socket.recv_fds(sock, _MAX_MESSAGE, _MAX_FDS)

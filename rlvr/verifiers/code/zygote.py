@@ -7,15 +7,17 @@ enters a private mount namespace (in a user namespace when not root), builds the
 (:mod:`rlvr.verifiers.code.rootfs`), creates three cgroup *cells* per worker slot
 (:mod:`rlvr.verifiers.code.cgroups`) and, as root, one empty network namespace per cell, empties its own
 capability bounding set and sets ``no_new_privs`` (both pass to every child), freezes its objects for the
-garbage collector, forks its spawner (:mod:`rlvr.verifiers.code.spawner`) and probes the whole path once
-with a tiny program; anything missing is a fatal error that names it.
+garbage collector, forks one spawner per cell (:mod:`rlvr.verifiers.code.spawner`), which enters the
+cell's cgroups, and probes the whole path once with a tiny program; anything missing is a fatal error that
+names it.
 
-Then, per sample: the spawner clones a child — the server's own, by ``CLONE_PARENT`` — straight into new
-mount, pid, IPC and UTS namespaces (and a new network namespace, or its cell's; and a user namespace when
-not root), pid 1 of its own pid namespace. The child prepares itself (:mod:`rlvr.verifiers.code.child`)
-*before* a job needs it, in a free cell; a queued job is sent to a prepared child, which sets itself up for
-it (*armed*) and waits for one byte; when fewer than ``slots`` programs run, the server sends that byte
-(*go*) and the clock starts. So the namespace, cgroup and hand-over costs are off the critical path. The
+Then, per sample: a free cell's spawner clones a child — the server's own, by ``CLONE_PARENT``, born in
+the cell's cgroups — straight into new mount, pid, IPC and UTS namespaces (and a new network namespace, or
+its cell's; and a user namespace when not root), pid 1 of its own pid namespace. The child prepares itself
+(:mod:`rlvr.verifiers.code.child`) *before* a job needs it; a queued job is sent to a prepared child, which
+sets itself up for it (*armed*) and waits for one byte; when fewer than ``slots`` programs run, the server
+sends that byte (*go*) and the clock starts. So the namespace and hand-over costs are off the critical
+path. The
 server keeps the wall clock (per case, and for the whole run): past it, SIGKILL to the child kills its
 whole pid namespace. It reads the child's outputs with byte caps, reaps it, checks its cell is empty and
 reports raw facts (exit status, bytes, OOM kills, process-cap hits, timings). It also holds each child's
@@ -59,6 +61,7 @@ PRELOAD = (
     "typing", "atexit",
 )  # fmt: skip
 _READ_CHUNK = 1 << 16
+RESIDENT_ALLOWANCE = 8 << 20  # added to a cell's memory cap for its spawner
 _DRAIN_SECONDS = 0.5
 _FAILURES_BEFORE_GIVING_UP = 3
 
@@ -70,6 +73,8 @@ class Cell:
     index: int
     busy: bool = False
     net_fd: int = -1  # this cell's own empty network namespace (root only), entered by each of its samples
+    spawner: Spawner | None = None  # clones this cell's samples, from inside the cell's cgroups
+    awaiting: _Child | None = None  # asked of the spawner, pid not known yet
 
 
 class _Child:
@@ -133,8 +138,7 @@ class ForkServer:
         self.probe_result: dict[str, Any] | None = None
         self.cgroup_name = ""
         self.retired_mount_ns: list[int] = []
-        self.spawner: Spawner | None = None
-        self.awaiting_pid: deque[_Child] = deque()  # asked of the spawner, pid not known yet
+        self.spawner_cells: dict[int, Cell] = {}  # a spawner's socket -> its cell
 
     # -- start -------------------------------------------------------------------------------------------
 
@@ -145,7 +149,11 @@ class ForkServer:
                 __import__(name)
         self.cgroup_name = f"rlvr-sandbox-{os.getppid()}-{os.getpid()}-{os.urandom(3).hex()}"
         self.groups, why = setup_slot_groups(
-            self.cgroup_name, len(self.cells), self.config["max_processes"], self.config["cpu_quota"]
+            self.cgroup_name,
+            len(self.cells),
+            self.config["max_processes"],
+            self.config["cpu_quota"],
+            residents=0 if self._forks_itself() else 1,  # each cell's spawner
         )
         if self.groups is None:
             self.notes.append(f"no writable cgroups ({why})")
@@ -171,15 +179,35 @@ class ForkServer:
             lock_down_server(self.settings)
         gc.collect()
         gc.freeze()  # children never scan (nor copy-on-write touch) the server's own objects
-        if self.unsafe and not linux.clone_supported():
-            self.notes.append("no spawner: samples are forked by the fork server itself")
+        if self._forks_itself():
+            self.notes.append("no spawners: samples are forked by the fork server itself")
         else:
-            self.spawner = Spawner(self._clone, close_in_spawner=(self.in_fd, self.out_fd))
-            self.poller.register(self.spawner.fileno(), select.POLLIN)
+            self._start_spawners()
         problem = self._probe()
         if problem is not None:
             raise RuntimeError(problem)
         return self.describe()
+
+    def _forks_itself(self) -> bool:
+        """Only in unsafe mode on a machine whose ``clone`` is unknown: then no spawners (no CLONE_PARENT)."""
+        return self.unsafe and not linux.clone_supported()
+
+    def _start_spawners(self) -> None:
+        """One spawner per cell, inside the cell's cgroups (its samples are born there)."""
+        for cell in self.cells:
+            others = [c.spawner.fileno() for c in self.cells if c.spawner is not None]
+            procs = tuple(self.groups.procs_files(cell.index)) if self.groups is not None else ()
+            cell.spawner = Spawner(
+                self._clone,
+                close_in_spawner=(self.in_fd, self.out_fd, *others),
+                cgroup_procs=procs,
+                protect_from_oom=self.privileged and not self.unsafe,
+                start_timeout=self.config["setup_timeout"],
+            )
+            if self.groups is not None:
+                self.groups.residents[cell.index] = cell.spawner.pid
+            self.spawner_cells[cell.spawner.fileno()] = cell
+            self.poller.register(cell.spawner.fileno(), select.POLLIN)
 
     def _enter_own_namespaces(self) -> None:
         flags = linux.CLONE_NEWNS | (0 if self.privileged else linux.CLONE_NEWUSER)
@@ -293,7 +321,7 @@ class ForkServer:
             "cgroup_name": self.cgroup_name if self.groups is not None else None,
             "privileged": self.privileged,
             "cgroups": None if self.groups is None else self.groups.version,
-            "spawner_pid": self.spawner.pid if self.spawner is not None else None,
+            "spawner_pids": [c.spawner.pid for c in self.cells if c.spawner is not None],
             "notes": self.notes,
         }
 
@@ -323,9 +351,10 @@ class ForkServer:
                 if not self._read_requests():
                     return False
                 continue
-            if self.spawner is not None and fd == self.spawner.fileno():
-                if not self._spawner_replies():
-                    raise RuntimeError("the spawner process died")
+            cell = self.spawner_cells.get(fd)
+            if cell is not None:
+                if not self._spawner_replies(cell):
+                    raise RuntimeError(f"the spawner of cell {cell.index} died")
                 continue
             child = self.by_fd.get(fd)
             if child is None:
@@ -401,9 +430,9 @@ class ForkServer:
         cell.busy = True
         fds = {name: w for name, (_r, w) in pipes.items()} | {"job": theirs.fileno()}
         pid, error = 0, ""
-        if self.spawner is not None:
+        if cell.spawner is not None:
             try:
-                self.spawner.request(cell.index, fds, self.retired_mount_ns, child.tmpdir)
+                cell.spawner.request(cell.index, fds, self.retired_mount_ns, child.tmpdir)
             except OSError as exc:
                 error = f"the spawner is gone ({exc})"
         else:
@@ -429,7 +458,7 @@ class ForkServer:
         elif pid:
             self._attach(child, pid)
         else:
-            self.awaiting_pid.append(child)
+            cell.awaiting = child
 
     def _settings(self) -> ChildSettings:
         assert self.settings is not None
@@ -439,7 +468,8 @@ class ForkServer:
         return tuple(self.groups.procs_files(cell.index)) if self.groups is not None else ()
 
     def _clone(self, cell_index: int, fds: dict[str, int], tmpdir: str | None) -> int:
-        """Runs in the spawner: clone one child (the fork server's, by ``CLONE_PARENT``) into ``cell``."""
+        """Runs in the cell's spawner: clone one child (the fork server's, by ``CLONE_PARENT``), born in the
+        cell's cgroups."""
         cell = self.cells[cell_index]
         try:
             pid = linux.clone_process(self.flags | linux.CLONE_PARENT)
@@ -448,17 +478,17 @@ class ForkServer:
         if pid == 0:  # pragma: no cover - the child
             if cell.net_fd >= 0:
                 fds = {**fds, "net": cell.net_fd}
-            child_main(self._settings(), fds, self._procs(cell), tmpdir)
+            child_main(self._settings(), fds, (), tmpdir)
         return pid
 
-    def _spawner_replies(self) -> bool:
-        """Match the spawner's answers to the children waiting for them; False when it is gone."""
-        assert self.spawner is not None
-        replies = self.spawner.replies()
+    def _spawner_replies(self, cell: Cell) -> bool:
+        """Give the cell's waiting child the spawner's answer; False when the spawner is gone."""
+        assert cell.spawner is not None
+        replies = cell.spawner.replies()
         for reply in replies or []:
-            if not self.awaiting_pid:
+            child, cell.awaiting = cell.awaiting, None
+            if child is None:
                 break
-            child = self.awaiting_pid.popleft()
             if isinstance(reply.get("pid"), int) and reply["pid"] > 0:
                 self._attach(child, reply["pid"])
             else:
@@ -509,8 +539,8 @@ class ForkServer:
 
     def _arm(self, child: _Child, spec: dict[str, Any]) -> None:
         """Give a prepared child its job; it gets ready for it and waits for :meth:`_go`."""
-        if self.groups is not None:
-            self.groups.set_memory(child.cell.index, int(spec["memory_mb"]) << 20)
+        if self.groups is not None:  # the cell's spawner lives there too (some 2 MB are charged to it)
+            self.groups.set_memory(child.cell.index, (int(spec["memory_mb"]) << 20) + RESIDENT_ALLOWANCE)
         child.spec = spec
         child.dispatched_at = time.monotonic()
         self.armed.append(child)
@@ -729,9 +759,12 @@ class ForkServer:
             if child.tmpdir:
                 shutil.rmtree(child.tmpdir, ignore_errors=True)
         self._release_mount_namespaces(keep=0)
-        if self.spawner is not None:
-            self.spawner.close()
+        for cell in self.cells:
+            if cell.spawner is not None:
+                cell.spawner.close()
+                cell.spawner = None
         if self.groups is not None:
+            self.groups.residents.clear()
             self.groups.remove()
         if self.staging is not None:
             with contextlib.suppress(OSError):

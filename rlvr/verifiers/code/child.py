@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import math
 import os
 import resource
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from rlvr.verifiers.code import linux, runner_main
-from rlvr.verifiers.code.wire import FRAME_HEADER, FrameReader
+from rlvr.verifiers.code.wire import FRAME_HEADER
 
 RESULT_FD = 3
 CONTROL_FD = 4
@@ -84,8 +85,8 @@ def _keep_only(mapping: dict[int, int]) -> None:
     high = {target: fcntl.fcntl(source, fcntl.F_DUPFD, above) for target, source in mapping.items()}
     for target, source in high.items():
         os.dup2(source, target, inheritable=True)
-    os.closerange(max(mapping) + 1, 1 << 20)
-    for fd in range(3, max(mapping)):
+    os.closerange(above, 1 << 20)
+    for fd in range(3, above):
         if fd not in mapping:
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -149,9 +150,7 @@ def _receive_job(fd: int) -> dict[str, Any] | None:
     body = _read_exactly(fd, FRAME_HEADER.unpack(header)[0])
     if body is None:
         return None
-    reader = FrameReader(1 << 30)
-    reader.feed(header + body)
-    return reader.frames()[0]
+    return json.loads(body)
 
 
 def _fixed_limits(settings: ChildSettings) -> None:
@@ -176,9 +175,9 @@ def _job_limits(settings: ChildSettings, spec: dict[str, Any]) -> None:
 
 
 def _drop_privileges(settings: ChildSettings) -> None:
-    """No capabilities, nobody's ids as root, and (again, cheaply) ``no_new_privs``.
+    """No capabilities, and nobody's ids as root.
 
-    As root the fork server has emptied its own capability bounding set and set ``no_new_privs`` once
+    The fork server has set ``no_new_privs`` and, as root, emptied its capability bounding set once
     (:func:`lock_down_server`); both pass to every child. A new user namespace starts with a full
     bounding set, so a child in one (not root) empties its own.
     """
@@ -189,7 +188,6 @@ def _drop_privileges(settings: ChildSettings) -> None:
         os.setresgid(settings.gid, settings.gid, settings.gid)
         os.setresuid(settings.uid, settings.uid, settings.uid)
     linux.clear_capabilities()
-    linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
 
 
 def lock_down_server(settings: ChildSettings) -> None:

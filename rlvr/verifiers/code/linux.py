@@ -130,10 +130,12 @@ class _Clone:
         return cls._call
 
 
-def _check(result: int, what: str) -> None:
+def _check(result: int, what: str, *details: object) -> None:
+    """Raise the call's ``errno`` when it failed; the message (``what % details``) is only built then
+    (the sample processes call these on every run: nothing is formatted in vain)."""
     if result != 0:
         errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+        raise OSError(errno, f"{what % details if details else what}: {os.strerror(errno)}")
 
 
 def _b(text: str | None) -> bytes | None:
@@ -146,7 +148,7 @@ def unshare(flags: int) -> None:
     Example:
         >>> unshare(0)  # no namespace asked for: nothing happens
     """
-    _check(_Libc.get().unshare(ctypes.c_int(flags)), f"unshare({namespace_names(flags) or 0})")
+    _check(_Libc.get().unshare(ctypes.c_int(flags)), "unshare(%s)", namespace_names(flags) or 0)
 
 
 def setns(fd: int, flags: int) -> None:
@@ -157,7 +159,7 @@ def setns(fd: int, flags: int) -> None:
         >>> setns(fd, CLONE_NEWUTS) if os.geteuid() == 0 else None  # back into the one it is in
         >>> os.close(fd)
     """
-    _check(_Libc.get().setns(ctypes.c_int(fd), ctypes.c_int(flags)), f"setns({namespace_names(flags)})")
+    _check(_Libc.get().setns(ctypes.c_int(fd), ctypes.c_int(flags)), "setns(%s)", namespace_names(flags))
 
 
 _NS_FILES = {CLONE_NEWNET: "net", CLONE_NEWNS: "mnt", CLONE_NEWUTS: "uts", CLONE_NEWIPC: "ipc"}
@@ -192,12 +194,12 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
     """``mount(2)``."""
     lib = _Libc.get()
     result = lib.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data))
-    _check(result, f"mount {target!r} ({fstype or 'bind/remount'})")
+    _check(result, "mount %r (%s)", target, fstype or "bind/remount")
 
 
 def umount(target: str, flags: int = MNT_DETACH) -> None:
     """``umount2(2)``, lazily by default."""
-    _check(_Libc.get().umount2(_b(target), ctypes.c_int(flags)), f"umount {target!r}")
+    _check(_Libc.get().umount2(_b(target), ctypes.c_int(flags)), "umount %r", target)
 
 
 def prctl(option: int, arg: int = 0) -> None:
@@ -205,7 +207,8 @@ def prctl(option: int, arg: int = 0) -> None:
     lib = _Libc.get()
     _check(
         lib.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0), 0),
-        f"prctl({option})",
+        "prctl(%d)",
+        option,
     )
 
 

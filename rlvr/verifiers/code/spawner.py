@@ -19,7 +19,7 @@ the spawner, then one message each way per sample, answered in order:
 - request: JSON ``{"cell": index, "tmpdir": path or null}`` carrying descriptors
   ``[ctl, out, err, res, job, *release]`` — the sample's ends of its pipes and job socket, then
   references the sample inherits only to drop them (see ``ForkServer._release_mount_namespaces``);
-- reply: JSON ``{"pid": n}`` or ``{"error": reason}``.
+- reply: the pid in decimal digits, or JSON ``{"error": reason}``.
 
 Example:
     >>> STREAMS
@@ -112,7 +112,7 @@ class Spawner:
                 return None
             if not data:
                 return None
-            answers.append(json.loads(data))
+            answers.append({"pid": int(data)} if data.isdigit() else json.loads(data))
 
     def close(self) -> None:
         """Stop the spawner (it exits on end of file) and reap it."""
@@ -124,7 +124,11 @@ class Spawner:
 def _serve(
     sock: socket.socket, clone: CloneFunction, cgroup_procs: Sequence[str], protect_from_oom: bool
 ) -> NoReturn:  # pragma: no cover - the spawner process
-    """Enter the cell, say so, then clone one sample per request until the fork server closes its end."""
+    """Enter the cell, say so, then clone one sample per request until the fork server closes its end.
+
+    The loop is kept short on purpose: every page it writes to after a clone is copied.
+    """
+    where = "its parent-death signal"
     try:
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
         where = "its cell's cgroups"
@@ -142,25 +146,25 @@ def _serve(
         os._exit(1)
     if "error" in start:
         os._exit(1)
+    receive, send, close, count = socket.recv_fds, sock.send, os.close, len(STREAMS)
     while True:
         try:
-            data, fds, _flags, _address = socket.recv_fds(sock, _MAX_MESSAGE, _MAX_FDS)
+            data, fds, _flags, _address = receive(sock, _MAX_MESSAGE, _MAX_FDS)
         except OSError:
             os._exit(1)
         if not data:
             os._exit(0)
         try:
+            if len(fds) < count:
+                raise RuntimeError(f"a spawn request without its {count} descriptors")
             request = json.loads(data)
-            if len(fds) < len(STREAMS):
-                raise RuntimeError(f"a spawn request without its {len(STREAMS)} descriptors")
-            named = dict(zip(STREAMS, fds[: len(STREAMS)], strict=True))
-            reply: dict[str, Any] = {"pid": clone(int(request["cell"]), named, request["tmpdir"])}
+            reply = b"%d" % clone(request["cell"], dict(zip(STREAMS, fds[:count])), request["tmpdir"])  # noqa: B905
         except Exception as exc:  # every failure is an answer, never the spawner's end
-            reply = {"error": str(exc) or type(exc).__name__}
+            reply = json.dumps({"error": str(exc) or type(exc).__name__}).encode()
         for fd in fds:
             with contextlib.suppress(OSError):
-                os.close(fd)
+                close(fd)
         try:
-            sock.send(json.dumps(reply).encode())
+            send(reply)
         except OSError:
             os._exit(1)

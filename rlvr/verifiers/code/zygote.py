@@ -306,8 +306,12 @@ class ForkServer:
                 "empty environment"
             )
         if self.groups is not None:
+            spawner = ""
+            if self.groups.residents:
+                spawner = f" (+{RESIDENT_ALLOWANCE >> 20} MB for the cell's spawner)"
             limits = (
-                f"{self.groups.description}: pids.max={self.config['max_processes']}, memory cap per sample"
+                f"{self.groups.description}: pids.max={self.config['max_processes']}, "
+                f"memory cap per sample{spawner}"
             )
             if "cpu" in self.groups.bases:
                 limits += ", one CPU per sample"

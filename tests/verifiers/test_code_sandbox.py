@@ -115,6 +115,27 @@ def test_stdio_statuses_and_stop_after_timeout(box: Sandbox) -> None:
     assert statuses(box, "import sys\nprint(0)\nsys.exit(3)", {"cases": cases[:1]}) == ["RE"]
 
 
+def test_cell_memory_cap_gives_mle_every_time(box: Sandbox) -> None:
+    # Under its own address-space limit, but over the cell's memory cap with its tmpfs files: the kernel's
+    # OOM killer ends it, and the cell's counter (re-read after every run) says so, run after run.
+    if box.isolation.get("cgroups") is None:
+        pytest.skip("no writable cgroups here: the memory cap is RLIMIT_AS only")
+    program = (
+        "def f(x):\n"
+        "    for name in 'abc':\n"
+        "        with open(f'/tmp/{name}', 'wb') as stream:\n"
+        "            stream.write(b'x' * (12 << 20))\n"
+        "    hoard = bytearray(30 << 20)\n"
+        "    for i in range(0, len(hoard), 4096):\n"
+        "        hoard[i] = 1\n"
+        "    return x\n"
+    )
+    info = {"entry_point": "f", "cases": [{"args": [1], "expected": 1}], "memory_limit_mb": 40}
+    for i in range(4):
+        assert statuses(box, f"{program}# {i}\n", info) == ["MLE"]
+    assert statuses(box, "def f(x):\n    return x\n", info) == ["OK"]
+
+
 def test_per_case_clock_resets_between_calls(box: Sandbox) -> None:
     info = {"entry_point": "f", "cases": [{"args": [i], "expected": i} for i in range(3)], "time_limit": 0.6}
     assert statuses(box, "import time\ndef f(x):\n    time.sleep(0.35)\n    return x", info) == ["OK"] * 3

@@ -93,6 +93,7 @@ class SlotGroups:
     description: str = ""
     memory_set: dict[int, int] = field(default_factory=dict)
     residents: dict[int, int] = field(default_factory=dict)  # slot -> a process that lives there (spawner)
+    kept: dict[str, int] = field(default_factory=dict)  # counter file -> a descriptor kept open to re-read it
 
     # -- per slot ------------------------------------------------------------------------------------------
 
@@ -124,13 +125,27 @@ class SlotGroups:
     def oom_kills(self, slot: int) -> int:
         """How many processes the kernel's OOM killer has killed in this slot so far."""
         folder = self.slot_dir("memory", slot)
-        if self.version == 2:
-            return _counter(os.path.join(folder, "memory.events"), "oom_kill")
-        return _counter(os.path.join(folder, "memory.oom_control"), "oom_kill")
+        name = "memory.events" if self.version == 2 else "memory.oom_control"
+        return self._counter(os.path.join(folder, name), "oom_kill")
 
     def process_cap_hits(self, slot: int) -> int:
         """How often a fork failed in this slot because of the process cap."""
-        return _counter(os.path.join(self.slot_dir("pids", slot), "pids.events"), "max")
+        return self._counter(os.path.join(self.slot_dir("pids", slot), "pids.events"), "max")
+
+    def _counter(self, path: str, key: str) -> int:
+        """A ``key value`` counter, re-read from offset 0 of a descriptor kept open (read after every run)."""
+        try:
+            fd = self.kept.get(path)
+            if fd is None:
+                fd = self.kept[path] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            text = os.pread(fd, 4096, 0).decode("ascii")
+        except (OSError, UnicodeDecodeError):
+            return _counter(path, key)
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name == key and value.strip().isdigit():
+                return int(value)
+        return 0
 
     def members(self, slot: int) -> list[int]:
         """Pids still in the slot besides its resident (empty once a sample is fully gone)."""
@@ -163,6 +178,10 @@ class SlotGroups:
     def remove(self) -> None:
         """Empty and remove every slot and the base directories (residents too; best effort, never raises)."""
         self.residents.clear()
+        for fd in self.kept.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.kept.clear()
         for slot in range(self.slots):
             with contextlib.suppress(OSError):
                 self.empty_slot(slot, timeout=1.0)

@@ -9,11 +9,13 @@ calls of a program. Results are raw (exit status, captured bytes); verdicts are 
 
 Isolation in force (logged at start, see :attr:`Sandbox.isolation`):
 
-- root: new mount, network, pid, IPC and UTS namespaces per sample; chroot into a read-only root holding
-  only the interpreter and system libraries; a private tmpfs ``/tmp``; uid/gid nobody, no capabilities,
-  ``no_new_privs``; cgroup v2 or v1 per-slot ``pids.max``, memory cap and CPU quota when writable.
-- unprivileged: the same inside a new user namespace per sample; the process cap is ``RLIMIT_NPROC``
-  (counted per user namespace) and the memory cap ``RLIMIT_AS`` unless a delegated cgroup is writable.
+- root: new mount, pid, IPC and UTS namespaces per sample and an empty network namespace per cell, which
+  the cell's samples enter one at a time; chroot into a read-only root holding only the interpreter and
+  system libraries; a private tmpfs ``/tmp``; uid/gid nobody, no capabilities, an empty bounding set,
+  ``no_new_privs``; cgroup v2 or v1 per-cell ``pids.max``, memory cap and CPU quota when writable.
+- unprivileged: the same inside a new user namespace per sample, with a new network namespace per sample;
+  the process cap is ``RLIMIT_NPROC`` (counted per user namespace) and the memory cap ``RLIMIT_AS`` unless
+  a delegated cgroup is writable.
 - where the kernel refuses namespaces, starting fails with :class:`SandboxUnavailableError` naming what is
   missing — unless ``unsafe=True`` (trusted code only: no namespaces, rlimits and a process group), which
   logs a warning on every use.

@@ -136,6 +136,32 @@ def test_cell_memory_cap_gives_mle_every_time(box: Sandbox) -> None:
     assert statuses(box, "def f(x):\n    return x\n", info) == ["OK"]
 
 
+def test_a_full_tmpfs_never_counts_against_the_next_sample() -> None:
+    # Each dead sample's mount namespace (with its tmpfs, charged to the cell) is held past its exit and
+    # dropped by the cell's next sample while it prepares: before that one runs, never after.
+    fill = (
+        "def f(x):\n"
+        "    for i in range(3):\n"
+        "        with open(f'/tmp/{i}', 'wb') as stream:\n"
+        "            stream.write(b'x' * (12 << 20))\n"
+        "    return x\n"
+    )
+    use = (
+        "def f(x):\n"
+        "    hoard = bytearray(48 << 20)\n"
+        "    for i in range(0, len(hoard), 4096):\n"
+        "        hoard[i] = 1\n"
+        "    return x\n"
+    )
+    info = {"entry_point": "f", "cases": [{"args": [1], "expected": 1}], "memory_limit_mb": 64}
+    with Sandbox(workers=1) as sandbox:
+        if sandbox.isolation.get("cgroups") is None:
+            pytest.skip("no writable cgroups here: no memory cap shared by a sample and its tmpfs")
+        for i in range(8):  # the cells take turns: each is reused several times
+            program = fill if i % 2 == 0 else use
+            assert statuses(sandbox, f"{program}# {i}\n", info) == ["OK"], i
+
+
 def test_per_case_clock_resets_between_calls(box: Sandbox) -> None:
     info = {"entry_point": "f", "cases": [{"args": [i], "expected": i} for i in range(3)], "time_limit": 0.6}
     assert statuses(box, "import time\ndef f(x):\n    time.sleep(0.35)\n    return x", info) == ["OK"] * 3

@@ -18,7 +18,8 @@ the spawner, then one message each way per sample, answered in order:
 
 - request: JSON ``{"cell": index, "tmpdir": path or null}`` carrying descriptors
   ``[ctl, out, err, res, job, *release]`` — the sample's ends of its pipes and job socket, then
-  references the sample inherits only to drop them (see ``ForkServer._release_mount_namespaces``);
+  references the sample inherits only to drop them (see ``ForkServer._release_mount_namespaces``) —
+  closed here before the answer;
 - reply: the pid in decimal digits, or JSON ``{"error": reason}``.
 
 Example:

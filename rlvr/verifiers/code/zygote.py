@@ -17,12 +17,11 @@ its cell's; and a user namespace when not root), pid 1 of its own pid namespace.
 (:mod:`rlvr.verifiers.code.child`) *before* a job needs it; a queued job is sent to a prepared child, which
 sets itself up for it (*armed*) and waits for one byte; when fewer than ``slots`` programs run, the server
 sends that byte (*go*) and the clock starts. So the namespace and hand-over costs are off the critical
-path. The
-server keeps the wall clock (per case, and for the whole run): past it, SIGKILL to the child kills its
-whole pid namespace. It reads the child's outputs with byte caps, reaps it, checks its cell is empty and
-reports raw facts (exit status, bytes, OOM kills, process-cap hits, timings). It also holds each child's
-mount namespace past its exit and hands those references to the next child to drop, so the RCU wait of a
-mount-namespace teardown falls on a child still preparing, not on a slot.
+path. The server keeps the wall clock (per case, and for the whole run): past it, SIGKILL to the child
+kills its whole pid namespace. It reads the child's outputs with byte caps, reaps it, checks its cell is
+empty and reports raw facts (exit status, bytes, OOM kills, process-cap hits, timings). It also holds each
+child's mount namespace past its exit and hands the reference to the cell's next child to drop, so the
+RCU wait of a mount-namespace teardown falls on a child still preparing, not on a slot.
 
 Example:
     >>> Cell(index=3, busy=False).index
@@ -45,7 +44,7 @@ import tempfile
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rlvr.verifiers.code import linux
@@ -75,6 +74,7 @@ class Cell:
     net_fd: int = -1  # this cell's own empty network namespace (root only), entered by each of its samples
     spawner: Spawner | None = None  # clones this cell's samples, from inside the cell's cgroups
     awaiting: _Child | None = None  # asked of the spawner, pid not known yet
+    retired: list[int] = field(default_factory=list)  # its last sample's mount namespace, held (see _spawn)
 
 
 class _Child:
@@ -137,7 +137,6 @@ class ForkServer:
         self.notes: list[str] = []
         self.probe_result: dict[str, Any] | None = None
         self.cgroup_name = ""
-        self.retired_mount_ns: list[int] = []
         self.spawner_cells: dict[int, Cell] = {}  # a spawner's socket -> its cell
 
     # -- start -------------------------------------------------------------------------------------------
@@ -436,7 +435,7 @@ class ForkServer:
         pid, error = 0, ""
         if cell.spawner is not None:
             try:
-                cell.spawner.request(cell.index, fds, self.retired_mount_ns, child.tmpdir)
+                cell.spawner.request(cell.index, fds, cell.retired, child.tmpdir)
             except OSError as exc:
                 error = f"the spawner is gone ({exc})"
         else:
@@ -446,7 +445,7 @@ class ForkServer:
                 error = str(exc)
             if pid == 0 and not error:  # pragma: no cover - the child
                 child_main(self._settings(), fds, self._procs(cell), child.tmpdir)
-        self._release_mount_namespaces(keep=0)  # the new child holds them now, and lets them go
+        self._release_mount_namespaces(cell)  # the new child holds them now, and lets them go
         theirs.close()
         for _r, w in pipes.values():
             os.close(w)
@@ -525,17 +524,20 @@ class ForkServer:
         child.cell.busy = False
         self._failed(reason)
 
-    def _release_mount_namespaces(self, keep: int) -> None:
-        """Close the references to finished samples' mount namespaces, all but the last ``keep``.
+    @staticmethod
+    def _release_mount_namespaces(cell: Cell) -> None:
+        """Close the server's references to the cell's last sample's mount namespace.
 
         Tearing a mount namespace down waits for an RCU grace period. A sample's own exit would pay that
         wait while its slot counts as busy, so the server holds a reference to each sample's mount
-        namespace and passes the references it collected to the next child it clones, which drops them
-        while it prepares, ahead of need; the server closes its own copies just after the clone.
+        namespace and passes it with the request for the *same cell's* next child; the spawner closes its
+        copy before it answers with the pid, the server closes its own here, and the child drops the last
+        one while it prepares, ahead of need. So the dead sample's tmpfs, charged to the cell's memory
+        cgroup, is gone before the cell's next sample can be armed: it never counts against that sample.
         """
-        while len(self.retired_mount_ns) > keep:
+        while cell.retired:
             with contextlib.suppress(OSError):
-                os.close(self.retired_mount_ns.pop(0))
+                os.close(cell.retired.pop())
 
     def _failed(self, reason: str) -> None:
         self.failures += 1
@@ -690,8 +692,7 @@ class ForkServer:
         with contextlib.suppress(OSError):
             os.close(child.job_fd)
         if child.mount_ns_fd >= 0:
-            self.retired_mount_ns.append(child.mount_ns_fd)
-            self._release_mount_namespaces(keep=len(self.cells))
+            child.cell.retired.append(child.mount_ns_fd)
         if child.tmpdir:
             shutil.rmtree(child.tmpdir, ignore_errors=True)
         if child.spec is not None:
@@ -762,8 +763,8 @@ class ForkServer:
                     time.sleep(0.005)
             if child.tmpdir:
                 shutil.rmtree(child.tmpdir, ignore_errors=True)
-        self._release_mount_namespaces(keep=0)
         for cell in self.cells:
+            self._release_mount_namespaces(cell)
             if cell.spawner is not None:
                 cell.spawner.close()
                 cell.spawner = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import resource
 import shutil
 import subprocess
 import sys
@@ -234,6 +235,30 @@ def test_site_packages_without_running_pth_code(tmp_path: Path, monkeypatch: pyt
     assert str(packages) in sys.path and str(extra) in sys.path
     assert str(tmp_path / "absent") not in sys.path and str(packages / "missing") not in sys.path
     assert not marker.exists()
+
+
+def test_many_workers_under_a_low_descriptor_limit() -> None:
+    # 240 cells (each with a spawner, a network namespace, counters and a sample's pipes) need more than
+    # the common soft limit of 1024 descriptors: the fork server lifts its own to the hard limit.
+    script = textwrap.dedent(
+        """
+        import resource, sys
+        sys.path.insert(0, sys.argv[1])
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+        from rlvr.verifiers.code import Job, Sandbox
+        with Sandbox(workers=80) as box:
+            results = box.run([Job("stdio", f"print({i})") for i in range(120)])
+        print(sum(r.stdout == f"{i}\\n".encode() for i, r in enumerate(results)))
+        """
+    )
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 4096:
+        pytest.skip(f"the hard descriptor limit here ({hard}) is too low for 80 workers")
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT)], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.stdout.strip() == "120", done.stdout + done.stderr[-2000:]
 
 
 def test_pickle_carries_only_the_config(box: Sandbox) -> None:

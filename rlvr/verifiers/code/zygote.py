@@ -35,6 +35,7 @@ import contextlib
 import gc
 import math
 import os
+import resource
 import select
 import shutil
 import signal
@@ -143,6 +144,7 @@ class ForkServer:
 
     def setup(self) -> dict[str, Any]:
         """Prepare isolation and probe it once; returns the description sent with "ready"."""
+        _raise_descriptor_limit()  # some 20 descriptors per worker slot (cells, spawners, samples' pipes)
         for name in self.config.get("preload") or PRELOAD:
             with contextlib.suppress(ImportError):
                 __import__(name)
@@ -812,6 +814,15 @@ def add_site_packages() -> None:
                 path = os.path.normpath(os.path.join(directory, line))
                 if os.path.isdir(path) and path not in sys.path:
                     sys.path.append(path)
+
+
+def _raise_descriptor_limit() -> None:
+    """Lift this process's soft limit on open descriptors to its hard limit (samples set their own)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = min(hard, 1 << 20) if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(OSError, ValueError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _vm_size_bytes() -> int:

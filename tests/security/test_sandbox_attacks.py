@@ -317,6 +317,10 @@ def f(x):
         assert_contained(reward, f"{program}# {i}\n", {**CALL, "memory_limit_mb": 64})
     assert all(_alive(pid) for pid in spawners)
     assert reward.sandbox.isolation["spawner_pids"] == spawners  # the same fork server and spawners
+    waiting = [pid for pid in sandbox_processes(reward) if pid not in spawners]  # prepared children
+    if waiting:  # they made themselves the OOM killer's first choice; the spawners did not
+        assert {Path(f"/proc/{pid}/oom_score_adj").read_text().strip() for pid in waiting} == {"1000"}
+        assert "1000" not in {Path(f"/proc/{pid}/oom_score_adj").read_text().strip() for pid in spawners}
 
 
 def test_tmpfs_fill_is_capped(reward: CodeExecutionReward) -> None:

@@ -100,7 +100,8 @@ def prepare(
         linux.write_file(path, "0")  # "0": the writing process itself
     # The OOM killer's first choice, before its cell's spawner (which it inherited -1000 from, as root):
     # raising is always allowed, and as root this also raises the floor a later write could go back to.
-    linux.write_file("/proc/self/oom_score_adj", "1000")
+    with contextlib.suppress(OSError):  # no /proc: the OOM killer still weighs the sample's larger size
+        linux.write_file("/proc/self/oom_score_adj", "1000")
     if "net" in fds:  # the cell's own empty network namespace (instead of a new one per sample)
         linux.setns(fds["net"], linux.CLONE_NEWNET)
     os.setsid()  # its own session and process group: kill(0, ...) reaches no other sample, nor the server

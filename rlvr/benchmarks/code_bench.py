@@ -50,6 +50,7 @@ class CodeBenchConfig:
     repeats: int = 3
     workers: int | None = None
     timeout: float = 3.0
+    network_per_sample: bool = False
 
     def __post_init__(self) -> None:
         if self.problems < 1:
@@ -233,7 +234,7 @@ def run_code_bench(config: CodeBenchConfig) -> CodeBenchReport:
     def peer_one(problem: dict[str, Any]) -> bool:
         return bool(check_correctness(problem, problem["canonical_solution"], config.timeout)["passed"])
 
-    with Sandbox(SandboxConfig(workers=workers)) as sandbox:
+    with Sandbox(SandboxConfig(workers=workers, network_per_sample=config.network_per_sample)) as sandbox:
         started = time.perf_counter()
         report.isolation = "; ".join(
             str(v) for k, v in sandbox.isolation.items() if k in ("isolation", "limits")

@@ -48,6 +48,8 @@ class CodeExecutionConfig:
         unsafe: run WITHOUT isolation — for trusted code only; logs a warning on every batch.
         python: absolute path of the interpreter that runs the programs (default: this one's real path).
         ro_paths: extra read-only paths for the programs, separated by ``:`` (e.g. a site-packages).
+        network_per_sample: a new network namespace for every program, not one per sandbox cell (see
+            :class:`rlvr.verifiers.code.SandboxConfig`).
 
     Example:
         >>> CodeExecutionConfig(all_or_nothing=True).all_or_nothing
@@ -70,6 +72,7 @@ class CodeExecutionConfig:
     unsafe: bool = False
     python: str = ""
     ro_paths: str = ""
+    network_per_sample: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.info_column, str) or not self.info_column:
@@ -137,6 +140,7 @@ class CodeExecutionReward(Reward):
                     unsafe=config.unsafe,
                     python=config.python or None,
                     ro_paths=tuple(p for p in config.ro_paths.split(":") if p),
+                    network_per_sample=config.network_per_sample,
                 )
             )
         return self._sandbox

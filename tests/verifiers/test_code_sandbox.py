@@ -7,6 +7,7 @@ import os
 import pickle
 import resource
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -259,6 +260,26 @@ def test_many_workers_under_a_low_descriptor_limit() -> None:
         [sys.executable, "-c", script, str(ROOT)], capture_output=True, text=True, timeout=180, check=False
     )
     assert done.stdout.strip() == "120", done.stdout + done.stderr[-2000:]
+
+
+def test_network_namespace_per_sample_on_request() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    program = (
+        "import socket\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {listener.getsockname()[1]}), timeout=0.5)\n"
+        "    print('reached')\n"
+        "except OSError:\n"
+        "    print('cut off')\n"
+    )
+    try:
+        with Sandbox(workers=1, network_per_sample=True) as sandbox:
+            isolation = sandbox.isolation["isolation"]
+            if os.geteuid() == 0:
+                assert "+net+" in isolation.split(" per sample")[0] and "per cell" not in isolation
+            assert [r.stdout for r in sandbox.run([Job("stdio", program)] * 2)] == [b"cut off\n"] * 2
+    finally:
+        listener.close()
 
 
 def test_pickle_carries_only_the_config(box: Sandbox) -> None:

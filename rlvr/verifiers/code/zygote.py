@@ -245,7 +245,7 @@ class ForkServer:
         )
         if not self.privileged:
             self.flags |= linux.CLONE_NEWUSER
-        else:
+        elif not self.config.get("network_per_sample"):
             self._give_cells_network_namespaces()
 
     def _give_cells_network_namespaces(self) -> None:

@@ -2,13 +2,13 @@
 
 Its cell's spawner clones the child ahead of need, straight into new namespaces and into the cell's
 cgroups. The child *prepares* (makes itself the OOM killer's first choice, enters its cell's empty network
-namespace as root, maps its ids in a user namespace, mounts a
-private tmpfs, ``chroot``\\ s into the read-only root, keeps only its own pipes, sets the fixed hard
-rlimits, drops every capability — ``setuid`` to nobody as root — and sets ``no_new_privs``) and says ``R``
-on its control pipe. When a job comes (one frame on its job socket) it *arms*: puts its pipes on
-descriptors 0-5, lowers the address-space and CPU limits to the job's and clears the environment. Then it
-waits for the go byte on the job socket, closes that socket, says ``K`` and closes the control pipe — so
-nothing the program does can speak on either — and only then runs the program
+namespace as root, maps its ids in a user namespace, mounts a private tmpfs, ``chroot``\\ s into the
+read-only root, keeps only its own pipes, sets the fixed hard rlimits and drops every capability —
+``setuid`` to nobody as root; ``no_new_privs`` and, as root, the empty bounding set come from the fork
+server) and says ``R`` on its control pipe. When a job comes (one frame on its job socket) it *arms*: puts
+its pipes on descriptors 0-5, lowers the address-space and CPU limits to the job's and clears the
+environment. Then it waits for the go byte on the job socket, closes that socket, says ``K`` and closes
+the control pipe — so nothing the program does can speak on either — and only then runs the program
 (:mod:`rlvr.verifiers.code.runner_main`). Any failure before ``K`` is reported as ``E<reason>``: a sandbox
 error, never the program's fault or credit.
 

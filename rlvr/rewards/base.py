@@ -17,6 +17,7 @@ implement :meth:`Reward.judge_batch` (or the simpler :meth:`Reward.judge_one`).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -94,6 +95,16 @@ class Reward:
         self._executor_config: ExecutorConfig | None = (
             executor if isinstance(executor, ExecutorConfig) else None
         )
+        self._start_lock = threading.Lock()  # one executor (or sandbox) even when threads race to start it
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_start_lock", None)  # a lock does not pickle; a copy gets its own
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._start_lock = threading.Lock()
 
     @classmethod
     def from_options(cls, options: Mapping[str, str], **kwargs: Any) -> Reward:
@@ -111,7 +122,9 @@ class Reward:
     def executor(self) -> Executor:
         """The executor this reward judges with (its workers start on first use)."""
         if self._executor is None:
-            self._executor = Executor(self.executor_config(self._executor_config))
+            with self._start_lock:
+                if self._executor is None:
+                    self._executor = Executor(self.executor_config(self._executor_config))
         return self._executor
 
     def close(self) -> None:

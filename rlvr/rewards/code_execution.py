@@ -118,7 +118,7 @@ class CodeExecutionReward(Reward):
         return (self.config.info_column,)
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
+        state = super().__getstate__()
         state["_sandbox"] = None  # a copy starts its own fork server on first use
         state["_executor"] = None
         return state
@@ -127,23 +127,28 @@ class CodeExecutionReward(Reward):
     def sandbox(self) -> Any:
         """The reward's :class:`~rlvr.verifiers.code.sandbox.Sandbox` (its fork server starts when used)."""
         if self._sandbox is None:
-            from rlvr.verifiers.code.sandbox import Sandbox, SandboxConfig
-
-            config = self.config
-            workers = config.workers
-            if workers is None and self._executor_config is not None:
-                workers = self._executor_config.max_workers
-            self._sandbox = Sandbox(
-                SandboxConfig(
-                    workers=workers,
-                    max_processes=config.max_processes,
-                    unsafe=config.unsafe,
-                    python=config.python or None,
-                    ro_paths=tuple(p for p in config.ro_paths.split(":") if p),
-                    network_per_sample=config.network_per_sample,
-                )
-            )
+            with self._start_lock:
+                if self._sandbox is None:
+                    self._sandbox = self._new_sandbox()
         return self._sandbox
+
+    def _new_sandbox(self) -> Any:
+        from rlvr.verifiers.code.sandbox import Sandbox, SandboxConfig
+
+        config = self.config
+        workers = config.workers
+        if workers is None and self._executor_config is not None:
+            workers = self._executor_config.max_workers
+        return Sandbox(
+            SandboxConfig(
+                workers=workers,
+                max_processes=config.max_processes,
+                unsafe=config.unsafe,
+                python=config.python or None,
+                ro_paths=tuple(p for p in config.ro_paths.split(":") if p),
+                network_per_sample=config.network_per_sample,
+            )
+        )
 
     def close(self) -> None:
         """Stop the sandbox's fork server (it starts again on next use)."""

@@ -541,3 +541,37 @@ def test_every_registered_reward_pickles_with_its_name(name: str) -> None:
     assert type(copy) is type(reward)
     assert copy.__name__ == reward.__name__
     assert copy.config == reward.config
+
+
+def test_racing_threads_start_one_executor_and_one_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from rlvr.rewards import CodeExecutionReward, MathAccuracyReward
+
+    math_reward, code_reward = MathAccuracyReward(), CodeExecutionReward(workers=1)
+    real_config, real_sandbox = MathAccuracyReward.executor_config, CodeExecutionReward._new_sandbox
+
+    def slow_config(self, given):  # type: ignore[no-untyped-def]
+        time.sleep(0.05)  # every thread is inside the first start at once
+        return real_config(self, given)
+
+    def slow_sandbox(self):  # type: ignore[no-untyped-def]
+        time.sleep(0.05)
+        return real_sandbox(self)
+
+    monkeypatch.setattr(MathAccuracyReward, "executor_config", slow_config)
+    monkeypatch.setattr(CodeExecutionReward, "_new_sandbox", slow_sandbox)
+    executors: list[object] = []
+    sandboxes: list[object] = []
+    threads = [threading.Thread(target=lambda: executors.append(math_reward.executor)) for _ in range(4)]
+    threads += [threading.Thread(target=lambda: sandboxes.append(code_reward.sandbox)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(executors) == 4 and all(e is math_reward.executor for e in executors)
+    assert len(sandboxes) == 4 and all(s is code_reward.sandbox for s in sandboxes)
+    copy = pickle.loads(pickle.dumps(math_reward))  # the lock stays behind; the copy makes its own
+    assert copy.executor is copy.executor
+    for reward in (math_reward, code_reward, copy):
+        reward.close()

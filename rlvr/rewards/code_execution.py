@@ -8,21 +8,26 @@ With ``entry_point`` the cases are function calls ``{"args": [...], "kwargs": {.
 compared type-strictly outside the sandbox; without it they are ``{"stdin": ..., "stdout": ...}`` runs,
 compared line by line. The program is the completion's last ```python block, or the whole completion.
 
-Scores: passed cases / cases (``all_or_nothing=True``: 1.0 or 0.0). ``None`` (with the reason) when the
-item cannot be judged: malformed ``verification_info``, or a sandbox failure — never a pass. Every program
-runs in :class:`~rlvr.verifiers.code.sandbox.Sandbox` (namespaces, read-only root, rlimits, cgroups; see
-there), started on first use and owned by the reward; :meth:`CodeExecutionReward.close` stops it.
-Identical (program, task) pairs in a batch run once.
+Scores: passed cases / cases (``all_or_nothing=True``: 1.0 or 0.0), under the verdict rule of
+:mod:`rlvr.verifiers.code.judge` (every case runs under its own time limit while the program's budget
+lasts; the same score for any worker count, order or batch). ``None`` (with the reason) when the item
+cannot be judged: malformed ``verification_info``, a sandbox failure, a judge error — never a pass. Every
+program runs in :class:`~rlvr.sandbox.Sandbox` (namespaces, read-only root, seccomp, rlimits, cgroups; see
+there), started on first use and owned by the reward; :meth:`CodeExecutionReward.close` stops it. The
+reward's sandbox has its own settings (``workers``, ``program_time_limit``, ...); the executor's are not
+used. Identical (program, task) pairs in a batch run once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar
 
+from rlvr.processes import describe_exception
 from rlvr.rewards.base import Item, Reward
 from rlvr.verifiers.verdict import Verdict
 
@@ -41,15 +46,17 @@ class CodeExecutionConfig:
         default_memory_limit_mb: memory per program when ``verification_info`` has none.
         max_memory_limit_mb: the largest memory a dataset may ask for.
         program_time_limit: wall-clock seconds all of one program's cases may take together; with
-            ``workers`` it bounds a batch: about ``ceil(programs / workers) * program_time_limit``.
-        workers: programs run at once (the CPU budget); default: the executor's ``max_workers`` if one
-            was given, else one per usable CPU.
+            ``workers`` it bounds a batch: about ``ceil(programs / workers) * program_time_limit``
+            (``rlvr score code --timeout S`` sets it).
+        workers: programs run at once (the CPU budget); default one per usable CPU
+            (``rlvr score code --workers N`` sets it).
         max_processes: processes and threads per program (pids cgroup, else ``RLIMIT_NPROC``).
         unsafe: run WITHOUT isolation — for trusted code only; logs a warning on every batch.
         python: absolute path of the interpreter that runs the programs (default: this one's real path).
         ro_paths: extra read-only paths for the programs, separated by ``:`` (e.g. a site-packages).
         network_per_sample: a new network namespace for every program, not one per sandbox cell (see
-            :class:`rlvr.verifiers.code.SandboxConfig`).
+            :class:`rlvr.sandbox.SandboxConfig`).
+        seccomp: the seccomp filter in every program's process (see :mod:`rlvr.sandbox.seccomp`).
 
     Example:
         >>> CodeExecutionConfig(all_or_nothing=True).all_or_nothing
@@ -73,6 +80,7 @@ class CodeExecutionConfig:
     python: str = ""
     ro_paths: str = ""
     network_per_sample: bool = False
+    seccomp: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.info_column, str) or not self.info_column:
@@ -108,6 +116,9 @@ class CodeExecutionReward(Reward):
 
     default_name: ClassVar[str] = "code_execution"
     config_class: ClassVar[type] = CodeExecutionConfig
+    command_line_options: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {"workers": "workers", "timeout": "program_time_limit"}
+    )
 
     def __init__(self, config: Any | None = None, /, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -125,30 +136,37 @@ class CodeExecutionReward(Reward):
 
     @property
     def sandbox(self) -> Any:
-        """The reward's :class:`~rlvr.verifiers.code.sandbox.Sandbox` (its fork server starts when used)."""
+        """The reward's :class:`~rlvr.sandbox.Sandbox` (its fork server starts when used)."""
         if self._sandbox is None:
             with self._start_lock:
                 if self._sandbox is None:
                     self._sandbox = self._new_sandbox()
         return self._sandbox
 
-    def _new_sandbox(self) -> Any:
-        from rlvr.verifiers.code.sandbox import Sandbox, SandboxConfig
+    def sandbox_config(self) -> Any:
+        """The :class:`~rlvr.sandbox.SandboxConfig` this reward's sandbox runs with (from its own options).
+
+        Example:
+            >>> CodeExecutionReward(workers=3).sandbox_config().workers
+            3
+        """
+        from rlvr.sandbox import SandboxConfig
 
         config = self.config
-        workers = config.workers
-        if workers is None and self._executor_config is not None:
-            workers = self._executor_config.max_workers
-        return Sandbox(
-            SandboxConfig(
-                workers=workers,
-                max_processes=config.max_processes,
-                unsafe=config.unsafe,
-                python=config.python or None,
-                ro_paths=tuple(p for p in config.ro_paths.split(":") if p),
-                network_per_sample=config.network_per_sample,
-            )
+        return SandboxConfig(
+            workers=config.workers,
+            max_processes=config.max_processes,
+            unsafe=config.unsafe,
+            python=config.python or None,
+            ro_paths=tuple(p for p in config.ro_paths.split(":") if p),
+            network_per_sample=config.network_per_sample,
+            seccomp=config.seccomp,
         )
+
+    def _new_sandbox(self) -> Any:
+        from rlvr.sandbox import Sandbox
+
+        return Sandbox(self.sandbox_config())
 
     def close(self) -> None:
         """Stop the sandbox's fork server (it starts again on next use)."""
@@ -174,10 +192,10 @@ class CodeExecutionReward(Reward):
         )
 
     def judge_batch(self, items: Sequence[Item]) -> list[Verdict]:
+        from rlvr.sandbox.client import SandboxUnavailableError
+        from rlvr.sandbox.programs import judge_programs
         from rlvr.verifiers.code.cases import InvalidTaskError
-        from rlvr.verifiers.code.judge import judge_programs
         from rlvr.verifiers.code.program import extract_program
-        from rlvr.verifiers.code.sandbox import SandboxUnavailableError
 
         verdicts: list[Verdict | None] = [None] * len(items)
         unique: dict[tuple[str, str], int] = {}
@@ -211,6 +229,10 @@ class CodeExecutionReward(Reward):
                 )
                 results = None
                 reason = f"sandbox unavailable: {exc}"
+            except Exception as exc:  # a fault of the sandbox itself: unjudged, never a crash of the trainer
+                logger.exception("%s: the code sandbox failed; the batch is unjudged", self.__name__)
+                results = None
+                reason = f"sandbox error: {describe_exception(exc, 300)}"
             for index, slot in enumerate(where):
                 if slot >= 0:
                     verdicts[index] = (

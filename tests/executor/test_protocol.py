@@ -1,12 +1,12 @@
-"""Frames between the executor and its workers: encode, read_frame and FrameBuffer."""
+"""Frames between the executor and its workers: encode, read_message and FrameBuffer."""
 
 from __future__ import annotations
 
-import io
+import os
 
 import pytest
 
-from rlvr.executor.protocol import HEADER, FrameBuffer, encode, read_frame
+from rlvr.executor.protocol import HEADER, FrameBuffer, encode, read_message
 
 MESSAGES = [
     ("ready", 123),
@@ -59,16 +59,29 @@ def test_oversized_frame_after_good_ones() -> None:
         buf.messages()
 
 
-def test_read_frame() -> None:
-    stream = io.BytesIO(b"".join(encode(m) for m in MESSAGES))
-    assert [read_frame(stream) for _ in MESSAGES] == MESSAGES
-    assert read_frame(stream) is None  # end of file
+def _pipe_with(data: bytes) -> int:
+    read_end, write_end = os.pipe()
+    os.write(write_end, data)
+    os.close(write_end)
+    return read_end
+
+
+def test_read_message() -> None:
+    fd = _pipe_with(b"".join(encode(m) for m in MESSAGES))
+    try:
+        assert [read_message(fd) for _ in MESSAGES] == MESSAGES
+        assert read_message(fd) is None  # end of file
+    finally:
+        os.close(fd)
 
 
 @pytest.mark.parametrize("cut", [0, 3, HEADER.size, HEADER.size + 2])
-def test_read_frame_truncated(cut: int) -> None:
-    frame = encode(("ok", "payload"))
-    assert read_frame(io.BytesIO(frame[:cut])) is None
+def test_read_message_truncated(cut: int) -> None:
+    fd = _pipe_with(encode(("ok", "payload"))[:cut])
+    try:
+        assert read_message(fd) is None
+    finally:
+        os.close(fd)
 
 
 def test_encode_header_counts_the_body() -> None:

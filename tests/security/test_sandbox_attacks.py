@@ -258,7 +258,7 @@ def f(x):
             pass
     return open_fds
 """
-    assert score(reward, [program], [call_info([0, 1, 2, 3])]) == [1.0]
+    assert score(reward, [program], [call_info([0, 1, 2, 3, 4])]) == [1.0]  # 4: its own arguments, read-only
 
 
 # -- processes ----------------------------------------------------------------------------------------------
@@ -388,7 +388,7 @@ def test_output_flood_is_cut(reward: CodeExecutionReward) -> None:
 def test_killing_or_ptracing_the_evaluator_fails(reward: CodeExecutionReward) -> None:
     scorer = os.getpid()
     assert reward.sandbox.isolation  # started
-    server = reward.sandbox._holder[0].proc.pid
+    server = reward.sandbox.server_pid
     program = f"""
 import ctypes, os, signal
 def f(x):
@@ -410,7 +410,7 @@ def f(x):
     return 4 if hits else -1
 """
     assert_contained(reward, program, CALL)
-    assert reward.sandbox._holder[0].proc.poll() is None
+    assert reward.sandbox.server_pid == server
 
 
 def test_rlimits_cannot_be_raised(reward: CodeExecutionReward) -> None:
@@ -583,9 +583,10 @@ def test_nothing_is_left_behind_after_close(tmp_path: Path) -> None:
     assert score(reward, [program], [STDIO]) == [0.0]
     name = reward.sandbox.isolation.get("cgroup_name")
     spawners = reward.sandbox.isolation.get("spawner_pids") or []
-    server = reward.sandbox._holder[0].proc
+    server = reward.sandbox.server_pid
+    assert server is not None
     reward.close()
-    assert server.poll() is not None
+    assert not _alive(server)
     deadline = time.monotonic() + 5
     while any(_alive(pid) for pid in spawners) and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -600,7 +601,7 @@ def test_nothing_is_left_behind_after_close(tmp_path: Path) -> None:
         ]
         assert leftovers == []
     assert not [
-        d for d in os.listdir("/tmp") if d.startswith("rlvr-sandbox-root-") and _owned_by_pid(d, server.pid)
+        d for d in os.listdir("/tmp") if d.startswith("rlvr-sandbox-root-") and _owned_by_pid(d, server)
     ]
 
 
@@ -618,6 +619,7 @@ def _owned_by_pid(name: str, pid: int) -> bool:
 
 
 def _judge(reward: CodeExecutionReward, program: str, info: dict[str, object]):  # type: ignore[no-untyped-def]
-    from rlvr.verifiers.code import judge_programs, parse_task
+    from rlvr.sandbox import judge_programs
+    from rlvr.verifiers.code import parse_task
 
     return judge_programs(reward.sandbox, [(program, parse_task(info))])[0]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 
 from rlvr.verifiers.code.cases import CaseStatus, InvalidTaskError, parse_task, stdout_matches
-from rlvr.verifiers.code.judge import judge_run_calls, judge_run_stdio
+from rlvr.verifiers.code.judge import ProgramCases, judge_record, judge_run_stdio
 from rlvr.verifiers.code.program import extract_program
-from rlvr.verifiers.code.sandbox import RunResult
+from rlvr.verifiers.code.runs import RunResult
 from rlvr.verifiers.code.values import NotPlainError, dumps, loads, strict_equal, to_plain
 
 ROUND_TRIP = [
@@ -168,20 +169,82 @@ def test_extract_program(completion: str, program: str) -> None:
     assert extract_program(completion) == program
 
 
-def test_call_verdicts_from_raw_results() -> None:
+def _statuses(results: list) -> list[str]:  # type: ignore[type-arg]
+    return [r.status.value for r in results]
+
+
+def test_call_verdicts_from_raw_records() -> None:
     task = parse_task({"entry_point": "f", "cases": [{"args": [i], "expected": i} for i in range(4)]})
-    raw = (
-        b'{"i": 0, "v": 0}\n{"i": 0, "v": 99}\ngarbage\n{"i": 1, "e": "ValueError: x"}\n{"i": 2, "v": 2.0}\n'
+    plan = ProgramCases(task, program_time_limit=10.0)
+    (run,) = plan.runs(parallel=4)
+    assert (run.first_case, run.count) == (0, 4)
+    records = (b'{"v": 0}', b'{"e": "ValueError: x", "kind": "error"}', b'{"v": 2.0}', b"garbage")
+    plan.record(run, RunResult(records=records, case_walls=(0.01,) * 4))
+    assert plan.runs(parallel=4) == []
+    assert _statuses(plan.finish()) == ["OK", "RE", "WA", "WA"]
+
+
+def test_a_timed_out_call_case_does_not_stop_the_next_ones() -> None:
+    task = parse_task(
+        {"entry_point": "f", "cases": [{"args": [i], "expected": i} for i in range(4)], "time_limit": 1.0}
     )
-    results = judge_run_calls(task, RunResult(exit_code=0, results=raw))
-    assert [r.status for r in results] == [CaseStatus.OK, CaseStatus.RE, CaseStatus.WA, CaseStatus.RE]
-    timed_out = judge_run_calls(task, RunResult(killed="timeout", results=b'{"i": 0, "v": 0}\n'))
-    assert [r.status for r in timed_out] == [CaseStatus.OK, CaseStatus.TLE, CaseStatus.TLE, CaseStatus.TLE]
-    assert timed_out[2].detail.startswith("not run")
-    broken = judge_run_calls(task, RunResult(setup_error="clone failed"))
-    assert {r.status for r in broken} == {CaseStatus.SANDBOX_ERROR}
-    fatal = judge_run_calls(task, RunResult(results=b'{"fatal": "SyntaxError: x"}\n'))
-    assert {r.status for r in fatal} == {CaseStatus.RE}
+    plan = ProgramCases(task, program_time_limit=10.0)
+    (first,) = plan.runs(parallel=1)
+    plan.record(
+        first, RunResult(killed="timeout", records=(b'{"v": 0}',), case_walls=(0.1,), open_case_wall=1.0)
+    )
+    (second,) = plan.runs(parallel=1)
+    assert (second.first_case, second.count) == (2, 2) and second.budget == pytest.approx(4.0 - 1.1)
+    plan.record(second, RunResult(records=(b'{"v": 2}', b'{"v": 3}'), case_walls=(0.1, 0.1)))
+    assert _statuses(plan.finish()) == ["OK", "TLE", "OK", "OK"]
+
+
+def test_call_budget_and_failures() -> None:
+    task = parse_task({"entry_point": "f", "cases": [{"args": [i], "expected": i} for i in range(4)]})
+    broken = ProgramCases(task, 10.0)
+    broken.record(broken.runs(1)[0], RunResult(setup_error="clone failed"))
+    assert set(_statuses(broken.finish())) == {"SANDBOX_ERROR"}
+    fatal = ProgramCases(task, 10.0)
+    fatal.record(fatal.runs(1)[0], RunResult(fatal=b'{"e": "SyntaxError: x", "kind": "error"}'))
+    assert fatal.runs(1) == [] and _statuses(fatal.finish()) == ["RE"] * 4
+    spent = ProgramCases(task, 3.0)  # budget min(4 x 2 s, 3 s) = 3 s: used up during case 1
+    spent.record(spent.runs(1)[0], RunResult(killed="budget", records=(b'{"v": 0}',), case_walls=(1.5,)))
+    assert spent.runs(1) == []
+    result = spent.finish()
+    assert _statuses(result) == ["OK", "TLE", "TLE", "TLE"]
+    assert result[1].detail == "program time limit exceeded" and result[2].detail.startswith("not run")
+
+
+def test_stdio_accounting_is_the_same_in_parallel_and_in_order() -> None:
+    cases = [{"stdin": f"{i}", "stdout": f"{i}"} for i in range(5)]
+    task = parse_task({"cases": cases, "time_limit": 1.0})
+    outcomes = {i: RunResult(exit_code=0, stdout=f"{i}".encode(), wall_s=0.1) for i in range(5)}
+    outcomes[2] = RunResult(killed="timeout", wall_s=1.0)
+    verdicts = []
+    for parallel in (1, 2, 5):
+        plan = ProgramCases(task, program_time_limit=2.0)  # budget 2 s: case 2 costs 1 s of it
+        pending = plan.runs(parallel)
+        while pending:
+            run = pending.pop(0)
+            plan.record(run, outcomes[run.first_case])
+            pending += plan.runs(parallel)
+        verdicts.append(_statuses(plan.finish()))
+    assert verdicts[0] == verdicts[1] == verdicts[2] == ["OK", "OK", "TLE", "OK", "OK"]
+
+
+def test_records_are_read_as_hostile_data() -> None:
+    case = parse_task({"entry_point": "f", "cases": [{"args": [], "expected": 1}]}).cases[0]
+    huge = b'{"v": {"$int": "0x' + b"f" * 5000 + b'"}}'
+    assert judge_record(case, huge).detail.startswith("returned <int of 20000 bits>")
+    collisions = ", ".join(str(k * ((1 << 61) - 1)) for k in range(1, 40_000))
+    started = time.monotonic()
+    result = judge_record(case, f'{{"v": {{"$set": [{collisions}]}}}}'.encode())
+    assert result.status is CaseStatus.WA and time.monotonic() - started < 30  # liveness, not speed
+    deep = b'{"v": ' + b"[" * 150 + b"]" * 150 + b"}"
+    assert judge_record(case, deep).detail.startswith("malformed result")
+    assert judge_record(case, b'{"v": {"$set": [[1]]}}').detail.startswith("malformed result")
+    assert judge_record(case, b'{"v": {"$dict": [[1, 2], [1, 3]]}}').detail.startswith("malformed result")
+    assert judge_record(case, b"[1, 2]").status is CaseStatus.WA
 
 
 def test_stdio_verdicts_from_raw_results() -> None:

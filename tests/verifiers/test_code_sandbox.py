@@ -17,16 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from rlvr.verifiers.code import (
-    CaseStatus,
-    Job,
-    Sandbox,
-    SandboxConfig,
-    SandboxUnavailableError,
-    judge_programs,
-    parse_task,
-)
-from rlvr.verifiers.code.values import to_plain
+from rlvr.sandbox import Job, Sandbox, SandboxConfig, SandboxUnavailableError, judge_programs
+from rlvr.verifiers.code import CaseStatus, parse_task
+from rlvr.verifiers.code.cases import CallCase
 
 pytestmark = pytest.mark.timeout(240)
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,8 +32,8 @@ def box() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def calls(*args_lists: list[object]) -> tuple[object, ...]:
-    return tuple(to_plain([list(args), {}]) for args in args_lists)
+def calls(*args_lists: list[object]) -> tuple[str, ...]:
+    return tuple(CallCase(tuple(args), None).call_json for args in args_lists)
 
 
 def statuses(sandbox: Sandbox, program: str, info: dict[str, object]) -> list[str]:
@@ -61,10 +54,7 @@ def test_stdio_and_call_jobs(box: Sandbox) -> None:
         ]
     )
     assert stdio.stdout == b"42\n" and stdio.exit_code == 0 and not stdio.sandbox_error
-    assert call.results.splitlines() == [
-        b'{"i": 0, "v": {"$tuple": [3, [1]]}}',
-        b'{"i": 1, "v": {"$tuple": ["ab", ["a"]]}}',
-    ]
+    assert call.records == (b'{"v": {"$tuple": [3, [1]]}}', b'{"v": {"$tuple": ["ab", ["a"]]}}')
 
 
 def test_large_stdin_and_unicode(box: Sandbox) -> None:
@@ -106,14 +96,21 @@ def test_statuses(box: Sandbox) -> None:
     assert statuses(box, "def g(x):\n    return x", info) == ["RE"] * 4
 
 
-def test_stdio_statuses_and_stop_after_timeout(box: Sandbox) -> None:
+def test_stdio_statuses_every_case_runs_while_the_budget_lasts(box: Sandbox) -> None:
     cases = [{"stdin": f"{i}\n", "stdout": f"{i}"} for i in range(6)]
     program = (
-        "x = int(input())\nif x == 1:\n    print(5)\nelif x >= 2:\n    while True: pass\nelse:\n    print(x)"
+        "x = int(input())\nif x == 1:\n    print(5)\n"
+        "elif x in (2, 3):\n    while True: pass\nelse:\n    print(x)"
     )
-    result = judge_programs(box, [(program, parse_task({"cases": cases, "time_limit": 0.5}))])[0]
-    assert [case.status.value for case in result.cases] == ["OK", "WA", "TLE", "TLE", "TLE", "TLE"]
-    assert result.cases[-1].detail == "not run: an earlier case timed out"
+    task = parse_task({"cases": cases, "time_limit": 0.5})
+    result = judge_programs(box, [(program, task)])[0]
+    assert [case.status.value for case in result.cases] == ["OK", "WA", "TLE", "TLE", "OK", "OK"]
+    assert result.cases[2].detail == "time limit exceeded"
+    short = judge_programs(box, [(program, task)], program_time_limit=1.0)[0]  # budget: 1 s in all
+    assert [case.status.value for case in short.cases] == ["OK", "WA", "TLE", "TLE", "TLE", "TLE"]
+    assert short.cases[3].detail == "program time limit exceeded" and short.cases[4].detail.startswith(
+        "not run"
+    )
     assert statuses(box, "import sys\nprint(0)\nsys.exit(3)", {"cases": cases[:1]}) == ["RE"]
 
 
@@ -211,19 +208,19 @@ def test_losing_the_spawner_fails_closed_then_recovers() -> None:
 
 def test_fork_server_descriptors_stay_bounded(box: Sandbox) -> None:
     box.run([Job("stdio", f"print({i})") for i in range(12)])
-    server = box._holder[0]
+    server = box.server_pid
     assert server is not None
-    before = len(os.listdir(f"/proc/{server.proc.pid}/fd"))
+    before = len(os.listdir(f"/proc/{server}/fd"))
     for _ in range(3):
         box.run([Job("stdio", f"print({i})") for i in range(40)])
-    after = len(os.listdir(f"/proc/{server.proc.pid}/fd"))
+    after = len(os.listdir(f"/proc/{server}/fd"))
     assert after <= before + 4, (before, after)  # held mount namespaces are bounded by the cells
 
 
 def test_site_packages_without_running_pth_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import site
 
-    from rlvr.verifiers.code.zygote import add_site_packages
+    from rlvr.sandbox.boot import add_site_packages
 
     packages, extra = tmp_path / "site-packages", tmp_path / "extra"
     packages.mkdir()
@@ -247,7 +244,7 @@ def test_many_workers_under_a_low_descriptor_limit() -> None:
         sys.path.insert(0, sys.argv[1])
         _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
-        from rlvr.verifiers.code import Job, Sandbox
+        from rlvr.sandbox import Job, Sandbox
         with Sandbox(workers=80) as box:
             results = box.run([Job("stdio", f"print({i})") for i in range(120)])
         print(sum(r.stdout == f"{i}\\n".encode() for i, r in enumerate(results)))
@@ -276,7 +273,10 @@ def test_network_namespace_per_sample_on_request() -> None:
         with Sandbox(workers=1, network_per_sample=True) as sandbox:
             isolation = sandbox.isolation["isolation"]
             if os.geteuid() == 0:
-                assert "+net+" in isolation.split(" per sample")[0] and "per cell" not in isolation
+                assert (
+                    "+net+" in isolation.split(" per sample")[0]
+                    and "net: an empty one per cell" not in isolation
+                )
             assert [r.stdout for r in sandbox.run([Job("stdio", program)] * 2)] == [b"cut off\n"] * 2
     finally:
         listener.close()
@@ -284,7 +284,7 @@ def test_network_namespace_per_sample_on_request() -> None:
 
 def test_pickle_carries_only_the_config(box: Sandbox) -> None:
     copy = pickle.loads(pickle.dumps(box))
-    assert copy.config == box.config and copy._holder == [None]
+    assert copy.config == box.config and copy.server_pid is None
 
 
 def test_config_validation() -> None:
@@ -313,7 +313,7 @@ def test_unsafe_mode_warns_on_every_use(caplog: pytest.LogCaptureFixture) -> Non
 SMOKE = """
 import sys
 sys.path.insert(0, {root!r})
-from rlvr.verifiers.code import Job, Sandbox, SandboxUnavailableError
+from rlvr.sandbox import Job, Sandbox, SandboxUnavailableError
 try:
     with Sandbox(workers=1) as box:
         result = box.run([Job("stdio", "import os; print(os.getuid(), 6 * 7)")])[0]
@@ -326,7 +326,7 @@ except SandboxUnavailableError as exc:
 NO_USERNS = """
 import os, sys
 sys.path.insert(0, {root!r})
-from rlvr.verifiers.code import linux
+from rlvr.sandbox import linux
 r, w = os.pipe()
 r2, w2 = os.pipe()
 pid = os.fork()

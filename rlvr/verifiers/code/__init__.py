@@ -1,11 +1,13 @@
-"""Running untrusted Python programs and judging them outside their process.
+"""Judging programs against test cases — the pure parts (running them is :mod:`rlvr.sandbox`'s job).
 
 - :mod:`~rlvr.verifiers.code.program`: the program in a completion;
 - :mod:`~rlvr.verifiers.code.cases`: ``verification_info``, cases, statuses, stdout comparison;
-- :mod:`~rlvr.verifiers.code.values`: plain values across the boundary, type-strict equality;
-- :mod:`~rlvr.verifiers.code.convert`: HumanEval/MBPP asserts to function-call cases (by parsing);
-- :mod:`~rlvr.verifiers.code.sandbox`: the isolated, resource-capped runner (a warm fork server);
-- :mod:`~rlvr.verifiers.code.judge`: runs programs and decides each case's status and the verdict.
+- :mod:`~rlvr.verifiers.code.values`: plain values across the boundary, type-strict equality of their
+  canonical forms (hostile data safe);
+- :mod:`~rlvr.verifiers.code.runs`: what a run reports (:class:`RunResult`) and the result records;
+- :mod:`~rlvr.verifiers.code.judge`: the verdict rule — which cases run, under what time, each case's
+  status and the program's score;
+- :mod:`~rlvr.verifiers.code.convert`: HumanEval/MBPP asserts to function-call cases (by parsing).
 
 Example:
     >>> from rlvr.verifiers.code import parse_task, strict_equal
@@ -35,14 +37,10 @@ _EXPORTS = {
     "ConversionError": "convert",
     "convert_tests": "convert",
     "humaneval_verification_info": "convert",
+    "ProgramCases": "judge",
     "ProgramResult": "judge",
-    "judge_programs": "judge",
     "extract_program": "program",
-    "Job": "sandbox",
-    "RunResult": "sandbox",
-    "Sandbox": "sandbox",
-    "SandboxConfig": "sandbox",
-    "SandboxUnavailableError": "sandbox",
+    "RunResult": "runs",
     "NotPlainError": "values",
     "strict_equal": "values",
 }
@@ -67,18 +65,14 @@ __all__ = [
     "Conversion",
     "ConversionError",
     "InvalidTaskError",
-    "Job",
     "NotPlainError",
+    "ProgramCases",
     "ProgramResult",
     "RunResult",
-    "Sandbox",
-    "SandboxConfig",
-    "SandboxUnavailableError",
     "StdioCase",
     "convert_tests",
     "extract_program",
     "humaneval_verification_info",
-    "judge_programs",
     "parse_task",
     "stdout_matches",
     "strict_equal",

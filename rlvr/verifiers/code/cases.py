@@ -27,9 +27,20 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
-from rlvr.verifiers.code.values import DEFAULT_ABS_TOL, DEFAULT_REL_TOL, from_plain, strict_equal
+from rlvr.verifiers.code.values import (
+    DEFAULT_ABS_TOL,
+    DEFAULT_REL_TOL,
+    Canonical,
+    JudgeBudget,
+    canonical_equal,
+    canonical_value,
+    from_plain,
+    strict_equal,
+    to_plain,
+)
 
 Mode = Literal["stdio", "call"]
 DEFAULT_TIME_LIMIT = 2.0
@@ -78,6 +89,35 @@ class CallCase:
             (True, False)
         """
         return strict_equal(actual, self.expected, rel_tol=self.rel_tol, abs_tol=self.abs_tol)
+
+    @cached_property
+    def expected_canonical(self) -> Canonical:
+        """The expected value's canonical form (built once)."""
+        return canonical_value(self.expected)
+
+    @cached_property
+    def call_json(self) -> str:
+        """The JSON text of ``[args, kwargs]`` the sandbox sends when this case starts.
+
+        Example:
+            >>> CallCase((1, (2,)), 3).call_json
+            '[[1, {"$tuple": [2]}], {}]'
+        """
+        return json.dumps(to_plain([list(self.args), dict(self.kwargs)]), allow_nan=False)
+
+    def matches_canonical(self, actual: Canonical, budget: JudgeBudget | None = None) -> bool:
+        """Whether a returned value, in canonical form (read from a record), passes this case.
+
+        Example:
+            >>> case = CallCase((1,), (1, 2))
+            >>> case.matches_canonical(canonical_value((1, 2)))
+            True
+            >>> case.matches_canonical(canonical_value([1, 2]))
+            False
+        """
+        return canonical_equal(
+            actual, self.expected_canonical, rel_tol=self.rel_tol, abs_tol=self.abs_tol, budget=budget
+        )
 
 
 @dataclass(frozen=True)

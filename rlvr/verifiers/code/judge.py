@@ -1,35 +1,49 @@
-"""Verdicts for programs: run them in the sandbox, decide every case here, outside the program's process.
+"""Verdicts for programs, decided outside their process from raw run results (pure: no processes here).
 
-Scheduling keeps a batch's time bounded whatever the programs do: a stdin/stdout program runs its cases
-one after another (different programs in parallel), a function-call program runs all its calls in one
-sandboxed process; after a case times out, the program's remaining cases are not run (they count as
-TLE), and a program's runs never take longer than ``program_time_limit`` seconds in all. A batch of
-``P`` programs on ``W`` workers therefore ends within about ``ceil(P / W) * program_time_limit`` seconds
-plus the sandbox's own cost (a few milliseconds per run).
+**The rule.** A program's cases are judged as if run one after another, in order: every case runs under
+its own time limit ``t`` while the program's budget ``B = min(cases × t, max(program_time_limit, t))``
+lasts; each case uses up the time it took (at most ``t``); a case that would go past the budget is TLE
+("program time limit exceeded"), and cases the budget does not reach are TLE ("not run"). A case that
+fails in any way (WA, TLE, RE, MLE) does not stop the cases after it. The score is the fraction of cases
+passed. The verdict is the same for any number of workers, any order and any company in a batch — only
+the program's own running times decide it.
+
+How it is run does not change that: stdin/stdout cases are separate runs and may run at once (each under
+``min(t, budget not yet known to be spent)``; the in-order accounting above then decides); a function-call
+program runs its cases in one process, one at a time, its arguments sent only when a case starts; after a
+case that timed out or crashed its process, the next run starts at the next case with what is left of the
+budget. So ``P`` programs on ``W`` workers end within about ``ceil(P / W) × B``, however hostile.
+
+Every result a program sends is hostile data: records are read without building any dict or set from
+program-chosen values (:mod:`rlvr.verifiers.code.values`), with caps on elements and a deadline, and every
+message shown in a reason is bounded.
 
 Example:
     >>> from rlvr.verifiers.code.cases import parse_task
     >>> task = parse_task({"entry_point": "sq", "cases": [{"args": [3], "expected": 9}]})
-    >>> result = judge_run_calls(task, RunResult(results=b'{"i": 0, "v": 9}\\n'))
-    >>> [c.status.value for c in result]
+    >>> plan = ProgramCases(task, program_time_limit=10.0)
+    >>> (run,) = plan.runs(parallel=1)
+    >>> plan.record(run, RunResult(records=(b'{"v": 9}',), case_walls=(0.01,)))
+    >>> [c.status.value for c in plan.finish()]
     ['OK']
 """
 
 from __future__ import annotations
 
-import json
-import math
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rlvr.verifiers.code.cases import CallCase, CaseResult, CaseStatus, CodeTask, StdioCase, stdout_matches
-from rlvr.verifiers.code.sandbox import Job, RunResult, Sandbox
-from rlvr.verifiers.code.values import from_plain, to_plain
+from rlvr.verifiers.code.runs import RunResult
+from rlvr.verifiers.code.values import JudgeBudget, Malformed, TooCostly, canonical, describe, parse_json
 from rlvr.verifiers.verdict import Verdict
 
 DEFAULT_PROGRAM_TIME_LIMIT = 10.0
+JUDGE_SECONDS = 5.0
 _TAIL_IN_REASON = 300
+_DETAIL_CHARS = 300
+_CLOCK_SLACK = 1e-6  # seconds: the same clock readings summed in another order
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,16 @@ class ProgramResult:
         return sum(case.passed for case in self.cases)
 
 
+@dataclass(frozen=True)
+class CaseRun:
+    """One run to make: ``count`` cases from ``first_case``, ``time_limit`` per case, ``budget`` in all."""
+
+    first_case: int
+    count: int
+    time_limit: float
+    budget: float
+
+
 def _tail(text: str) -> str:
     text = text.strip()
     return text if len(text) <= _TAIL_IN_REASON else "..." + text[-_TAIL_IN_REASON:]
@@ -53,7 +77,7 @@ def _ended(result: RunResult, what: str) -> CaseResult:
     """Why a run ended without answering (the run's own fault, except a sandbox error)."""
     tail = result.stderr_tail
     if result.setup_error is not None:
-        return CaseResult(CaseStatus.SANDBOX_ERROR, result.setup_error, tail)
+        return CaseResult(CaseStatus.SANDBOX_ERROR, result.setup_error[:_DETAIL_CHARS], tail)
     if result.killed in ("timeout", "budget"):
         why = "time limit exceeded" if result.killed == "timeout" else "program time limit exceeded"
         return CaseResult(CaseStatus.TLE, why, tail)
@@ -90,72 +114,55 @@ def judge_run_stdio(case: StdioCase, result: RunResult) -> CaseResult:
     return CaseResult(CaseStatus.WA, "wrong output", result.stderr_tail)
 
 
-def _records(raw: bytes, count: int) -> tuple[dict[int, dict[str, object]], dict[str, object] | None]:
-    """The first record per case index, and a fatal record if any; garbage lines are ignored."""
-    records: dict[int, dict[str, object]] = {}
-    fatal = None
-    for line in raw.split(b"\n"):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if not isinstance(record, dict):
-            continue
-        if "fatal" in record and fatal is None and not records:
-            fatal = record
-            continue
-        index = record.get("i")
-        if type(index) is int and 0 <= index < count and index not in records:
-            records[index] = record
-    return records, fatal
+def _field(record: list[tuple[str, object]], name: str) -> object:
+    for key, value in record:
+        if key == name:
+            return value
+    return None
 
 
-def _call_status(case: CallCase, record: dict[str, object]) -> CaseResult:
-    if "v" in record:
-        try:
-            value = from_plain(record["v"])
-        except (ValueError, RecursionError) as exc:
-            return CaseResult(CaseStatus.WA, f"malformed result: {exc}")
-        if case.matches(value):
-            return CaseResult(CaseStatus.OK)
-        shown = repr(value)
-        shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        return CaseResult(CaseStatus.WA, f"returned {shown}")
-    error = str(record.get("e", "no result"))[:300]
-    if record.get("mle"):
-        return CaseResult(CaseStatus.MLE, error)
-    if record.get("plain") is False:
-        return CaseResult(CaseStatus.WA, error)
-    return CaseResult(CaseStatus.RE, error)
+def judge_record(case: CallCase, payload: bytes, budget: JudgeBudget | None = None) -> CaseResult:
+    """The status of one function-call case from its record (hostile data, read under ``budget``).
+
+    Example:
+        >>> case = CallCase((3,), 9)
+        >>> judge_record(case, b'{"v": 9}').status.value, judge_record(case, b'{"v": 9.0}').detail
+        ('OK', 'returned 9.0')
+        >>> judge_record(case, b'{"e": "ValueError: no", "kind": "error"}').status.value
+        'RE'
+    """
+    budget = budget or JudgeBudget()
+    try:
+        record = parse_json(payload)
+        if not isinstance(record, list) or not all(type(p) is tuple for p in record):
+            raise Malformed("a record must be a JSON object")
+        keys = [key for key, _ in record]
+        if "v" in keys:
+            value = canonical(_field(record, "v"), budget)
+            if case.matches_canonical(value, budget):
+                return CaseResult(CaseStatus.OK)
+            return CaseResult(CaseStatus.WA, f"returned {describe(value)}")
+    except Malformed as exc:
+        return CaseResult(CaseStatus.WA, f"malformed result: {str(exc)[:100]}")
+    except TooCostly as exc:
+        return CaseResult(CaseStatus.WA, f"result too large to judge: {exc}")
+    error = _field(record, "e")
+    text = (error if isinstance(error, str) else "no result")[:_DETAIL_CHARS]
+    kind = _field(record, "kind")
+    if kind == "memory":
+        return CaseResult(CaseStatus.MLE, text)
+    if kind == "not_plain":
+        return CaseResult(CaseStatus.WA, text)
+    return CaseResult(CaseStatus.RE, text)
 
 
-def judge_run_calls(task: CodeTask, result: RunResult) -> list[CaseResult]:
-    """The status of every case of a function-call run (see the module docstring for the rules)."""
-    cases: Sequence[CallCase] = task.cases  # type: ignore[assignment]
-    if result.setup_error is not None:
-        return [_ended(result, "")] * len(cases)
-    records, fatal = _records(result.results, len(cases))
-    if fatal is not None:
-        status = CaseStatus.MLE if fatal.get("mle") else CaseStatus.RE
-        return [CaseResult(status, str(fatal.get("fatal"))[:300], result.stderr_tail)] * len(cases)
-    out: list[CaseResult] = []
-    missing_seen = False
-    for index, case in enumerate(cases):
-        if index in records:
-            out.append(_call_status(case, records[index]))
-            continue
-        if not missing_seen:
-            first = _ended(result, "before returning")
-            missing_seen = True
-            out.append(first)
-        else:
-            out.append(CaseResult(first.status, f"not run: {first.detail} at an earlier case"))
-    return out
+def verdict_of(cases: Sequence[CaseResult], all_or_nothing: bool) -> Verdict:
+    """The program's verdict from its cases: the fraction passed (or 1/0), ``None`` on a sandbox error.
 
-
-def _verdict(cases: Sequence[CaseResult], all_or_nothing: bool) -> Verdict:
+    Example:
+        >>> verdict_of([CaseResult(CaseStatus.OK), CaseResult(CaseStatus.WA, "x")], False).score
+        0.5
+    """
     broken = next((c for c in cases if c.status is CaseStatus.SANDBOX_ERROR), None)
     if broken is not None:
         return Verdict.unjudged(f"sandbox error: {broken.detail}")
@@ -173,108 +180,135 @@ def _verdict(cases: Sequence[CaseResult], all_or_nothing: bool) -> Verdict:
     return Verdict(score, reason)
 
 
-class _StdioProgram:
-    """A stdin/stdout program's progress through its cases."""
+@dataclass
+class _Case:
+    """One case's raw outcome before the in-order accounting."""
 
-    def __init__(self, program: str, task: CodeTask, program_time_limit: float) -> None:
-        self.program = program
+    result: CaseResult | None = None  # decided now (stdio, failures) ...
+    payload: bytes | None = None  # ... or a record, judged at the end
+    took: float = 0.0  # seconds it ran
+    limit: float = 0.0  # the time limit it ran under
+    cut: bool = False  # stopped at that limit
+
+
+class ProgramCases:
+    """One program's way through its cases under the rule in the module docstring.
+
+    :meth:`runs` says what to start now; :meth:`record` takes a finished run's raw result (cheap: no value
+    is read); :meth:`finish` does the in-order accounting and judges the records.
+    """
+
+    def __init__(self, task: CodeTask, program_time_limit: float) -> None:
         self.task = task
-        self.results: list[CaseResult | None] = [None] * len(task.cases)
+        count = len(task.cases)
+        limit = task.time_limit
+        self.budget = min(count * limit, max(program_time_limit, limit))
+        self.cases = [_Case() for _ in range(count)]
         self.next_case = 0
-        self.spent = 0.0
-        self.limit = program_time_limit
-        self.stop: CaseResult | None = None
+        self.in_flight = 0
+        self.spent = 0.0  # function-call mode: the budget used so far (runs are sequential)
+        self.stopped: CaseResult | None = None  # what every case not reached gets
 
-    def next_job(self) -> Job | None:
-        if self.next_case >= len(self.task.cases) or self.stop is not None:
-            return None
-        remaining = self.limit - self.spent
-        if remaining <= 0:
-            return None
-        case: StdioCase = self.task.cases[self.next_case]  # type: ignore[assignment]
-        self.next_case += 1
-        limit = min(self.task.time_limit, remaining)
-        return Job(
-            "stdio", self.program, stdin=case.stdin, time_limit=limit, memory_mb=self.task.memory_limit_mb
+    # -- what to run ---------------------------------------------------------------------------------------
+
+    def _spent_before(self, index: int) -> float:
+        """A lower bound of the budget used before case ``index``: the cases before it that finished."""
+        return sum(
+            min(c.took, c.limit) for c in self.cases[:index] if c.result is not None or c.payload is not None
         )
 
-    def record(self, case_index: int, result: RunResult) -> None:
-        case: StdioCase = self.task.cases[case_index]  # type: ignore[assignment]
-        outcome = judge_run_stdio(case, result)
-        self.results[case_index] = outcome
-        self.spent += result.wall_s
-        if outcome.status is CaseStatus.TLE and self.stop is None:
-            self.stop = CaseResult(CaseStatus.TLE, "not run: an earlier case timed out")
-
-    def finish(self) -> list[CaseResult]:
-        fill = self.stop or CaseResult(CaseStatus.TLE, "not run: program time limit exceeded")
-        return [r if r is not None else fill for r in self.results]
-
-
-def judge_programs(
-    sandbox: Sandbox,
-    programs: Sequence[tuple[str, CodeTask]],
-    *,
-    all_or_nothing: bool = False,
-    program_time_limit: float = DEFAULT_PROGRAM_TIME_LIMIT,
-) -> list[ProgramResult]:
-    """Run every ``(program, task)`` in the sandbox and judge it; one :class:`ProgramResult` each.
-
-    Raises:
-        SandboxUnavailableError: the sandbox cannot start here (the caller decides: ``None`` scores).
-    """
-    if not math.isfinite(program_time_limit) or program_time_limit <= 0:
-        raise ValueError(f"program_time_limit must be a finite number > 0, got {program_time_limit!r}")
-    jobs: list[Job] = []
-    owners: list[tuple[int, int]] = []  # per job: (program index, case index or -1 for a call run)
-    stdio: dict[int, _StdioProgram] = {}
-    call_results: dict[int, list[CaseResult]] = {}
-    stdio_count = sum(task.mode == "stdio" for _, task in programs) or 1
-    per_program = max(1, math.ceil(sandbox.config.slots / stdio_count))
-    for index, (program, task) in enumerate(programs):
-        if task.mode == "call":
-            calls = tuple(to_plain([list(c.args), dict(c.kwargs)]) for c in task.cases)  # type: ignore[union-attr]
-            budget = min(len(task.cases) * task.time_limit, max(program_time_limit, task.time_limit))
-            jobs.append(
-                Job(
-                    "call",
-                    program,
-                    entry_point=task.entry_point,
-                    calls=calls,
-                    time_limit=task.time_limit,
-                    budget=budget,
-                    memory_mb=task.memory_limit_mb,
-                )
-            )
-            owners.append((index, -1))
-            continue
-        state = _StdioProgram(program, task, max(program_time_limit, task.time_limit))
-        stdio[index] = state
-        for _ in range(per_program):
-            case_index = state.next_case
-            job = state.next_job()
-            if job is None:
+    def runs(self, parallel: int) -> list[CaseRun]:
+        """The runs to start now (at most ``parallel`` of this program's at once)."""
+        out: list[CaseRun] = []
+        count = len(self.cases)
+        limit = self.task.time_limit
+        if self.stopped is not None:
+            return out
+        if self.task.mode == "call":
+            if self.in_flight == 0 and self.next_case < count and self.spent < self.budget:
+                remaining = self.budget - self.spent
+                out.append(CaseRun(self.next_case, count - self.next_case, limit, remaining))
+                self.in_flight = 1
+            return out
+        while self.in_flight < parallel and self.next_case < count:
+            remaining = self.budget - self._spent_before(self.next_case)
+            if remaining <= 0:
                 break
-            jobs.append(job)
-            owners.append((index, case_index))
+            case_limit = min(limit, remaining)
+            out.append(CaseRun(self.next_case, 1, case_limit, case_limit))
+            self.next_case += 1
+            self.in_flight += 1
+        return out
 
-    def on_result(job_index: int, result: RunResult) -> list[Job]:
-        program_index, case_index = owners[job_index]
-        if case_index < 0:
-            call_results[program_index] = judge_run_calls(programs[program_index][1], result)
-            return []
-        state = stdio[program_index]
-        state.record(case_index, result)
-        next_index = state.next_case
-        job = state.next_job()
-        if job is None:
-            return []
-        owners.append((program_index, next_index))
-        return [job]
+    # -- what came back ------------------------------------------------------------------------------------
 
-    sandbox.run(jobs, on_result)
-    out = []
-    for index in range(len(programs)):
-        cases = call_results[index] if index in call_results else stdio[index].finish()
-        out.append(ProgramResult(tuple(cases), _verdict(cases, all_or_nothing)))
-    return out
+    def record(self, run: CaseRun, result: RunResult) -> None:
+        """Take a finished run's raw result."""
+        self.in_flight -= 1
+        if self.task.mode == "call":
+            self._record_calls(run, result)
+            return
+        case = self.cases[run.first_case]
+        case.limit = run.time_limit
+        case.cut = result.killed in ("timeout", "budget")
+        case.took = run.time_limit if case.cut else result.wall_s
+        case.result = judge_run_stdio(self.task.cases[run.first_case], result)  # type: ignore[arg-type]
+        if case.result.status is CaseStatus.SANDBOX_ERROR:
+            self.stopped = case.result
+
+    def _record_calls(self, run: CaseRun, result: RunResult) -> None:
+        limit = self.task.time_limit
+        if result.setup_error is not None:
+            self.stopped = _ended(result, "")
+            return
+        if result.fatal is not None:
+            self.stopped = judge_record(CallCase((), None), result.fatal)
+            return
+        accepted = result.records[: run.count]
+        for offset, payload in enumerate(accepted):
+            case = self.cases[run.first_case + offset]
+            case.payload = payload
+            case.limit = limit
+            case.took = result.case_walls[offset] if offset < len(result.case_walls) else 0.0
+            self.spent += min(case.took, limit)
+        self.next_case = run.first_case + len(accepted)
+        if len(accepted) == run.count:
+            return
+        case = self.cases[self.next_case]
+        case.result = _ended(result, "before returning")
+        case.limit = run.time_limit
+        case.cut = result.killed in ("timeout", "budget")
+        case.took = run.time_limit if case.cut else min(result.open_case_wall, run.time_limit)
+        self.spent += case.took
+        if result.killed == "budget":
+            self.spent = self.budget
+        self.next_case += 1
+
+    # -- the verdict ----------------------------------------------------------------------------------------
+
+    def finish(self, budget: JudgeBudget | None = None) -> list[CaseResult]:
+        """Every case's result: the in-order accounting of the module docstring, then the records judged."""
+        budget = budget or JudgeBudget()
+        if self.stopped is not None and self.stopped.status is CaseStatus.SANDBOX_ERROR:
+            return [self.stopped] * len(self.cases)
+        limit = self.task.time_limit
+        out: list[CaseResult] = []
+        spent = 0.0
+        for index, case in enumerate(self.cases):
+            ran = case.result is not None or case.payload is not None
+            allowed = min(limit, self.budget - spent)
+            if not ran or allowed <= 0:
+                out.append(self.stopped or CaseResult(CaseStatus.TLE, "not run: program time limit exceeded"))
+                continue
+            if case.took > allowed + _CLOCK_SLACK or (case.cut and case.limit >= allowed):
+                why = "time limit exceeded" if allowed >= limit else "program time limit exceeded"
+                out.append(CaseResult(CaseStatus.TLE, why, case.result.stderr if case.result else ""))
+                spent += allowed
+                continue
+            spent += case.took
+            if case.payload is not None:
+                out.append(judge_record(self.task.cases[index], case.payload, budget))  # type: ignore[arg-type]
+            else:
+                assert case.result is not None
+                out.append(case.result)
+        return out

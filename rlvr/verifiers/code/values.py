@@ -36,6 +36,8 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
+import time
 from typing import Any
 
 DEFAULT_REL_TOL = 1e-9
@@ -175,22 +177,312 @@ def loads(text: str | bytes) -> Any:
         raise ValueError("nested too deeply") from None
 
 
-def _typed_key(value: Any) -> Any:
-    """A hashable key that keeps types apart (``1``, ``1.0``, ``True`` differ): set members, dict keys."""
-    kind = type(value)
-    if kind is tuple:
-        return (kind, tuple(_typed_key(v) for v in value))
-    if kind is frozenset:
-        return (kind, frozenset(_typed_key(v) for v in value))
-    if kind is float or kind is complex:
-        return (kind, repr(value))
-    return (kind, value)
+class Malformed(ValueError):
+    """Tagged data that no plain value encodes to (a forged or corrupted result)."""
+
+
+class TooCostly(ValueError):
+    """Data that would take more than the judge's budget to compare."""
+
+
+class JudgeBudget:
+    """The work one comparison may do: node visits, and a wall-clock deadline checked as it goes.
+
+    Every value the judge reads from a program is hostile; this bounds what any of them can cost.
+
+    Example:
+        >>> budget = JudgeBudget(max_nodes=3)
+        >>> budget.spend(); budget.spend(); budget.spend()
+        >>> budget.spend()
+        Traceback (most recent call last):
+        ...
+        rlvr.verifiers.code.values.TooCostly: more than 3 elements to compare
+    """
+
+    def __init__(self, max_nodes: int = 2_000_000, seconds: float | None = None) -> None:
+        self.max_nodes = max_nodes
+        self.nodes = 0
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def spend(self, nodes: int = 1) -> None:
+        before = self.nodes
+        self.nodes += nodes
+        if self.nodes > self.max_nodes:
+            raise TooCostly(f"more than {self.max_nodes} elements to compare")
+        if (
+            self.deadline is not None
+            and (self.nodes >> 12) != (before >> 12)
+            and time.monotonic() > self.deadline
+        ):
+            raise TooCostly("comparing it took longer than the judge's deadline")
+
+
+class _Object(list):  # type: ignore[type-arg]
+    """A JSON object as its list of (key, value) pairs: no dict is built from program-chosen keys."""
+
+
+#: A canonical value: a tag and its payload. Tags: "N" None, "b" bool, "i" int, "f" float, "s" str,
+#: "y" bytes, "c" complex, "l" list, "t" tuple, "S" set, "F" frozenset, "d" dict. Set members and dict
+#: keys are held as (key string, canonical value) pairs sorted by the key string (:func:`_key`), so
+#: comparing them never hashes a value the program chose.
+Canonical = tuple[Any, ...]
+_HASHABLE = frozenset("Nbifsyct F".replace(" ", ""))
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON without dicts: objects come back as lists of (key, value) pairs.
+
+    Raises:
+        Malformed: not JSON (also: nested too deeply, an integer of more than 4,300 digits).
+
+    Example:
+        >>> parse_json('{"$tuple": [1, 2]}')
+        [('$tuple', [1, 2])]
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_Object)
+    except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+        raise Malformed(f"not JSON: {str(exc)[:100]}") from None
+
+
+def canonical(data: Any, budget: JudgeBudget | None = None, depth: int = 0) -> Canonical:
+    """The canonical form of tagged plain-value data (as :func:`parse_json` returns it).
+
+    Raises:
+        Malformed: data that no plain value encodes to (unknown tag, unhashable set member, duplicate
+            key, nesting past :data:`MAX_DEPTH`).
+        TooCostly: past the budget.
+
+    Example:
+        >>> canonical(parse_json('{"$set": [2, 1]}'))
+        ('S', (('i0x1', ('i', 1)), ('i0x2', ('i', 2))))
+    """
+    if budget is not None:
+        budget.spend()
+    if depth > MAX_DEPTH:
+        raise Malformed(f"nested deeper than {MAX_DEPTH} levels")
+    kind = type(data)
+    if data is None:
+        return ("N",)
+    if kind is bool:
+        return ("b", data)
+    if kind is int:
+        return ("i", data)
+    if kind is float:
+        return ("f", data)
+    if kind is str:
+        return ("s", data)
+    if kind is list:
+        return ("l", tuple(canonical(item, budget, depth + 1) for item in data))
+    if kind is not _Object:
+        raise Malformed(f"not plain-value data: {kind.__name__}")
+    if len(data) == 1 and data[0][0].startswith("$"):
+        return _canonical_tagged(data[0][0], data[0][1], budget, depth)
+    pairs = [(("s", key), canonical(value, budget, depth + 1)) for key, value in data]
+    return ("d", _keyed_pairs(pairs, budget))
+
+
+def _keyed(
+    items: list[Canonical], budget: JudgeBudget | None, what: str
+) -> tuple[tuple[str, Canonical], ...]:
+    keyed = {}
+    for item in items:
+        if item[0] not in _HASHABLE:
+            raise Malformed(f"a {what} cannot hold an unhashable value")
+        keyed.setdefault(_key(item, budget), item)
+    return tuple(sorted(keyed.items()))
+
+
+def _keyed_pairs(
+    pairs: list[tuple[Canonical, Canonical]], budget: JudgeBudget | None
+) -> tuple[tuple[str, Canonical, Canonical], ...]:
+    out = {}
+    for key, value in pairs:
+        if key[0] not in _HASHABLE:
+            raise Malformed("a dict key cannot be unhashable")
+        text = _key(key, budget)
+        if text in out:
+            raise Malformed("a dict with a repeated key")
+        out[text] = (text, key, value)
+    return tuple(out[text] for text in sorted(out))
+
+
+def _canonical_tagged(tag: str, body: Any, budget: JudgeBudget | None, depth: int) -> Canonical:
+    if tag in ("$tuple", "$set", "$frozenset"):
+        if type(body) is not list:
+            raise Malformed(f"{tag} needs a list")
+        items = [canonical(item, budget, depth + 1) for item in body]
+        if tag == "$tuple":
+            return ("t", tuple(items))
+        return ("S" if tag == "$set" else "F", _keyed(items, budget, "set"))
+    if tag == "$dict":
+        if type(body) is not list or not all(type(p) is list and len(p) == 2 for p in body):
+            raise Malformed("$dict needs a list of [key, value] pairs")
+        pairs = [(canonical(k, budget, depth + 1), canonical(v, budget, depth + 1)) for k, v in body]
+        return ("d", _keyed_pairs(pairs, budget))
+    if tag == "$float" and body in ("nan", "inf", "-inf"):
+        return ("f", float(body))
+    if tag == "$int" and type(body) is str and _HEX.fullmatch(body):
+        if budget is not None:
+            budget.spend(len(body) >> 6)
+        return ("i", int(body, 16))
+    if tag == "$bytes" and type(body) is str:
+        if budget is not None:
+            budget.spend(len(body) >> 6)
+        try:
+            return ("y", base64.b64decode(body.encode("ascii"), validate=True))
+        except (ValueError, UnicodeEncodeError):
+            raise Malformed("$bytes is not base64") from None
+    if tag == "$complex" and type(body) is list and len(body) == 2:
+        real, imag = (canonical(part, budget, depth + 1) for part in body)
+        if real[0] == "f" and imag[0] == "f":
+            return ("c", real[1], imag[1])
+    raise Malformed(f"malformed or unknown tagged value {tag[:40]!r}")
+
+
+_HEX = re.compile(r"-?0x[0-9a-f]+")
+
+
+def _key(value: Canonical, budget: JudgeBudget | None = None) -> str:
+    """An injective text of a hashable canonical value: equal texts for equal values, nothing else."""
+    if budget is not None:
+        budget.spend()
+    tag = value[0]
+    if tag == "N":
+        return "N"
+    if tag == "b":
+        return "b1" if value[1] else "b0"
+    if tag == "i":
+        return "i" + hex(value[1])
+    if tag == "f":
+        return "f" + repr(value[1] + 0.0)  # -0.0 and 0.0 are one set member, as in Python
+    if tag == "s":
+        return "s" + json.dumps(value[1])
+    if tag == "y":
+        return "y" + base64.b64encode(value[1]).decode("ascii")
+    if tag == "c":
+        return f"c{value[1] + 0.0!r};{value[2] + 0.0!r}"
+    if tag == "t":
+        return "t(" + ",".join(_key(item, budget) for item in value[1]) + ")"
+    return "F{" + ",".join(key for key, _ in value[1]) + "}"  # a frozenset: members already keyed
+
+
+def canonical_value(value: Any) -> Canonical:
+    """The canonical form of a plain Python value (through its tagged JSON, one code path for both).
+
+    Raises:
+        NotPlainError: ``value`` is not a plain value.
+
+    Example:
+        >>> canonical_value((1, "a"))
+        ('t', (('i', 1), ('s', 'a')))
+    """
+    return canonical(parse_json(json.dumps(to_plain(value), allow_nan=False)))
+
+
+def canonical_equal(
+    actual: Canonical,
+    expected: Canonical,
+    *,
+    rel_tol: float = DEFAULT_REL_TOL,
+    abs_tol: float = DEFAULT_ABS_TOL,
+    budget: JudgeBudget | None = None,
+) -> bool:
+    """Type-strict equality of canonical values, with a tolerance for floats outside sets and dict keys.
+
+    Example:
+        >>> canonical_equal(canonical_value([0.1 + 0.2]), canonical_value([0.3]))
+        True
+        >>> canonical_equal(canonical_value({0.1 + 0.2}), canonical_value({0.3}))  # set members: exact
+        False
+    """
+    if budget is not None:
+        budget.spend()
+    tag = actual[0]
+    if tag != expected[0]:
+        return False
+    if tag == "f":
+        return _floats_close(actual[1], expected[1], rel_tol, abs_tol)
+    if tag == "c":
+        return _floats_close(actual[1], expected[1], rel_tol, abs_tol) and _floats_close(
+            actual[2], expected[2], rel_tol, abs_tol
+        )
+    if tag in ("l", "t"):
+        return len(actual[1]) == len(expected[1]) and all(
+            canonical_equal(a, e, rel_tol=rel_tol, abs_tol=abs_tol, budget=budget)
+            for a, e in zip(actual[1], expected[1], strict=True)
+        )
+    if tag in ("S", "F"):
+        return [key for key, _ in actual[1]] == [key for key, _ in expected[1]]
+    if tag == "d":
+        return [k for k, _, _ in actual[1]] == [k for k, _, _ in expected[1]] and all(
+            canonical_equal(a[2], e[2], rel_tol=rel_tol, abs_tol=abs_tol, budget=budget)
+            for a, e in zip(actual[1], expected[1], strict=True)
+        )
+    return bool(actual[1:] == expected[1:])  # None, bool, int, str, bytes: exact
+
+
+def _floats_close(actual: float, expected: float, rel_tol: float, abs_tol: float) -> bool:
+    if math.isnan(actual) or math.isnan(expected):
+        return math.isnan(actual) and math.isnan(expected)
+    return math.isclose(actual, expected, rel_tol=rel_tol, abs_tol=abs_tol)
+
+
+def describe(value: Canonical, limit: int = 80) -> str:
+    """A short, safe rendering of a canonical value for a reason (never prints a huge integer in full).
+
+    Example:
+        >>> describe(canonical_value([10**5000, "x"]))
+        "[<int of 16610 bits>, 'x']"
+    """
+    parts: list[str] = []
+    _describe(value, parts, limit)
+    text = "".join(parts)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _describe(value: Canonical, out: list[str], limit: int) -> None:
+    if sum(map(len, out)) > limit:
+        return
+    tag = value[0]
+    if tag == "i":
+        number = value[1]
+        out.append(str(number) if number.bit_length() <= 128 else f"<int of {number.bit_length()} bits>")
+    elif tag in ("b", "f", "s", "y"):
+        text = repr(value[1])
+        out.append(text if len(text) <= limit else text[:limit])
+    elif tag == "N":
+        out.append("None")
+    elif tag == "c":
+        out.append(repr(complex(value[1], value[2])))
+    else:
+        opening, closing = {"l": "[]", "t": "()", "S": "{}", "F": "{}", "d": "{}"}[tag]
+        out.append(("frozenset(" if tag == "F" else "") + opening)
+        for number, item in enumerate(value[1]):
+            if number:
+                out.append(", ")
+            if sum(map(len, out)) > limit:
+                out.append("...")
+                break
+            if tag == "d":
+                _describe(item[1], out, limit)
+                out.append(": ")
+                _describe(item[2], out, limit)
+            elif tag in ("S", "F"):
+                _describe(item[1], out, limit)
+            else:
+                _describe(item, out, limit)
+        if tag == "t" and len(value[1]) == 1:
+            out.append(",")
+        out.append(closing + (")" if tag == "F" else ""))
 
 
 def strict_equal(
     actual: Any, expected: Any, *, rel_tol: float = DEFAULT_REL_TOL, abs_tol: float = DEFAULT_ABS_TOL
 ) -> bool:
     """Type-strict equality of two plain values, with a tolerance for floats (see the module docstring).
+
+    Anything that is not a plain value equals nothing.
 
     Example:
         >>> strict_equal((1, "a"), (1, "a")), strict_equal((1, "a"), [1, "a"])
@@ -200,31 +492,9 @@ def strict_equal(
         >>> strict_equal(2.0, 2.0000001, abs_tol=1e-6), strict_equal(float("nan"), float("nan"))
         (True, True)
     """
-    kind = type(actual)
-    if kind is not type(expected):
+    try:
+        return canonical_equal(
+            canonical_value(actual), canonical_value(expected), rel_tol=rel_tol, abs_tol=abs_tol
+        )
+    except (NotPlainError, Malformed):
         return False
-    if kind is float:
-        if math.isnan(actual) or math.isnan(expected):
-            return math.isnan(actual) and math.isnan(expected)
-        return math.isclose(actual, expected, rel_tol=rel_tol, abs_tol=abs_tol)
-    if kind is complex:
-        return strict_equal(actual.real, expected.real, rel_tol=rel_tol, abs_tol=abs_tol) and strict_equal(
-            actual.imag, expected.imag, rel_tol=rel_tol, abs_tol=abs_tol
-        )
-    if kind is list or kind is tuple:
-        return len(actual) == len(expected) and all(
-            strict_equal(a, e, rel_tol=rel_tol, abs_tol=abs_tol)
-            for a, e in zip(actual, expected, strict=True)
-        )
-    if kind is dict:
-        if len(actual) != len(expected):
-            return False
-        mine = {_typed_key(k): v for k, v in actual.items()}
-        for key, value in expected.items():
-            typed = _typed_key(key)
-            if typed not in mine or not strict_equal(mine[typed], value, rel_tol=rel_tol, abs_tol=abs_tol):
-                return False
-        return True
-    if kind is set or kind is frozenset:
-        return {_typed_key(v) for v in actual} == {_typed_key(v) for v in expected}
-    return bool(actual == expected)  # None, bool, int, str, bytes: exact builtin types, exact equality

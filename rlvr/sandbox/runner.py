@@ -1,46 +1,37 @@
-"""What runs inside the sandbox, after the fork server has isolated the process: the candidate program.
+"""What runs inside a sample once it is isolated: the candidate program.
 
 Nothing here decides a verdict. In stdin/stdout mode the program runs as ``__main__`` and its output goes
-to the scorer; in function-call mode the program is loaded as a module, the entry point is called on each
-case's arguments, and each return value is written as one line of plain-value JSON (see
-:mod:`rlvr.verifiers.code.values`) to descriptor 3. Expected values never enter this process; whatever
-the program does to this code (it runs in the same interpreter) it can only misreport its own answers.
+to the scorer. In function-call mode the program is loaded as a module; then, one case at a time, the
+runner reads the case's arguments from :data:`CALLS_FD` (the fork server sends them only when the case
+starts), calls the entry point and writes one record (:mod:`rlvr.verifiers.code.runs`) to
+:data:`RESULT_FD`. Expected values never enter this process, and later cases' arguments are not in it
+either; whatever the program does to this code (it runs in the same interpreter) it can only misreport its
+own answer to the case that is running.
 
 Example:
-    >>> describe_exception(ValueError("bad"))
-    'ValueError: bad'
+    >>> RESULT_FD, CALLS_FD
+    (3, 4)
 """
 
 from __future__ import annotations
 
 import builtins
 import json
-import os
 import sys
 import traceback
 import types
-from collections.abc import Sequence
 from typing import Any
 
-from rlvr.verifiers.code.values import NotPlainError, from_plain, to_plain
+from rlvr.framing import FrameError, read_frame, write_all
+from rlvr.processes import describe_exception
+from rlvr.sandbox.wire import FATAL_INDEX, WireError, indexed, split_indexed
+from rlvr.verifiers.code.runs import error_record, value_record
+from rlvr.verifiers.code.values import NotPlainError, from_plain
 
 RESULT_FD = 3
+CALLS_FD = 4
 FILENAME = "<solution>"
-_MAX_MESSAGE = 300
-
-
-def describe_exception(exc: BaseException) -> str:
-    """``Type: message``, cut to a few hundred characters; never raises.
-
-    Example:
-        >>> describe_exception(KeyError("k"))
-        "KeyError: 'k'"
-    """
-    try:
-        text = f"{type(exc).__name__}: {exc}"
-    except BaseException:  # a hostile __str__
-        text = type(exc).__name__
-    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+_MAX_CALL_BYTES = 1 << 30
 
 
 def _open_std_streams() -> None:
@@ -108,17 +99,25 @@ def run_stdio(program: str) -> int:
     return status
 
 
-def _write_record(record: dict[str, Any]) -> None:
-    data = (json.dumps(record, allow_nan=False) + "\n").encode("utf-8")
-    view = memoryview(data)
-    while view:
-        view = view[os.write(RESULT_FD, view) :]
+def _answer(function: Any, call: bytes) -> bytes:
+    """The record for one call (never raises for anything the program does)."""
+    try:
+        args, kwargs = from_plain(json.loads(call))
+        return value_record(function(*args, **kwargs))
+    except NotPlainError as exc:
+        return error_record(f"returned {exc}", "not_plain")
+    except MemoryError:
+        return error_record("MemoryError", "memory")
+    except BaseException as exc:
+        return error_record(describe_exception(exc), "error")
 
 
-def run_calls(program: str, entry_point: str, calls: Sequence[Any]) -> int:
-    """Load ``program`` and call ``entry_point(*args, **kwargs)`` for each encoded ``[args, kwargs]``; one
-    record per call on descriptor 3: ``{"i": n, "v": value}`` or ``{"i": n, "e": "Error: ..."}``."""
+def run_calls(program: str, entry_point: str) -> int:
+    """Load ``program``, then answer each case the fork server sends on :data:`CALLS_FD` until it stops
+    sending; returns the exit status (then the caller leaves with ``os._exit``)."""
     _open_std_streams()
+    send = write_all  # bound here: the program may replace module attributes, not these locals
+    receive = read_frame
     try:
         module = _load(program, "__solution__")
         function = module.__dict__.get(entry_point)
@@ -126,22 +125,20 @@ def run_calls(program: str, entry_point: str, calls: Sequence[Any]) -> int:
             raise NameError(f"the program defines no function {entry_point!r}")
     except BaseException as exc:
         _flush()
-        _write_record({"fatal": describe_exception(exc), "mle": isinstance(exc, MemoryError)})
+        kind = "memory" if isinstance(exc, MemoryError) else "error"
+        send(RESULT_FD, indexed(FATAL_INDEX, error_record(describe_exception(exc), kind)))
         return 0
-    for index, call in enumerate(calls):
+    while True:
         try:
-            args, kwargs = from_plain(call[0]), from_plain(call[1])
-            value = function(*args, **kwargs)
-            record: dict[str, Any] = {"i": index, "v": to_plain(value)}
-        except NotPlainError as exc:
-            record = {"i": index, "e": f"returned {exc}", "plain": False}
-        except MemoryError:
-            record = {"i": index, "e": "MemoryError", "mle": True}
-        except BaseException as exc:
-            record = {"i": index, "e": describe_exception(exc)}
+            body = receive(CALLS_FD, _MAX_CALL_BYTES)
+            if body is None:
+                return 0
+            index, call = split_indexed(body)
+        except (OSError, FrameError, WireError):
+            return 1
+        record = _answer(function, call)
         _flush()
         try:
-            _write_record(record)
-        except (ValueError, RecursionError) as exc:  # not serialisable after all (a huge value)
-            _write_record({"i": index, "e": f"result cannot be sent: {describe_exception(exc)}"})
-    return 0
+            send(RESULT_FD, indexed(index, record))
+        except OSError:
+            return 1

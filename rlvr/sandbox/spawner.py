@@ -39,7 +39,7 @@ import socket
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from rlvr.verifiers.code import linux
+from rlvr.sandbox import linux
 
 #: The order of a sample's own descriptors in a request.
 STREAMS = ("ctl", "out", "err", "res", "job")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-from rlvr.verifiers.code import linux
+from rlvr.sandbox import linux
 
 SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin")
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime")
@@ -64,10 +64,28 @@ def _bind_read_only(source: str, target: str) -> None:
     linux.mount(None, target, None, flags)
 
 
-def build_root(staging: str, paths: list[str]) -> None:
+def etc_files(sample_ids: list[tuple[int, int]]) -> dict[str, str]:
+    """The stub ``/etc`` files, naming each sample uid and gid (``sandbox<N>``) so lookups of them work.
+
+    Example:
+        >>> etc_files([(2000000000, 2000000000)])["passwd"].splitlines()[-1]
+        'sandbox0:x:2000000000:2000000000:rlvr sample:/tmp:/bin/false'
+    """
+    files = dict(ETC_FILES)
+    named = {65534, 0}
+    for number, (uid, gid) in enumerate(sample_ids):
+        if uid not in named:
+            files["passwd"] += f"sandbox{number}:x:{uid}:{gid}:rlvr sample:/tmp:/bin/false\n"
+            files["group"] += f"sandbox{number}:x:{gid}:\n"
+            named.add(uid)
+    return files
+
+
+def build_root(staging: str, paths: list[str], sample_ids: list[tuple[int, int]] | None = None) -> None:
     """Mount a tmpfs on ``staging`` and populate it (see the module docstring); then make it read-only.
 
-    Must run in a private mount namespace (the fork server's).
+    Must run in a private mount namespace (the fork server's). ``sample_ids`` are the (uid, gid) pairs
+    samples run as, listed in the stub ``/etc/passwd`` and ``/etc/group``.
     """
     linux.mount(
         "tmpfs", staging, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=4m,nr_inodes=4096,mode=0755"
@@ -84,7 +102,7 @@ def build_root(staging: str, paths: list[str]) -> None:
                 pass
             _bind_read_only(path, target)
     etc = _makedirs(staging, "/etc")
-    for name, text in ETC_FILES.items():
+    for name, text in etc_files(sample_ids or []).items():
         if not os.path.lexists(os.path.join(etc, name)):
             with open(os.path.join(etc, name), "w", encoding="ascii") as stream:
                 stream.write(text)

@@ -32,6 +32,8 @@ MS_PRIVATE = 0x40000
 MNT_DETACH = 0x2
 
 PR_SET_PDEATHSIG = 1
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
@@ -210,6 +212,62 @@ def prctl(option: int, arg: int = 0) -> None:
         "prctl(%d)",
         option,
     )
+
+
+def prctl_pointer(option: int, arg: int, address: int) -> None:
+    """``prctl(2)`` with an integer and an address (``PR_SET_SECCOMP``)."""
+    lib = _Libc.get()
+    result = lib.prctl(
+        ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_void_p(address), ctypes.c_ulong(0), 0
+    )
+    _check(result, "prctl(%d)", option)
+
+
+_SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}
+_KEYCTL_JOIN_SESSION_KEYRING = 1
+_KEYCTL_CLEAR = 7
+_KEYCTL_GET_PERSISTENT = 22
+_KEY_SPEC_SESSION_KEYRING = -3
+_KEY_SPEC_USER_KEYRING = -4
+_KEY_SPEC_USER_SESSION_KEYRING = -5
+
+
+def _keyctl(operation: int, *args: int) -> int:
+    number = _SYS_KEYCTL.get(os.uname().machine)
+    if number is None:
+        raise OSError(38, f"keyctl: no syscall number known for {os.uname().machine}")
+    lib = _Libc.get()
+    lib.syscall.restype = ctypes.c_long
+    result = lib.syscall(ctypes.c_long(number), ctypes.c_long(operation), *(ctypes.c_long(a) for a in args))
+    if result < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"keyctl({operation}): {os.strerror(errno)}")
+    return int(result)
+
+
+def join_new_session_keyring() -> None:
+    """Replace this process's session keyring by a new, empty, anonymous one (``keyctl(2)``).
+
+    What the process inherited (its parent's session keyring, and with it possession of the keys there)
+    is gone for it and for everything it starts.
+    """
+    _keyctl(_KEYCTL_JOIN_SESSION_KEYRING, 0)
+
+
+def clear_own_keyrings() -> None:
+    """Empty the keyrings the kernel keeps per uid — the user, user-session and persistent keyrings of this
+    process's uid (they outlive every process of that uid). Run after ``setuid`` to the sample's uid, so a
+    sample never finds what an earlier sample of the same uid left there.
+    """
+    for keyring in (_KEY_SPEC_USER_KEYRING, _KEY_SPEC_USER_SESSION_KEYRING):
+        _keyctl(_KEYCTL_CLEAR, keyring)
+    try:
+        persistent = _keyctl(_KEYCTL_GET_PERSISTENT, -1, _KEY_SPEC_SESSION_KEYRING)
+    except OSError as exc:
+        if exc.errno in (95, 38):  # EOPNOTSUPP, ENOSYS: no persistent keyrings in this kernel
+            return
+        raise
+    _keyctl(_KEYCTL_CLEAR, persistent)
 
 
 def last_capability() -> int:

@@ -47,7 +47,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from rlvr.verifiers.math.extract import Fallback
-from rlvr.verifiers.math.verify import gold_answer
+from rlvr.verifiers.math.judge import gold_answer
 
 Source = Literal["bundled", "hf"]
 SOURCES: tuple[str, ...] = ("bundled", "hf")

@@ -38,12 +38,9 @@ from typing import IO, Any
 from rlvr.benchmarks.datasets import SOURCES, Benchmark, Source, load_benchmark
 from rlvr.benchmarks.metrics import assign_classes, ks_for, maj_at_k, mean, pass_at_k
 from rlvr.executor import ExecutorConfig
-from rlvr.rewards.inputs import MalformedInputError, read_completion
 from rlvr.rewards.math_accuracy import MathAccuracyReward
-from rlvr.verifiers.math.compare import MathPolicy
-from rlvr.verifiers.math.extract import FALLBACKS, Fallback, extract_answer
-from rlvr.verifiers.math.normalize import normalize_answer
-from rlvr.verifiers.math.verify import fast_judgement, full_judgement, gold_answer, make_answer
+from rlvr.verifiers.math.extract import FALLBACKS, Fallback
+from rlvr.verifiers.math.judge import Answer
 from rlvr.verifiers.verdict import Verdict
 
 
@@ -245,43 +242,19 @@ class ProblemResult:
         return [(self.answers[label], counts[label], self.class_correct[label]) for label in order]
 
 
-def _sample_answer(
-    completion: Any, verdict: Verdict, fallback: Fallback, max_chars: int
-) -> tuple[str, str] | None:
-    """The (raw, normalised) answer a sample votes for, or ``None`` when it gives no single answer."""
-    try:
-        text = read_completion(completion).text
-    except MalformedInputError:
-        return None
-    extraction = extract_answer(text, fallback=fallback, max_chars=max_chars)
-    if not extraction.found:
-        return None
-    normalised = {normalize_answer(candidate) for candidate in extraction.candidates}
-    if len(normalised) == 1 or verdict.passed:  # several spellings of one (correct) answer still vote
-        raw = extraction.candidates[-1]
-        return raw, normalize_answer(raw)
-    return None
-
-
 class _Equivalence:
-    """rlvr's equivalence of two answers, the first as the gold: ``full_judgement`` through the executor."""
+    """rlvr's equivalence of two answers, the first as the gold: the reward's own pipeline."""
 
     def __init__(self, reward: MathAccuracyReward) -> None:
         self.reward = reward
-        self.policy: MathPolicy = reward.config.policy
 
     def __call__(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
-        jobs = []
-        for rep, answer in pairs:
-            gold = make_answer(gold_answer(rep) or rep)
-            jobs.append((gold, (make_answer(answer),), self.policy))
-        outcomes = self.reward.executor.map(full_judgement, jobs, fast=fast_judgement)
-        return [bool(o.ok and isinstance(o.value, Verdict) and o.value.passed) for o in outcomes]
+        return [verdict.passed for verdict in self.reward.judge_answers(pairs)]
 
 
 def _group(
     results: list[ProblemResult],
-    answers: list[list[tuple[str, str] | None]],
+    answers: list[list[Answer | None]],
     reward: MathAccuracyReward,
     verdicts: list[list[Verdict]],
 ) -> None:
@@ -292,9 +265,9 @@ def _group(
         keys: dict[str, int] = {}
         raws: list[str] = []
         for answer in sample_answers:
-            if answer is not None and answer[1] not in keys:
-                keys[answer[1]] = len(raws)
-                raws.append(answer[0])
+            if answer is not None and answer.normalised not in keys:
+                keys[answer.normalised] = len(raws)
+                raws.append(answer.raw)
         distinct_raw.append(raws)
         keys_per_problem.append(keys)
     classes = assign_classes(distinct_raw, _Equivalence(reward))
@@ -309,11 +282,11 @@ def _group(
             if answer is None:
                 result.labels.append(None)
                 continue
-            label = distinct_classes[keys[answer[1]]]
+            label = distinct_classes[keys[answer.normalised]]
             result.labels.append(label)
             if not assigned[label]:  # the class's representative: its first sample
                 assigned[label] = True
-                result.answers[label] = raws[keys[answer[1]]]
+                result.answers[label] = raws[keys[answer.normalised]]
                 result.class_correct[label] = verdict.passed
 
 
@@ -345,24 +318,22 @@ def grade(
     flat = [prediction for samples in found.by_problem for prediction in samples]
     if progress is not None and getattr(progress, "total", 0) is None:
         progress.total = len(flat)  # a tqdm bar made before the predictions were read
-    verdicts: list[Verdict] = []
+    judged = []
     for start in range(0, len(flat), batch_size):
         batch = flat[start : start + batch_size]
         golds = [bench[p.index].answer for p in batch]
-        verdicts.extend(reward.judge(None, [p.completion for p in batch], answer=golds))
+        judged.extend(reward.grade([p.completion for p in batch], golds))
         if progress is not None:
             progress.update(len(batch))
     reasons: Counter[str] = Counter()
     results = [ProblemResult(p.id, p.index, p.answer, p.subject, p.level) for p in bench]
     per_problem_verdicts: list[list[Verdict]] = [[] for _ in bench]
-    answers: list[list[tuple[str, str] | None]] = [[] for _ in bench]
-    fallback, max_chars = reward.config.fallback, reward.config.max_answer_chars
-    for prediction, verdict in zip(flat, verdicts, strict=True):
+    answers: list[list[Answer | None]] = [[] for _ in bench]
+    for prediction, (verdict, answer) in zip(flat, judged, strict=True):
         result = results[prediction.index]
         result.samples += 1
         result.correct += verdict.passed
         result.unjudged += verdict.score is None
-        answer = _sample_answer(prediction.completion, verdict, fallback, max_chars)
         result.no_answer += answer is None
         if not verdict.passed:
             reasons[verdict.reason or "wrong answer"] += 1

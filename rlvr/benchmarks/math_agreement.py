@@ -70,32 +70,9 @@ def math_verify_judge(gold: str, text: str, wrap_text: bool) -> bool | None:
     return bool(verify(gold_parsed, answer))
 
 
-def _rlvr_pairs(executor: Executor, pairs: Sequence[tuple[str, str]]) -> list[tuple[bool | None, str]]:
-    """rlvr's verdicts on (gold, extracted answer) pairs: ``check_answer`` through the executor."""
-    from rlvr.verifiers.math.compare import MathPolicy
-    from rlvr.verifiers.math.verify import fast_judgement, full_judgement, gold_answer, make_answer
-
-    policy = MathPolicy()
-    results: list[tuple[bool | None, str] | None] = [None] * len(pairs)
-    jobs, positions = [], []
-    for index, (gold, answer) in enumerate(pairs):
-        text = gold_answer(gold)
-        if text is None:
-            results[index] = (None, "no gold answer")
-            continue
-        jobs.append((make_answer(text), (make_answer(answer),), policy))
-        positions.append(index)
-    for index, outcome in zip(
-        positions, executor.map(full_judgement, jobs, fast=fast_judgement), strict=True
-    ):
-        if outcome.ok:
-            results[index] = (
-                None if outcome.value.score is None else outcome.value.score > 0,
-                outcome.value.reason,
-            )
-        else:
-            results[index] = (None, outcome.reason or "")
-    return results  # type: ignore[return-value]
+def _rlvr_pairs(reward: Any, pairs: Sequence[tuple[str, str]]) -> list[tuple[bool | None, str]]:
+    """rlvr's verdicts on (gold, extracted answer) pairs: the reward's own pipeline (``judge_answers``)."""
+    return [(v.passed if v.judged else None, v.reason) for v in reward.judge_answers(pairs)]
 
 
 def _peer(executor: Executor, items: Sequence[tuple[str, str, bool]]) -> list[tuple[bool | None, str]]:
@@ -421,7 +398,7 @@ def _gold_set(
     name: str,
     golds: list[Gold],
     make_rewrites: Any,
-    rlvr: Executor,
+    rlvr: Any,
     peer: Executor | None,
     report: AgreementReport,
 ) -> GoldSetResult:
@@ -501,7 +478,7 @@ def run_math_agreement(config: MathAgreementConfig | None = None) -> AgreementRe
         max_workers=workers,
         timeout=config.timeout,
         cache_size=0,
-        preload=("rlvr.verifiers.math.verify", "math_verify", "sympy"),
+        preload=("rlvr.verifiers.math.judge", "math_verify", "sympy"),
     )
     peer_config = ExecutorConfig(
         max_workers=workers, timeout=config.peer_timeout, cache_size=0, preload=("math_verify", "sympy")
@@ -516,13 +493,18 @@ def run_math_agreement(config: MathAgreementConfig | None = None) -> AgreementRe
             rows = read_jsonl(path, config.limit)
             report.dev_sets.append(_dev_set(name, fallback, rows, errors, rlvr_config, peer, report))
         if config.rewrites:
-            with Executor(rlvr_config) as rlvr:
+            from rlvr.rewards.math_accuracy import MathAccuracyReward
+
+            rlvr = MathAccuracyReward(executor=rlvr_config)
+            try:
                 report.gold_sets.append(
                     _gold_set("MATH-500", math500_golds(config.limit), math_rewrites, rlvr, peer, report)
                 )
                 report.gold_sets.append(
                     _gold_set("GSM8K test", gsm8k_golds(config.limit), integer_rewrites, rlvr, peer, report)
                 )
+            finally:
+                rlvr.close()
     finally:
         if peer is not None:
             peer.close()

@@ -41,6 +41,7 @@ from typing import Any
 from rlvr.executor.cache import LRUCache
 from rlvr.executor.config import ExecutorConfig
 from rlvr.executor.protocol import PICKLE_PROTOCOL, FrameBuffer, encode, write_all
+from rlvr.verifiers.verdict import NOT_HANDLED
 
 logger = logging.getLogger(__name__)
 
@@ -55,25 +56,6 @@ _BOOTSTRAP = f"import sys; sys.path.insert(0, {_RLVR_ROOT!r}); from rlvr.executo
 
 class ExecutorError(RuntimeError):
     """The executor cannot judge at all (workers do not start); never swallowed into a pass."""
-
-
-class _NotHandled:
-    _instance: _NotHandled | None = None
-
-    def __new__(cls) -> _NotHandled:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "NOT_HANDLED"
-
-    def __reduce__(self) -> str:
-        return "NOT_HANDLED"
-
-
-#: Returned by a ``fast`` path to send the item on to the worker pool.
-NOT_HANDLED = _NotHandled()
 
 
 @dataclass(frozen=True, slots=True)

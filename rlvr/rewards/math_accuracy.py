@@ -5,29 +5,42 @@ Columns: the gold answer in ``answer`` (configurable with ``gold_column``); when
 ``solution`` column is read instead and its last ``\\boxed{}`` is the gold (MATH style). GSM8K solutions
 ending ``#### 72`` work in either column.
 
-Extraction and the cheap comparisons (numbers, fractions, sets, intervals, choices, text) run in the
-calling process; symbolic answers go to the executor's workers, each under a hard deadline (5 s by
-default). Identical (gold, answer) pairs — the G completions of a group often agree — are judged once
-and cached.
+Extraction and the cheap comparisons (numbers, fractions, sets, intervals, choices, text, exact surds) run
+in the calling process; symbolic answers go to the executor's workers, each under a hard deadline (5 s by
+default). Workers start only when an item needs one, and as soon as the first such item is found: they
+start while the rest of the batch goes through the fast path. Identical (gold, answer) pairs — the G
+completions of a group often agree — are judged once and cached. Every caller judges through the same
+pipeline (:mod:`rlvr.verifiers.math.judge`): :meth:`MathAccuracyReward.grade` also returns each
+completion's final answer, and :meth:`MathAccuracyReward.judge_answers` judges answers already
+extracted.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
-from rlvr.executor import ExecutorConfig
+from rlvr.executor import Executor, ExecutorConfig, Outcome
 from rlvr.rewards.base import Item, Reward
-from rlvr.rewards.inputs import TRAINER_KEYWORDS, MissingColumnError
+from rlvr.rewards.inputs import TRAINER_KEYWORDS, MalformedInputError, MissingColumnError, read_completion
 from rlvr.verifiers.math.compare import MathPolicy
-from rlvr.verifiers.math.extract import FALLBACKS, MAX_ANSWER_CHARS, Fallback, extract_answer
-from rlvr.verifiers.math.verify import Answer, fast_judgement, full_judgement, gold_answer, make_answer
+from rlvr.verifiers.math.extract import FALLBACKS, MAX_ANSWER_CHARS, Fallback
+from rlvr.verifiers.math.judge import (
+    Answer,
+    Job,
+    Prepared,
+    full_judgement,
+    prepare_answer,
+    prepare_completion,
+    read_gold,
+)
 from rlvr.verifiers.verdict import Verdict
 
 SOLUTION_COLUMN = "solution"
-_WORKER_PRELOAD = ("rlvr.verifiers.math.verify", "math_verify", "sympy")
+_WORKER_PRELOAD = ("rlvr.verifiers.math.judge", "math_verify", "sympy")
 
 
 @dataclass(frozen=True)
@@ -107,40 +120,159 @@ class MathAccuracyReward(Reward):
         super().check_columns(columns, size)
 
     def judge_batch(self, items: Sequence[Item]) -> list[Verdict]:
+        return [judged.verdict for judged in self.judge_items(items)]
+
+    def grade(self, completions: Sequence[Any], golds: Sequence[Any]) -> list[Judged]:
+        """Judge completions against golds, returning each verdict with the completion's final answer.
+
+        ``rlvr eval`` uses this for its majority votes, so that an answer is extracted once, the same way
+        the reward reads it.
+
+        Example:
+            >>> reward = MathAccuracyReward()
+            >>> [(j.verdict.score, j.answer.raw) for j in reward.grade(["so \\\\boxed{4}"], ["4"])]
+            [(1.0, '4')]
+        """
+        if len(completions) != len(golds):
+            raise ValueError(f"{len(completions)} completions for {len(golds)} golds")
+        results: list[Judged | None] = [None] * len(completions)
+        items: list[Item] = []
+        positions: list[int] = []
+        for index, (completion, gold) in enumerate(zip(completions, golds, strict=True)):
+            try:
+                text = read_completion(completion)
+            except MalformedInputError as exc:
+                results[index] = Judged(Verdict.unjudged(f"malformed input: {exc}"), None)
+                continue
+            items.append(Item(text, None, {self.config.gold_column: gold}))
+            positions.append(index)
+        for index, judged in zip(positions, self.judge_items(items), strict=True):
+            results[index] = judged
+        return results  # type: ignore[return-value]
+
+    def judge_answers(self, pairs: Sequence[tuple[Any, str]]) -> list[Verdict]:
+        """Judge (gold, answer) pairs whose answers are already extracted, through the same pipeline.
+
+        Example:
+            >>> MathAccuracyReward().judge_answers([("\\\\frac{1}{2}", "0.5"), ("3", "4")])
+            [Verdict(score=1.0, reason=''), Verdict(score=0.0, reason='different number')]
+        """
+        policy = self.config.policy
+        golds = _GoldCache()
+        runner = _Runner(self)
+        for gold, answer in pairs:
+            runner.add(prepare_answer(golds.read(gold), answer, policy))
+        return [judged.verdict for judged in runner.finish()]
+
+    def judge_items(self, items: Sequence[Item]) -> list[Judged]:
+        """Judge read items: one :class:`Judged` (verdict and final answer) per item, in order."""
         config = self.config
         policy = config.policy
-        verdicts: list[Verdict | None] = [None] * len(items)
-        pending: list[int] = []
-        jobs: list[tuple[Answer, tuple[Answer, ...], MathPolicy]] = []
-        golds: dict[object, Answer | None] = {}
-        for index, item in enumerate(items):
-            column = self.config.gold_column if self.config.gold_column in item.row else SOLUTION_COLUMN
-            raw_gold = item.row.get(column)
-            key = raw_gold if isinstance(raw_gold, (str, int, float)) else id(raw_gold)
-            if key not in golds:
-                text = gold_answer(raw_gold)
-                golds[key] = make_answer(text) if text is not None else None
-            gold = golds[key]
-            if gold is None or not gold[1]:
-                verdicts[index] = Verdict.unjudged(f"no gold answer in column {column!r}")
+        golds = _GoldCache()
+        runner = _Runner(self)
+        for item in items:
+            column = config.gold_column if config.gold_column in item.row else SOLUTION_COLUMN
+            gold = golds.read(item.row.get(column))
+            if gold is None:
+                runner.add(Prepared(Verdict.unjudged(f"no gold answer in column {column!r}"), None, None))
                 continue
-            extraction = extract_answer(
-                item.completion.text, fallback=config.fallback, max_chars=config.max_answer_chars
+            runner.add(
+                prepare_completion(
+                    item.completion.text,
+                    gold,
+                    fallback=config.fallback,
+                    max_chars=config.max_answer_chars,
+                    policy=policy,
+                )
             )
-            if not extraction.found:
-                verdicts[index] = Verdict(0.0, extraction.reason)
-                continue
-            candidates = tuple(make_answer(c) for c in extraction.candidates)
-            pending.append(index)
-            jobs.append((gold, candidates, policy))
-        if jobs:
-            outcomes = self.executor.map(full_judgement, jobs, fast=fast_judgement)
-            for index, outcome in zip(pending, outcomes, strict=True):
-                if outcome.ok and isinstance(outcome.value, Verdict):
-                    verdicts[index] = outcome.value
-                else:
-                    verdicts[index] = Verdict.unjudged(outcome.reason or "judgement returned no verdict")
-        return verdicts  # type: ignore[return-value]
+        return runner.finish()
+
+
+class Judged(NamedTuple):
+    """A verdict and the final answer it judged (``None`` when the completion gives no single answer)."""
+
+    verdict: Verdict
+    answer: Answer | None
+
+
+class _GoldCache:
+    """Golds of one batch, each read once (a group's completions share their gold)."""
+
+    def __init__(self) -> None:
+        self._golds: dict[object, Answer | None] = {}
+
+    def read(self, raw: object) -> Answer | None:
+        key = raw if isinstance(raw, (str, int, float)) else id(raw)
+        if key not in self._golds:
+            self._golds[key] = read_gold(raw)
+        return self._golds[key]
+
+
+class _Runner:
+    """Collects prepared items; the first one that needs a worker is sent off at once, in a thread, so
+    that the worker processes start while the rest of the batch is still being extracted and fast-judged.
+    """
+
+    def __init__(self, reward: MathAccuracyReward) -> None:
+        self._reward = reward
+        self._prepared: list[Prepared] = []
+        self._early: _EarlyJob | None = None
+
+    def add(self, prepared: Prepared) -> None:
+        if prepared.job is not None and self._early is None:
+            self._early = _EarlyJob(self._reward.executor, prepared.job, len(self._prepared))
+        self._prepared.append(prepared)
+
+    def finish(self) -> list[Judged]:
+        verdicts: list[Verdict | None] = [p.verdict for p in self._prepared]
+        early = self._early
+        by_job: dict[Job, list[int]] = {}
+        for index, prepared in enumerate(self._prepared):
+            if prepared.job is not None:
+                by_job.setdefault(prepared.job, []).append(index)
+        outcomes: dict[Job, Outcome] = {}
+        rest = [job for job in by_job if early is None or job != early.job]
+        if rest:
+            for job, outcome in zip(rest, self._reward.executor.map(full_judgement, rest), strict=True):
+                outcomes[job] = outcome
+        if early is not None:
+            outcomes[early.job] = early.outcome()
+        for job, indices in by_job.items():
+            outcome = outcomes[job]
+            verdict = outcome.value if outcome.ok and isinstance(outcome.value, Verdict) else None
+            for index in indices:
+                verdicts[index] = verdict or Verdict.unjudged(
+                    outcome.reason or "judgement returned no verdict"
+                )
+        return [
+            Judged(verdict, prepared.answer)  # type: ignore[arg-type]
+            for verdict, prepared in zip(verdicts, self._prepared, strict=True)
+        ]
+
+
+class _EarlyJob:
+    """One job judged in a background thread (which starts the executor's workers meanwhile)."""
+
+    def __init__(self, executor: Executor, job: Job, index: int) -> None:
+        self.index = index
+        self.job = job
+        self._outcome: Outcome | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(executor, job), daemon=True)
+        self._thread.start()
+
+    def _run(self, executor: Executor, job: Job) -> None:
+        try:
+            self._outcome = executor.map(full_judgement, [job])[0]
+        except BaseException as exc:
+            self._error = exc
+
+    def outcome(self) -> Outcome:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._outcome is not None
+        return self._outcome
 
 
 math_accuracy = MathAccuracyReward()

@@ -1,4 +1,4 @@
-"""The typed result every rlvr verifier returns."""
+"""The typed result every rlvr verifier returns, and the marker of a judgement left to worker processes."""
 
 from __future__ import annotations
 
@@ -55,3 +55,25 @@ class Verdict:
         if not reason:
             raise ValueError("an unjudged verdict needs a reason")
         return cls(None, reason)
+
+
+class _NotHandled:
+    """The type of :data:`NOT_HANDLED`: one instance, which pickles as itself."""
+
+    _instance: _NotHandled | None = None
+
+    def __new__(cls) -> _NotHandled:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_HANDLED"
+
+    def __reduce__(self) -> str:
+        return "NOT_HANDLED"
+
+
+#: Returned by an in-process fast path for an item it does not decide: the executor sends that item on
+#: to its worker pool. Defined here, below the executor, so that verifiers never import the executor.
+NOT_HANDLED = _NotHandled()

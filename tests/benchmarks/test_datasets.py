@@ -21,7 +21,7 @@ from rlvr.benchmarks.datasets import (
     parse_level,
     problem_from_record,
 )
-from rlvr.verifiers.math.verify import gold_answer
+from rlvr.verifiers.math.judge import gold_answer
 
 DATA = resources.files("rlvr.benchmarks") / "data"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"

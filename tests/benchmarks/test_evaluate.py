@@ -16,7 +16,7 @@ from rlvr.benchmarks import EvalConfig, PredictionError, evaluate, load_benchmar
 from rlvr.benchmarks.datasets import BENCHMARKS
 from rlvr.benchmarks.eval_cli import add_eval_parser
 from rlvr.rewards.base import Item
-from rlvr.rewards.math_accuracy import MathAccuracyReward
+from rlvr.rewards.math_accuracy import Judged, MathAccuracyReward
 from rlvr.verifiers.verdict import Verdict
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -161,9 +161,11 @@ def test_breakdowns_most_missed_and_answerless_samples() -> None:
 
 def test_chat_completions_and_unjudged_samples_count_as_wrong() -> None:
     class SecondUnjudged(MathAccuracyReward):
-        def judge_batch(self, items: Sequence[Item]) -> list[Verdict]:
-            verdicts = super().judge_batch(items)
-            return [Verdict.unjudged("timeout") if i == 1 else v for i, v in enumerate(verdicts)]
+        def judge_items(self, items: Sequence[Item]) -> list[Judged]:
+            judged = super().judge_items(items)
+            return [
+                Judged(Verdict.unjudged("timeout"), j.answer) if i == 1 else j for i, j in enumerate(judged)
+            ]
 
     bench = load_benchmark("amc23").subset(2)
     predictions = [

@@ -23,7 +23,7 @@ from rlvr.benchmarks.math_data import (
 from rlvr.benchmarks.math_rewrites import integer_rewrites, math_rewrites
 from rlvr.verifiers.math import check_answer
 from rlvr.verifiers.math.compare import MathPolicy
-from rlvr.verifiers.math.verify import fast_judgement, make_answer
+from rlvr.verifiers.math.judge import fast_judgement, make_answer
 from rlvr.verifiers.verdict import Verdict
 
 HAVE_DEV_SETS = all((default_data_dir() / name).exists() for name, _ in DEV_SETS)

@@ -19,7 +19,7 @@ DEADLINE = 2.0
 def reward() -> Iterator[MathAccuracyReward]:
     """A reward with a short deadline and its workers already started."""
     instance = MathAccuracyReward(timeout=DEADLINE, name="math_test")
-    instance(completions=["\\boxed{2\\sqrt{3}}"], answer=["\\sqrt{12}"])  # start and warm the workers
+    instance(completions=["\\boxed{\\sin^2 x}"], answer=["1-\\cos^2 x"])  # start and warm the workers
     yield instance
     instance.close()
 
@@ -82,7 +82,7 @@ def test_fast_path_keeps_plain_numbers_out_of_the_pool(reward: MathAccuracyRewar
     reward(completions=[f"\\boxed{{{n}}}" for n in range(50)], answer=[str(n) for n in range(50)])
     after = reward.executor.stats
     assert after.pool_judgements == before.pool_judgements
-    assert after.fast_path - before.fast_path == 50
+    assert after.items == before.items  # decided in the calling process: nothing reached the executor
 
 
 def test_pickles_and_keeps_its_name() -> None:
@@ -121,7 +121,7 @@ def test_hostile_input_returns_within_the_deadline(reward: MathAccuracyReward, n
 
 def test_hostile_batch_from_a_thread_leaves_the_main_thread_running() -> None:
     reward = MathAccuracyReward(timeout=DEADLINE)  # fresh: nothing cached from the tests above
-    reward(completions=["\\boxed{\\sqrt{2}}"], answer=["\\sqrt{2}"])  # start the workers
+    reward(completions=["\\boxed{\\sin^2 x}"], answer=["1-\\cos^2 x"])  # start the workers
     completions = [c for c, _ in HOSTILE.values()] + ["\\boxed{2\\sqrt{2}}"]
     golds = [g for _, g in HOSTILE.values()] + ["\\sqrt{8}"]
     result: list[list[float | None]] = []

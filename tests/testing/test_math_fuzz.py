@@ -15,14 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rlvr.executor import NOT_HANDLED
 from rlvr.rewards import MathAccuracyReward
 from rlvr.verifiers.math import MathPolicy, extract_answer, gold_answer, normalize_answer
 from rlvr.verifiers.math.compare import gold_choice, is_text_answer, is_unevaluated_arithmetic
+from rlvr.verifiers.math.judge import fast_judgement, make_answer
 from rlvr.verifiers.math.symbolic import answer_shape
 from rlvr.verifiers.math.values import parse_choice, parse_value
-from rlvr.verifiers.math.verify import fast_judgement, make_answer
-from rlvr.verifiers.verdict import Verdict
+from rlvr.verifiers.verdict import NOT_HANDLED, Verdict
 
 TOKENS = (
     *(

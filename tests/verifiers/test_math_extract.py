@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rlvr.verifiers.math.extract import MAX_ANSWER_CHARS, extract_answer, find_boxed
-from rlvr.verifiers.math.verify import gold_answer
+from rlvr.verifiers.math.judge import gold_answer
 
 # (id, completion, fallback, expected candidates)
 CASES: list[tuple[str, str, str, tuple[str, ...]]] = [

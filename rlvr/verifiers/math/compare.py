@@ -2,8 +2,9 @@
 
 :func:`compare_fast` decides in plain Python, in microseconds, everything the value reader understands:
 numbers, groups of numbers, multiple-choice letters, text answers and identical spellings. It returns
-:data:`~rlvr.executor.NOT_HANDLED` for the rest (symbolic answers), which the symbolic path decides in a
-worker process under the executor's deadline.
+:data:`~rlvr.verifiers.verdict.NOT_HANDLED` for the rest (symbolic answers), which the symbolic path
+decides in a worker process under the executor's deadline. Prose never goes there: an answer that is
+words rather than math is 0.0 here, and so is a division by zero.
 
 Policies (documented in the README):
 
@@ -19,6 +20,8 @@ Policies (documented in the README):
   decimal value ``54`` do not.
 - Unevaluated arithmetic (``14+0``, ``2\\cdot7``, ``2^{10}``, ``\\sqrt{4}``) in place of a numeric gold
   gets no credit: the answer must be the value.
+- A ratio or clock time (``7:32``, ``3:00``) equals only the same pair of numbers: ``4:00`` is not
+  ``3:00``, and a division by zero (``\\frac{1}{0}``) is never a value.
 """
 
 from __future__ import annotations
@@ -28,10 +31,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from rlvr.executor import NOT_HANDLED
+from rlvr.verifiers.math.prose import is_prose
 from rlvr.verifiers.math.surds import Surd, parse_surd
 from rlvr.verifiers.math.values import Group, Infinity, Num, Value, parse_choice, parse_value
-from rlvr.verifiers.verdict import Verdict
+from rlvr.verifiers.verdict import NOT_HANDLED, Verdict
 
 _ARITHMETIC_COMMANDS = re.compile(r"\\(?:frac|cdot|times|div|sqrt)")
 _ARITHMETIC_CHARS = frozenset("0123456789.+-*/^(){}[] ")
@@ -42,6 +45,10 @@ _CHOICE_PREFIX = re.compile(r"^\(([A-Ea-e])\)")
 # "204_5", "204_{5}" (normalised): digits in a base. Math-Verify drops the subscript (204_5 = 204_6 there).
 _BASE_SUBSCRIPT = re.compile(r"^([0-9A-Z]{1,64})_(?:\{(\d{1,2})\}|(\d))$")
 _BASE_DIGITS = re.compile(r"^[0-9A-Z]{1,64}$")
+# A zero denominator: "\frac{1}{0}", "\frac50", "5/0", "3:00" read as a division.
+_DIVISION_BY_ZERO = re.compile(
+    r"\\frac(?:\{[^{}]*\}|\d)\{[+-]?0+(?:\.0*)?\}|\\frac\d0(?!\d)|/[+-]?0+(?![\d.])"
+)
 
 
 @dataclass(frozen=True)
@@ -235,6 +242,11 @@ def values_equal(gold: Value, pred: Value, policy: MathPolicy) -> tuple[bool, st
         return _scalars_equal(gold, pred, policy)
     if not isinstance(pred, Group):
         return False, f"expected {len(gold.items)} values, got one"
+    if gold.kind == "ratio" or pred.kind == "ratio":
+        if gold.kind != pred.kind:
+            return False, "a ratio or time is not a " + (pred.kind if gold.kind == "ratio" else gold.kind)
+        same = gold.items == pred.items
+        return same, "" if same else "different ratio or time"
     if (gold.kind == "matrix") != (pred.kind == "matrix"):
         other = pred.kind if gold.kind == "matrix" else gold.kind
         return False, f"a matrix is not a{'n' if other[0] in 'aeiou' else ''} {other}"
@@ -297,8 +309,12 @@ def compare_fast(raw_gold: str, gold: str, pred_raw: str, pred: str, policy: Mat
         verdict = _compare_base(gold_base, pred)
         if verdict is not None:
             return verdict
+    if _DIVISION_BY_ZERO.search(pred):
+        return Verdict(0.0, "division by zero")
     gold_value = parse_value(gold)
     if gold_value is None:
+        if is_prose(pred):
+            return Verdict(0.0, "the answer is words, not math")
         return NOT_HANDLED
     scalar = not isinstance(gold_value, Group)
     pred_value = parse_value(pred, scalar_expected=scalar)
@@ -309,6 +325,10 @@ def compare_fast(raw_gold: str, gold: str, pred_raw: str, pred: str, policy: Mat
             pred_surd = parse_surd(pred)
             if pred_surd is not None and pred_surd.is_rational:  # a rational is never an irrational
                 return Verdict(0.0, "different value")
+        if is_prose(pred):
+            return Verdict(0.0, "the answer is words, not math")
+        if pred.startswith("\\approx") or pred.startswith("~"):
+            return Verdict(0.0, "an approximate answer")
         return NOT_HANDLED
     same, reason = values_equal(gold_value, pred_value, policy)
     return Verdict(1.0) if same else Verdict(0.0, reason)

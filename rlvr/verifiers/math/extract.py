@@ -2,23 +2,30 @@
 
 Only the part after ``</think>`` is searched when there is one (a completion that opens ``<think>`` and
 never closes it has no answer), and only its last ``MAX_ANSWER_CHARS`` characters: a hostile 1M-character
-completion costs the same as a short one. All scanning is linear: substring search and brace matching,
-never a backtracking regex.
+completion costs the same as a short one. All scanning is linear: substring search, line-anchored
+patterns without nested quantifiers, and brace matching.
 
-Markers, in priority order (the first kind present wins; within a kind the candidates are collected):
+Markers, by rank (the first rank present decides; see the README for the table):
 
-1. ``\\boxed{…}`` / ``\\fbox{…}`` with nested braces (an unclosed box is no answer) — every box in the
-   answer part is a candidate;
+1. ``\\boxed{…}`` / ``\\fbox{…}`` with nested braces (an unclosed box is no answer): every box in the
+   answer part is a candidate; when the gold has several parts, boxes of one part each are joined into one
+   list (``\\boxed{-2}`` and ``\\boxed{1}``);
 2. ``<answer>…</answer>`` tags (the last block);
-3. "final answer is …" / "the answer is …" (the last one);
-4. "Answer: …" (the last one, markdown bold allowed around the label);
-5. GSM8K's ``#### N`` (the last one);
-6. markdown bold ``**…**`` on the last line that has one, when short;
+3. an answer marker, the last one in the text: "… answer is …", "… answer (…) is …", "Answer: …", or a
+   heading line (``# Answer``, ``## Final Answer``, ``**Final Answer**``) followed by the answer on the
+   next lines; a marker followed by no value at all ("the answer is correct") gives way to the one
+   before it;
+4. GSM8K's ``#### N`` (the last one);
+5. markdown bold ``**…**`` on the last line that has one, when short;
+6. a bare answer: the whole answer part is one math expression (``$\\frac{1}{2}$``, ``42``);
 7. optionally the last number (``fallback="last_number"``): in the last fenced ```` ```output ````
    block when there is one (tool-integrated reasoning prints its result there), else in the text.
 
-Several candidates that are not all the same answer are not a pass (the verifier checks every
-candidate): "\\boxed{3} or \\boxed{4}" gets no credit for either.
+What a marker is followed by is read by :func:`rlvr.verifiers.math.prose.reduce_tail`: math as written, or
+a sentence reduced to its single value (no hedges, alternatives, negations or magnitude words). A marker
+whose text is refused is no answer — lower ranks are not consulted, so "the answer is 3 or 4" cannot
+pass through a later rule. Several candidates that are not all the same answer are not a pass (the
+verifier checks every candidate): "\\boxed{3} or \\boxed{4}" gets no credit for either.
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+from rlvr.verifiers.math.prose import GoldHint, Reduced, is_prose, reduce_tail, strip_wrappers
+from rlvr.verifiers.math.values import split_top_level
 
 Fallback = Literal["none", "last_number"]
 FALLBACKS: tuple[str, ...] = ("none", "last_number")
@@ -36,12 +46,24 @@ MAX_ANSWER_CHARS = 8_000
 MAX_CANDIDATE_CHARS = 1_000
 #: More distinct boxed candidates than this is a spray of guesses, not an answer.
 MAX_CANDIDATES = 8
+#: A whole answer part longer than this is not a bare answer.
+MAX_BARE_CHARS = 300
 
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
-_FINAL_PHRASES = ("final answer is", "the answer is")
-# Linear-time patterns only: no nested quantifiers.
-_ANSWER_LABEL = re.compile(r"(?:\*\*)?answer(?:\*\*)?\s*:(?:\*\*)?", re.IGNORECASE)
+# Linear-time patterns only: bounded repetitions, no nested quantifiers.
+_ANSWER_PHRASE = re.compile(
+    r"\banswer\b[ \t]{0,4}(?:\([^()\n]{0,40}\)[ \t]{0,4})?(?:\*\*)?[ \t]{0,4}"
+    r"(?:(?:is|should be|would be|will be|must be)\b[ \t]{0,4}:?|:|=)",
+    re.IGNORECASE,
+)
+_ANSWER_HEADING = re.compile(
+    r"^[ \t]{0,4}(?:#{1,6}[ \t]{0,4}|\*\*[ \t]{0,4})?(?:the[ \t]{1,4})?(?:final[ \t]{1,4})?answer[ \t]{0,4}:?"
+    r"[ \t]{0,4}(?:\*\*)?[ \t]{0,4}:?[ \t]{0,4}$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_ANSWER_BEFORE_MATH = re.compile(r"^[ \t]{0,4}answer[ \t]{1,4}(?=\$|\\\[|\\\()", re.IGNORECASE | re.MULTILINE)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+_NO_VALUE = ("no value in the answer", "empty final answer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +72,8 @@ class Extraction:
 
     Attributes:
         candidates: the answer strings, in order of appearance; empty when there is none.
-        method: which marker found them ("boxed", "answer_tag", "final_answer", "answer_label",
-            "gsm8k", "bold", "last_number"), or "" when none did.
+        method: which marker found them ("boxed", "answer_tag", "answer_marker", "gsm8k", "bold", "bare",
+            "last_number"), or "" when none did.
         reason: why there is no answer, when there is none.
 
     Example:
@@ -105,14 +127,14 @@ def _matching_brace(text: str, open_index: int) -> int:
     return -1
 
 
-def find_boxed(text: str) -> tuple[list[str], int]:
-    """Contents of every ``\\boxed{…}``/``\\fbox{…}`` in order, and how many boxes were left unclosed.
+def find_boxed_spans(text: str) -> tuple[list[tuple[int, int, str]], int]:
+    """(start, end, content) of every ``\\boxed{…}``/``\\fbox{…}`` in order, and how many were left unclosed.
 
     Example:
-        >>> find_boxed("\\\\boxed{a{b}c} and \\\\fbox{2} and \\\\boxed{3")
-        (['a{b}c', '2'], 1)
+        >>> find_boxed_spans("a \\\\boxed{2} b")
+        ([(2, 11, '2')], 0)
     """
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, int, str]] = []
     unclosed = 0
     for command in _BOX_COMMANDS:
         start = text.find(command)
@@ -126,7 +148,7 @@ def find_boxed(text: str) -> tuple[list[str], int]:
                 if end < 0:
                     unclosed += 1
                     break  # every later box of this command is inside the unclosed one
-                found.append((start, text[j + 1 : end]))
+                found.append((start, end + 1, text[j + 1 : end]))
                 start = text.find(command, end)
                 continue
             if j > after and j < len(text):  # "\boxed 5": one token
@@ -136,71 +158,103 @@ def find_boxed(text: str) -> tuple[list[str], int]:
                 ):
                     token_end += 1
                 if token_end > j:
-                    found.append((start, text[j:token_end]))
+                    found.append((start, token_end, text[j:token_end]))
             start = text.find(command, after)
     found.sort()
-    return [content for _, content in found], unclosed
+    return found, unclosed
+
+
+def find_boxed(text: str) -> tuple[list[str], int]:
+    """Contents of every ``\\boxed{…}``/``\\fbox{…}`` in order, and how many boxes were left unclosed.
+
+    Example:
+        >>> find_boxed("\\\\boxed{a{b}c} and \\\\fbox{2} and \\\\boxed{3")
+        (['a{b}c', '2'], 1)
+    """
+    spans, unclosed = find_boxed_spans(text)
+    return [content for _, _, content in spans], unclosed
 
 
 _PHANTOM = re.compile(r"\\(?:phantom|hphantom|vphantom)\{[^{}]*\}")
 
 
-def _clean(candidate: str) -> str:
+def _reduce(candidate: str, hint: GoldHint) -> Reduced:
     if "phantom" in candidate:  # an invisible box: a blank to fill in, quoted from the problem
         candidate = _PHANTOM.sub("", candidate)
-    candidate = candidate.strip().rstrip(".").rstrip()
-    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**")):
-        if (
-            candidate.startswith(left)
-            and candidate.endswith(right)
-            and len(candidate) >= len(left) + len(right)
-        ):
-            candidate = candidate[len(left) : len(candidate) - len(right)].strip()
-    return candidate.rstrip(".").strip()
+    if len(candidate) > MAX_CANDIDATE_CHARS:
+        return Reduced(None, "answer too long")
+    return reduce_tail(candidate, hint)
 
 
-def _phrase_tail(text: str, start: int) -> str:
-    """The answer written after a marker: up to the end of the line or of the sentence."""
-    tail = text[start:].lstrip(" \t:*")
-    line_end = tail.find("\n")
-    if line_end >= 0:
-        tail = tail[:line_end]
-    sentence_end = tail.find(". ")
-    if sentence_end >= 0:
-        tail = tail[:sentence_end]
-    return _clean(tail)
+def _line_after(text: str, start: int) -> str:
+    """The answer written after a marker: the rest of its line, or (when that is empty) the next non-empty
+    line, extended to the end of a display-math block it opens; cut at the end of the first sentence."""
+    n = len(text)
+    i = start
+    while i < n and text[i] in " \t:*":
+        i += 1
+    while i < n and text[i] in " \t\r\n":
+        i += 1
+    end = text.find("\n", i)
+    end = n if end < 0 else end
+    line = text[i:end]
+    stripped = line.strip()
+    for opener, closer in (("\\[", "\\]"), ("$$", "$$")):
+        if stripped.startswith(opener) and closer not in stripped[len(opener) :]:
+            close = text.find(closer, i + line.find(opener) + len(opener))
+            if close >= 0:
+                line = text[i : close + len(closer)].replace("\n", " ")
+            break
+    sentence_end = _sentence_end(line)
+    return line[:sentence_end] if sentence_end >= 0 else line
 
 
-def _last_phrase(text: str) -> str | None:
-    lowered = text.lower()
-    best = -1
-    best_end = 0
-    for phrase in _FINAL_PHRASES:
-        index = lowered.rfind(phrase)
-        if index > best:
-            best, best_end = index, index + len(phrase)
-    if best < 0:
+def _sentence_end(line: str) -> int:
+    """Index of the ". " that ends the first sentence outside math delimiters, or -1."""
+    depth_dollar = False
+    i = 0
+    while i < len(line) - 1:
+        char = line[i]
+        if char == "\\" and i + 1 < len(line):
+            i += 2
+            continue
+        if char == "$":
+            depth_dollar = not depth_dollar
+        elif char == "." and line[i + 1] in " \t" and not depth_dollar:
+            return i
+        i += 1
+    return -1
+
+
+def _marker_ends(text: str) -> list[int]:
+    """Where the text after each answer phrase or heading starts, last first."""
+    ends = {m.end() for m in _ANSWER_PHRASE.finditer(text)}
+    ends.update(m.end() for m in _ANSWER_HEADING.finditer(text))
+    ends.update(m.end() for m in _ANSWER_BEFORE_MATH.finditer(text))
+    return sorted(ends, reverse=True)
+
+
+def _from_markers(text: str, hint: GoldHint) -> Extraction | None:
+    """Rank 3: the last answer phrase or heading that states a value (see the module docstring)."""
+    ends = _marker_ends(text)
+    if not ends:
         return None
-    answer = _phrase_tail(text, best_end)
-    return answer or None
-
-
-def _last_label(text: str) -> str | None:
-    last = None
-    for match in _ANSWER_LABEL.finditer(text):
-        last = match
-    if last is None:
-        return None
-    answer = _phrase_tail(text, last.end())
-    return answer or None
+    reason = ""
+    for end in ends:
+        reduced = _reduce(_line_after(text, end), hint)
+        if reduced.answer is not None:
+            return Extraction((reduced.answer,), "answer_marker")
+        reason = reduced.reason
+        if reduced.reason not in _NO_VALUE:
+            break  # a refused answer (hedged, several values): no answer, whatever came before
+    return Extraction((), "answer_marker", f"final answer: {reason}")
 
 
 def _last_gsm8k(text: str) -> str | None:
     index = text.rfind("####")
     if index < 0:
         return None
-    answer = _phrase_tail(text, index + 4)
-    return answer or None
+    return _line_after(text, index + 4)
 
 
 def _last_tag(text: str) -> str | None:
@@ -210,10 +264,11 @@ def _last_tag(text: str) -> str | None:
     open_ = text.rfind("<answer>", 0, close)
     if open_ < 0:
         return None
-    return _clean(text[open_ + len("<answer>") : close]) or None
+    return text[open_ + len("<answer>") : close]
 
 
 def _last_bold(text: str) -> str | None:
+    """The last ``**…**`` span when it lies in the last two lines of the text and is not a label."""
     close = text.rfind("**")
     if close < 0:
         return None
@@ -221,9 +276,19 @@ def _last_bold(text: str) -> str | None:
     if open_ < 0:
         return None
     content = text[open_ + 2 : close].strip()
-    if not content or "\n" in content or len(content) > 60:
+    if not content or "\n" in content or len(content) > 60 or content.endswith(":"):
         return None
-    return _clean(content) or None
+    if text.count("\n", close) > 1 and text[close:].strip("*. \n\t"):
+        return None  # not in the final lines
+    return content
+
+
+def _bare(text: str) -> str | None:
+    """The whole answer part when it is one short math expression (no words)."""
+    stripped = strip_wrappers(text)
+    if not stripped or len(stripped) > MAX_BARE_CHARS or "\n\n" in stripped.strip():
+        return None
+    return None if is_prose(stripped) else text
 
 
 def _last_output_block(text: str) -> str | None:
@@ -248,10 +313,45 @@ def _last_number(text: str) -> str | None:
     return last.group(0).rstrip(",")
 
 
+def _boxed(spans: list[tuple[int, int, str]], unclosed: int, hint: GoldHint) -> Extraction:
+    reduced = [_reduce(content, hint) for _, _, content in spans]
+    if any(r.answer is not None for r in reduced):
+        reduced = [r for r in reduced if r.reason not in _NO_VALUE]  # blanks: "\boxed{\phantom{2}}"
+    refused = [r for r in reduced if r.answer is None]
+    if refused and len(refused) == len(reduced):
+        reason = "unclosed \\boxed{" if unclosed and not spans else refused[0].reason
+        if reason in _NO_VALUE:
+            reason = "empty \\boxed{}"
+        return Extraction((), "boxed", reason)
+    if not spans:
+        return Extraction((), "boxed", "unclosed \\boxed{")
+    if refused:
+        return Extraction((), "boxed", f"a boxed answer is refused: {refused[0].reason}")
+    candidates = tuple(dict.fromkeys(r.answer for r in reduced if r.answer))
+    if len(candidates) > MAX_CANDIDATES:
+        return Extraction((), "boxed", f"{len(candidates)} different boxed answers")
+    if hint.parts > 1 and len(candidates) > 1:
+        single_parts = all(len(split_top_level(c) or [c, c]) == 1 for c in candidates)
+        if single_parts:
+            return Extraction((", ".join(candidates),), "boxed")
+    return Extraction(candidates, "boxed")
+
+
 def extract_answer(
-    completion: str, *, fallback: Fallback = "none", max_chars: int = MAX_ANSWER_CHARS
+    completion: str,
+    *,
+    fallback: Fallback = "none",
+    max_chars: int = MAX_ANSWER_CHARS,
+    hint: GoldHint | None = None,
 ) -> Extraction:
     """The final-answer candidates of a completion (see the module docstring for the rules).
+
+    Args:
+        completion: the model's text.
+        fallback: ``"last_number"`` also takes the last number when there is no marker.
+        max_chars: only this many trailing characters of the answer part are searched.
+        hint: what the gold looks like (how many parts; text or option letter), which decides whether a
+            sentence may list several values and whether words are the answer itself.
 
     Example:
         >>> extract_answer("<think>maybe 3</think>The final answer is $4$.").candidates
@@ -264,38 +364,41 @@ def extract_answer(
         ('72',)
         >>> extract_answer("\\\\boxed{3} or \\\\boxed{4}").candidates
         ('3', '4')
+        >>> extract_answer("Steps...\\n\\n# Answer\\n\\n3\\\\sqrt{13}").candidates
+        ('3\\\\sqrt{13}',)
+        >>> extract_answer("The answer is 5 or 6.").reason
+        "final answer: hedged or alternative answer ('or')"
     """
     if fallback not in FALLBACKS:
         raise ValueError(f"fallback must be one of {FALLBACKS}, got {fallback!r}")
+    hint = hint or GoldHint()
     if "\x00" in completion:
         completion = completion.replace("\x00", "")
     part = answer_part(completion)
     if part is None:
         return Extraction((), reason="<think> opened and never closed: no answer part")
     part = part[-max_chars:]
-    boxes, unclosed = find_boxed(part)
-    if boxes or unclosed:
-        candidates = tuple(dict.fromkeys(c for c in (_clean(b) for b in boxes) if c))
-        if not candidates:
-            reason = "unclosed \\boxed{" if unclosed else "empty \\boxed{}"
-            return Extraction((), "boxed", reason)
-        if len(candidates) > MAX_CANDIDATES:
-            return Extraction((), "boxed", f"{len(candidates)} different boxed answers")
-        if any(len(c) > MAX_CANDIDATE_CHARS for c in candidates):
-            return Extraction((), "boxed", "boxed answer too long")
-        return Extraction(candidates, "boxed")
-    for method, finder in (
-        ("answer_tag", _last_tag),
-        ("final_answer", _last_phrase),
-        ("answer_label", _last_label),
-        ("gsm8k", _last_gsm8k),
-        ("bold", _last_bold),
-    ):
-        answer = finder(part)
-        if answer:
-            if len(answer) > MAX_CANDIDATE_CHARS:
-                return Extraction((), method, "answer too long")
-            return Extraction((answer,), method)
+    spans, unclosed = find_boxed_spans(part)
+    if spans or unclosed:
+        return _boxed(spans, unclosed, hint)
+    tag = _last_tag(part)
+    if tag is not None:
+        reduced = _reduce(tag, hint)
+        if reduced.answer is None:
+            return Extraction((), "answer_tag", f"<answer>: {reduced.reason}")
+        return Extraction((reduced.answer,), "answer_tag")
+    marked = _from_markers(part, hint)
+    if marked is not None:
+        return marked
+    for method, finder in (("gsm8k", _last_gsm8k), ("bold", _last_bold), ("bare", _bare)):
+        found = finder(part)
+        if found is None:
+            continue
+        reduced = _reduce(found, hint)
+        if reduced.answer is not None:
+            return Extraction((reduced.answer,), method)
+        if reduced.reason not in _NO_VALUE:
+            return Extraction((), method, reduced.reason)
     if fallback == "last_number":
         number = _last_number(part)
         if number:

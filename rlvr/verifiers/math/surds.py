@@ -60,6 +60,20 @@ class Surd:
     def has_variables(self) -> bool:
         return any(basis[3] for basis, _ in self.terms)
 
+    def rational_value(self) -> Fraction:
+        """The value of a rational surd.
+
+        Raises:
+            ValueError: the value is not rational.
+
+        Example:
+            >>> parse_surd("\\\\frac{6}{4}").rational_value()
+            Fraction(3, 2)
+        """
+        if not self.is_rational:
+            raise ValueError("not a rational value")
+        return self.terms[0][1] if self.terms else Fraction(0)
+
     def approximate(self) -> complex:
         """The value in floating point (for the decimal-approximation policy only, never for equality).
 
@@ -310,3 +324,18 @@ def parse_surd(text: str) -> Surd | None:
     if value is None or reader.pos != len(text):
         return None
     return Surd(tuple(sorted(value.items())))
+
+
+def multiply(a: Surd | Fraction, b: Surd | Fraction) -> Surd | None:
+    """The exact product of two values (``None`` when it grows past the size caps).
+
+    Example:
+        >>> multiply(parse_surd("\\\\sqrt{2}"), parse_surd("3\\\\sqrt{2}")) == parse_surd("6")
+        True
+        >>> multiply(Fraction(1, 3), parse_surd("\\\\sqrt{3}")) == parse_surd("\\\\frac{\\\\sqrt{3}}{3}")
+        True
+    """
+    left = dict(a.terms) if isinstance(a, Surd) else ({_ONE: a} if a else {})
+    right = dict(b.terms) if isinstance(b, Surd) else ({_ONE: b} if b else {})
+    product = _times(left, right)
+    return Surd(tuple(sorted(product.items()))) if product is not None else None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rlvr.verifiers.math.compare import MathPolicy, compare_fast
+from rlvr.verifiers.math.compare import MathPolicy
 from rlvr.verifiers.math.values import split_top_level
 from rlvr.verifiers.verdict import Verdict
 
@@ -123,8 +123,9 @@ def _exact_numbers_equal(gold: Any, pred: Any) -> bool | None:
         return None
     gold_value, pred_value = sympy.N(gold, 20), sympy.N(pred, 20)
     if gold_value.is_finite is not True or pred_value.is_finite is not True:
-        # oo, zoo, nan (a division by zero): equal only when the very same, never by arithmetic on them
-        return bool(gold == pred) and gold_value.is_finite is not None
+        # oo and -oo equal only themselves; zoo and nan (a division by zero) are not values: never equal
+        infinities = (sympy.oo, -sympy.oo)
+        return bool(gold_value in infinities and gold_value == pred_value)
     difference = gold - pred
     if difference.is_Rational:
         return bool(difference == 0)
@@ -183,16 +184,3 @@ def judge_symbolic(gold_raw: str, gold: str, pred_raw: str, pred: str, policy: M
             return Verdict(1.0)  # "0.75\\pi" for "\\frac{3\\pi}{4}": an exact decimal, not an approximation
         return Verdict(0.0, "decimal approximation of an exact answer")
     return Verdict(1.0) if equal else Verdict(0.0, "different value")
-
-
-def judge_pair(gold_raw: str, gold: str, pred_raw: str, pred: str, policy: MathPolicy) -> Verdict:
-    """The fast path first, then the symbolic path.
-
-    Example:
-        >>> judge_pair("\\\\frac{1}{2}", "\\\\frac{1}{2}", "0.5", "0.5", MathPolicy()).score
-        1.0
-    """
-    fast = compare_fast(gold_raw, gold, pred_raw, pred, policy)
-    if isinstance(fast, Verdict):
-        return fast
-    return judge_symbolic(gold_raw, gold, pred_raw, pred, policy)

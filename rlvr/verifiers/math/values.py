@@ -1,11 +1,15 @@
 """A plain-Python reading of the common answer forms into exact values, with no sympy.
 
 Numbers become :class:`Num` (an exact ``Fraction`` plus the precision a decimal was written with):
-integers with signs, leading zeros and thousands separators; decimals; ``\\frac{a}{b}`` and ``a/b``
-(unreduced too); mixed numbers ``7\\frac{3}{4}``; scientific notation ``3\\times10^{5}``, ``3e5``;
-percentages (kept as written: ``50%`` is 50 with a percent mark, never 0.5). Tuples, sets, bare lists,
-intervals and unions of intervals of such numbers become :class:`Group`. Anything else is ``None``:
-the symbolic path (sympy, in a worker under a deadline) decides it.
+integers with signs, leading zeros and thousands separators (a comma followed by exactly three digits,
+after a first group without a leading zero: ``0,111`` is not one hundred and eleven, and ``32, 349`` is a
+list); decimals, with a decimal comma after a zero (``0,5``); repeating decimals (``0.\\overline{3}``,
+``0.8\\overline{3}``, ``0.555\\ldots``: exact); ``\\frac{a}{b}`` and ``a/b`` (unreduced too); mixed numbers
+``7\\frac{3}{4}``; scientific notation ``3\\times10^{5}``, ``3e5``; whole-answer number words (``five``,
+``twenty-one``); percentages (kept as written: ``50%`` is 50 with a percent mark, never 0.5). Tuples,
+sets, bare lists (of numbers or of tuples), intervals, unions of intervals, matrices (times a scalar:
+``\\frac{1}{3}\\begin{pmatrix}…``) and ratios or clock times (``7:32``, ``3:00``) become :class:`Group`.
+Anything else is ``None``: the symbolic path (sympy, in a worker under a deadline) decides it.
 
 Input is a normalised answer (see :mod:`rlvr.verifiers.math.normalize`). Sizes are capped so that no
 input makes this slow: numbers of more than ``MAX_DIGITS`` digits and exponents beyond ``MAX_EXPONENT``
@@ -19,16 +23,22 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from rlvr.verifiers.math.surds import Surd, parse_surd
+from rlvr.verifiers.math.surds import Surd, multiply, parse_surd
+from rlvr.verifiers.math.words import number_words
 
 MAX_DIGITS = 2_000
 MAX_EXPONENT = 400
 MAX_ITEMS = 64
 
-GroupKind = Literal["tuple", "set", "list", "interval", "union", "matrix"]
+GroupKind = Literal["tuple", "set", "list", "interval", "union", "matrix", "ratio"]
 
 _PLAIN = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)$")
-_GROUPED = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+)(\.\d+)?$")
+_GROUPED = re.compile(r"^([+-]?)([1-9]\d{0,2}(?:,\d{3})+)(\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^([+-]?)0,(\d+)$")
+_REPEATING = re.compile(r"^([+-]?)(\d*)\.(\d*)(?:\\overline\{(\d{1,12})\}|\\overline(\d))$")
+_ELLIPSIS = re.compile(r"^([+-]?)(\d*)\.(\d{2,40})\\ldots$")
+_RATIO = re.compile(r"^(\d{1,12}):(\d{1,12})$")
+_ITEM_ASSIGNMENT = re.compile(r"^[a-zA-Z](?:_\{?[a-zA-Z0-9]{1,3}\}?)?=(?![=<>])")
 _SIGNED_PLAIN = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _SCI_E = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))[eE]([+-]?\d+)$")
 _SCI_TIMES = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\\times|\\cdot)10\^(?:\{([+-]?\d+)\}|(\d))$")
@@ -137,6 +147,14 @@ def _parse_unsigned_forms(text: str, thousands: bool) -> Num | None:
         match = _GROUPED.match(text)
         if match:
             return _decimal(match.group(1), match.group(2).replace(",", "") + (match.group(3) or ""))
+        match = _DECIMAL_COMMA.match(text)
+        if match:
+            return _decimal(match.group(1), "0." + match.group(2))
+    if "\\overline" in text or "\\ldots" in text:
+        return _repeating(text)
+    if text[0].isalpha():
+        words = number_words(text)
+        return Num(Fraction(words)) if words is not None else None
     match = _SLASH.match(text)
     if match:
         return _ratio(Num(Fraction(int(match.group(1)))), Num(Fraction(int(match.group(2)))))
@@ -168,6 +186,38 @@ def _parse_unsigned_forms(text: str, thousands: bool) -> Num | None:
     if match:
         return _scaled(Num(Fraction(1)), int(match.group(1) or match.group(2)))
     return None
+
+
+def _repeating(text: str) -> Num | None:
+    """``0.\\overline{3}``, ``0.8\\overline{3}``, ``1.\\overline{27}``, ``0.555\\ldots`` as exact fractions.
+
+    With an ellipsis the repeating block is the shortest one written at least twice at the end
+    (``0.1666\\ldots`` is 1/6, ``0.142857142857\\ldots`` is 1/7); ``0.12\\ldots`` shows no repetition and is
+    not read.
+    """
+    match = _REPEATING.match(text)
+    if match:
+        sign, whole, fixed, block = (
+            match.group(1),
+            match.group(2),
+            match.group(3),
+            match.group(4) or match.group(5),
+        )
+    else:
+        match = _ELLIPSIS.match(text)
+        if not match:
+            return None
+        sign, whole, digits = match.groups()
+        for period in range(1, len(digits) // 2 + 1):
+            if digits[-period:] == digits[-2 * period : -period]:
+                fixed, block = digits[:-period], digits[-period:]
+                break
+        else:
+            return None
+    shift = 10 ** len(fixed)
+    fraction = Fraction(int(fixed or "0"), shift) + Fraction(int(block), shift * (10 ** len(block) - 1))
+    value = int(whole or "0") + fraction
+    return Num(-value if sign == "-" else value)
 
 
 def _ratio(numerator: Num, denominator: Num) -> Num | None:
@@ -249,35 +299,92 @@ def _plus_minus(text: str) -> list[str] | None:
     return [f"{left}+{right}", f"{left}-{right}"] if left else [right, f"-{right}"]
 
 
-def _items(texts: list[str]) -> tuple[Scalar, ...] | None:
+def _tuple_item(text: str) -> Group | None:
+    """A tuple or interval inside a list: ``(2,2)`` in ``(2,2), (6,2)``."""
+    if len(text) < 5 or text[0] not in "([" or text[-1] not in ")]":
+        return None
+    parts = split_top_level(text[1:-1])
+    if parts is None or len(parts) < 2:
+        return None
+    items = _items(parts, nested=False)
+    if items is None:
+        return None
+    brackets = text[0] + text[-1]
+    kind: GroupKind = (
+        "tuple" if brackets in ("()", "[]") and (brackets == "()" or len(items) != 2) else "interval"
+    )
+    return Group(kind, items, brackets)
+
+
+def _items(texts: list[str], *, nested: bool = True) -> tuple[Scalar | Group, ...] | None:
     if len(texts) > MAX_ITEMS:
         return None
-    items = []
-    for text in texts:
+    items: list[Scalar | Group] = []
+    for raw in texts:
+        text = _ITEM_ASSIGNMENT.sub("", raw.strip(), count=1)
         expanded = _plus_minus(text) if "\\pm" in text else None
         for piece in expanded or [text]:
-            item = _scalar(piece)
+            item: Scalar | Group | None = _scalar(piece)
+            if item is None and nested:
+                item = _tuple_item(piece)
             if item is None:
                 return None
             items.append(item)
     return tuple(items)
 
 
-_MATRIX = re.compile(r"^\\begin\{([pb]?matrix)\}(.*)\\end\{\1\}$", re.DOTALL)
+_MATRIX = re.compile(r"^(.{0,80}?)\\begin\{([pb]?matrix)\}(.*)\\end\{\2\}$", re.DOTALL)
+
+
+def _scale(item: Scalar | Group, factor: Num | Surd) -> Scalar | None:
+    """``factor`` times one matrix entry (exact), or ``None`` when that is not a plain value."""
+    if isinstance(item, Num) and isinstance(factor, Num):
+        decimals = (
+            None if item.decimals is None and factor.decimals is None else _combined_decimals(item, factor)
+        )
+        return Num(item.value * factor.value, decimals)
+    if isinstance(item, (Num, Surd)) and not (isinstance(item, Num) and item.decimals is not None):
+        product = multiply(
+            item if isinstance(item, Surd) else item.value,
+            factor if isinstance(factor, Surd) else factor.value,
+        )
+        if product is None:
+            return None
+        if product.is_rational:
+            return Num(product.rational_value())
+        return product
+    return None
 
 
 def _matrix(text: str) -> Group | None:
-    """``\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}`` (or bmatrix, matrix) as rows of values."""
+    """``\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}`` (or bmatrix, matrix) as rows of values; a
+    scalar written before it (``-``, ``\\frac{1}{3}``, ``2\\sqrt{2}``) multiplies every entry."""
     match = _MATRIX.match(text)
     if not match:
         return None
+    prefix = match.group(1).strip()
+    for operator in ("\\cdot", "\\times", "*"):
+        if prefix.endswith(operator):
+            prefix = prefix[: -len(operator)].strip()
+    factor: Num | Surd | None = Num(Fraction(1))
+    if prefix in ("-", "+"):
+        factor = Num(Fraction(-1 if prefix == "-" else 1))
+    elif prefix:
+        factor = parse_number(prefix, thousands=False) or parse_surd(prefix)
+        if factor is None or "\\begin" in prefix:
+            return None
     rows = []
-    for row in match.group(2).split("\\\\"):
-        if not row:
+    for row in match.group(3).split("\\\\"):
+        if not row.strip():
             continue
-        items = _items(row.split("&"))
+        items = _items(row.split("&"), nested=False)
         if items is None:
             return None
+        if prefix and factor is not None:
+            scaled = [_scale(item, factor) for item in items]
+            if any(item is None for item in scaled):
+                return None
+            items = tuple(scaled)  # type: ignore[arg-type]
         rows.append(Group("tuple", items, "()"))
     if not rows or len({len(r.items) for r in rows}) != 1:
         return None
@@ -313,7 +420,7 @@ def _interval(text: str) -> Group | None:
     parts = split_top_level(text[1:-1])
     if parts is None or len(parts) != 2:
         return None
-    items = _items(parts)
+    items = _items(parts, nested=False)
     if items is None:
         return None
     brackets = text[0] + text[-1]
@@ -365,8 +472,11 @@ def parse_value(text: str, *, scalar_expected: bool = True) -> Value | None:
         parts = split_top_level(text[2:-2])
         items = _items(parts) if parts is not None else None
         return Group("set", items) if items is not None else None
-    if text.startswith("\\begin{"):
+    if "\\begin{" in text and text.endswith("matrix}"):
         return _matrix(text)
+    ratio = _RATIO.match(text)
+    if ratio:
+        return Group("ratio", (Num(Fraction(int(ratio.group(1)))), Num(Fraction(int(ratio.group(2))))))
     if text[0] in "([" and text[-1] in ")]":
         group = _interval(text)
         if group is not None:

@@ -1,0 +1,623 @@
+"""Reading the text after an answer marker: a math answer as written, or one value out of a sentence.
+
+What follows "The answer is", "Answer:", ``# Answer`` or a box is either math (``\\frac{1}{2}``,
+``$28\\%$``, ``(2, 3)``, ``x = 5``), kept as written for the normaliser and the value reader, or a sentence
+(``Dana covers 18 miles during her training session``, ``200 GB``, ``60 miles - 20 miles = 40 miles``).
+A sentence is reduced to its single value only when that is unambiguous:
+
+1. no hedge, negation or alternative (``or``, ``either``, ``between``, ``not``, ``except``, ``maybe``,
+   ``approximately``, ``at least``, ``≈``, …): otherwise there is no answer;
+2. a chain of equalities keeps what follows its last ``=`` (``60 - 20 = 40 miles`` is 40);
+3. a subject before ``is``/``are``/``equals`` that holds no value is dropped (``the largest $n$ is 34``);
+4. exactly one value must remain: a number (``$90``, ``35%``, ``7,425,000``, ``3:00``), a math segment
+   (``$\\frac{1}{2}$``; a bare variable such as ``$n$`` is a name, not a value) or number words
+   (``twenty-one``; not a compound modifier such as ``six-hour``); words after it are units;
+5. a magnitude word after the value (``5 million``, ``two dozen``) makes it no answer.
+
+When the gold answer has several parts (``1, -2``, ``\\{3, 5\\}``), a sentence may list them: its pieces
+(split at ``,``, ``;``, ``and``, ``or``) each reduce to one value and are joined into one list, which is
+then compared exactly with the gold (a list never equals a single value, so this cannot pass a hedge
+for a one-part gold). All scanning is linear in the length of the text, which the caller bounds.
+
+Example:
+    >>> reduce_tail("Dana covers 18 miles during her six-hour training session.").answer
+    '18'
+    >>> reduce_tail("3 or 4").reason
+    "hedged or alternative answer ('or')"
+    >>> reduce_tail("x = 2 or x = -3", parts=2).answer
+    '2, -3'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from rlvr.verifiers.math.words import (
+    HEDGE_PHRASES,
+    HEDGE_SYMBOLS,
+    HEDGE_WORDS,
+    MAGNITUDE_WORDS,
+    NUMBER_WORDS,
+    number_words,
+)
+
+GoldKind = Literal["value", "text", "choice"]
+
+#: Longest text after a marker that is read; the rest is cut off (a runaway sentence is not an answer).
+MAX_TAIL_CHARS = 600
+
+_TEXT_COMMANDS = frozenset(
+    {"text", "textbf", "textit", "textrm", "textnormal", "textsf", "texttt", "mathrm", "mbox", "operatorname"}
+)
+_COPULAS = frozenset({"is", "are", "was", "were", "be", "equals", "equal", "becomes", "totals"})
+_LIST_WORDS = frozenset({"and", "or"})
+_DETERMINERS = frozenset(
+    {"each", "every", "the", "any", "no", "which", "that", "this", "a", "only", "another"}
+)
+_ORDINAL = re.compile(r"(?:st|nd|rd|th)$")
+_PERCENT_WORD = re.compile(r"(\d)\s*(?:\\%|%)?\s*(?:per ?cent(?:age)?|pct)\b", re.IGNORECASE)
+_BARE_VARIABLE = re.compile(r"^\s*(?:[A-Za-z]|\\[a-z]+)(?:_\{?[A-Za-z0-9]+\}?)?(?:'|\^\{?\\prime\}?)*\s*$")
+_DIGIT = re.compile(r"\d")
+_PROSE_PUNCTUATION = frozenset(".,;:!?'\"()")
+_FUNCTION_NAMES = frozenset(
+    [
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "log",
+        "ln",
+        "lg",
+        "exp",
+        "max",
+        "min",
+        "gcd",
+        "lcm",
+        "det",
+        "mod",
+        "deg",
+        "lim",
+        "sup",
+        "inf",
+        "arg",
+        "dim",
+        "ker",
+    ]
+)
+_TWO_LETTER_WORDS = frozenset(
+    [
+        "is",
+        "of",
+        "to",
+        "in",
+        "an",
+        "or",
+        "as",
+        "at",
+        "by",
+        "be",
+        "it",
+        "on",
+        "so",
+        "no",
+        "we",
+        "my",
+        "me",
+        "he",
+        "if",
+        "do",
+        "up",
+        "us",
+        "am",
+        "pm",
+        "cm",
+        "km",
+        "mm",
+        "kg",
+        "mg",
+        "gb",
+        "mb",
+        "kb",
+        "tb",
+        "ml",
+        "ft",
+        "mi",
+        "hr",
+        "yd",
+        "oz",
+        "lb",
+        "ms",
+        "ns",
+    ]
+)
+_WRAPPERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"), ("**", "**"), ("*", "*"))
+
+TokenKind = Literal["math", "number", "word", "text", "eq", "sep", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class GoldHint:
+    """What the gold answer looks like, as far as reading a completion needs to know.
+
+    Attributes:
+        parts: how many parts the gold has (``1, -2`` has two; a tuple, an interval or a matrix is one).
+        kind: ``"value"``, ``"text"`` (words, compared as words) or ``"choice"`` (an option letter).
+        relation: the gold is an equation or inequality (an ``=`` in the answer is part of it).
+
+    Example:
+        >>> GoldHint().parts
+        1
+    """
+
+    parts: int = 1
+    kind: GoldKind = "value"
+    relation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One piece of a tail: ``kind`` and its text (math without its delimiters)."""
+
+    kind: TokenKind
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reduced:
+    """The answer read from a tail, or why there is none.
+
+    Example:
+        >>> reduce_tail("200 GB.")
+        Reduced(answer='200', reason='')
+    """
+
+    answer: str | None
+    reason: str = ""
+
+
+def strip_wrappers(text: str) -> str:
+    """``text`` without surrounding math delimiters, markdown bold and trailing punctuation.
+
+    Example:
+        >>> strip_wrappers(" $\\\\frac{1}{2}$. ")
+        '\\\\frac{1}{2}'
+        >>> strip_wrappers("**120**.")
+        '120'
+    """
+    text = text.strip()
+    for _ in range(4):
+        before = text
+        text = text.rstrip(".,;:!").rstrip()
+        for left, right in _WRAPPERS:
+            if text.startswith(left) and text.endswith(right) and len(text) >= len(left) + len(right):
+                inner = text[len(left) : len(text) - len(right)]
+                if left in ("$", "*") and (left in inner):
+                    continue  # "$2$ and $3$" is two segments, not one wrapped in dollars
+                text = inner.strip()
+        if text == before:
+            break
+    return text
+
+
+def _math_end(text: str, start: int) -> tuple[int, int] | None:
+    """(content end, segment end) of the delimited math segment opening at ``start``, if it closes."""
+    for left, right in (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")):
+        if text.startswith(left, start):
+            end = text.find(right, start + len(left))
+            if end < 0:
+                return None
+            return end, end + len(right)
+    return None
+
+
+def _is_currency(text: str, start: int, content_end: int) -> bool:
+    """A ``$`` before a digit whose would-be math segment holds prose is a dollar sign: "$90 and $30"."""
+    if start + 1 >= len(text) or not text[start + 1].isdigit():
+        return False
+    return re.search(r"\s[A-Za-z]{2,}", text[start + 1 : content_end]) is not None
+
+
+def _brace_group_end(text: str, start: int) -> int:
+    """Index after the brace group opening at ``start`` (``-1`` if unbalanced)."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "{" and (i == 0 or text[i - 1] != "\\"):
+            depth += 1
+        elif text[i] == "}" and (i == 0 or text[i - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return -1
+
+
+def _number_end(text: str, i: int) -> int:
+    """End of the number (or LaTeX run) starting at ``i``: digits, decimals, grouped thousands, ``a/b``,
+    ``h:mm``, ``%``, and LaTeX commands and braces glued to it (``12\\pi``, ``\\frac{1}{2}``)."""
+    n = len(text)
+    j = i
+    if text[j] in "-−+":
+        j += 1
+    while j < n:
+        c = text[j]
+        if (
+            c.isdigit()
+            or (c == "." and j + 1 < n and text[j + 1].isdigit())
+            or (c == "," and text[j + 1 : j + 4].isdigit() and (j + 4 >= n or not text[j + 4].isdigit()))
+            or (c in "/:" and j + 1 < n and text[j + 1].isdigit() and j > i and text[j - 1].isdigit())
+            or c == "%"
+        ):
+            j += 1
+        elif c == "\\":
+            k = j + 1
+            while k < n and text[k].isalpha():
+                k += 1
+            name = text[j + 1 : k]
+            if name in _TEXT_COMMANDS:
+                break
+            if k == j + 1 and k < n and text[k] in "%$,!;: ":
+                k += 1  # "\%", "\$", "\,": part of the run
+            j = k
+        elif c == "{":
+            end = _brace_group_end(text, j)
+            if end < 0:
+                break
+            j = end
+        elif c in "^_":
+            j += 1
+        else:
+            break
+    return j
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split a tail into math segments, numbers, words, ``\\text{}`` contents, ``=`` and separators.
+
+    Example:
+        >>> [(t.kind, t.text) for t in tokenize("x equals $\\\\frac{1}{2}$, 35% of 7,425 people")]
+        [('word', 'x'), ('word', 'equals'), ('math', '\\\\frac{1}{2}'), ('sep', ','), ('number', '35%'), \
+('word', 'of'), ('number', '7,425'), ('word', 'people')]
+    """
+    tokens: list[Token] = []
+    n = len(text)
+    i = 0
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+            continue
+        if c == "$" or text.startswith("\\[", i) or text.startswith("\\(", i):
+            ends = _math_end(text, i)
+            if c == "$" and (ends is None or _is_currency(text, i, ends[0])):
+                i += 1  # a dollar sign
+                continue
+            if ends is not None:
+                width = 2 if (text.startswith("$$", i) or c == "\\") else 1
+                tokens.append(Token("math", text[i + width : ends[0]].strip()))
+                i = ends[1]
+                continue
+        if c == "\\":
+            k = i + 1
+            while k < n and text[k].isalpha():
+                k += 1
+            name = text[i + 1 : k]
+            rest = k
+            while rest < n and text[rest] == " ":
+                rest += 1
+            if name in _TEXT_COMMANDS and rest < n and text[rest] == "{":
+                end = _brace_group_end(text, rest)
+                if end > 0:
+                    tokens.append(Token("text", text[rest + 1 : end - 1]))
+                    i = end
+                    continue
+        if (
+            c.isdigit()
+            or c == "\\"
+            or c == "{"
+            or (
+                c in "-−"
+                and i + 1 < n
+                and (text[i + 1].isdigit() or text[i + 1] == "\\")
+                and (i == 0 or text[i - 1] in " (\t")
+            )
+            or (c == "." and i + 1 < n and text[i + 1].isdigit())
+        ):
+            end = _number_end(text, i)
+            if end > i:
+                tokens.append(Token("number", text[i:end]))
+                i = end
+                continue
+        if c.isalpha():
+            j = i
+            while j < n:
+                if text[j].isalpha() or (text[j] in "'’" and j + 1 < n and text[j + 1].isalpha()):
+                    j += 1
+                elif (
+                    text[j] == "-"
+                    and j - i >= 2
+                    and text[j + 1 : j + 3].isalpha()
+                    and len(text[j + 1 : j + 3]) == 2
+                ):
+                    j += 1  # "six-hour", "twenty-one"; "p-q" is algebra
+                else:
+                    break
+            tokens.append(Token("word", text[i:j]))
+            i = j
+            continue
+        if c == "=":
+            tokens.append(Token("eq", c))
+        elif c in ",;":
+            tokens.append(Token("sep", c))
+        else:
+            tokens.append(Token("other", c))
+        i += 1
+    return tokens
+
+
+def _words(tokens: list[Token]) -> list[str]:
+    """The lower-case words of the tokens, ``\\text{}`` contents included."""
+    words: list[str] = []
+    for token in tokens:
+        if token.kind == "word":
+            words.append(token.text.lower())
+        elif token.kind == "text":
+            words.extend(w.lower() for w in re.findall(r"[A-Za-z']+", token.text))
+    return words
+
+
+def _hedge(text: str, tokens: list[Token], *, lists: bool) -> str | None:
+    """The hedge word, phrase or symbol that makes this text no answer, if any."""
+    words = _words(tokens)
+    for word in words:
+        if word in HEDGE_WORDS and not (lists and word in _LIST_WORDS):
+            return word
+        if word.endswith("n't"):
+            return word
+    joined = " " + " ".join(words) + " "
+    for phrase in HEDGE_PHRASES:
+        if f" {phrase} " in joined:
+            return phrase
+    for symbol in HEDGE_SYMBOLS:
+        if symbol in text:
+            return symbol.strip()
+    return None
+
+
+def _is_value_math(text: str) -> bool:
+    return bool(text) and not _BARE_VARIABLE.match(text)
+
+
+def _is_numeric(token: Token) -> bool:
+    """A token that states a value with no variable in it (used to tell a subject from a value)."""
+    if token.kind == "number":
+        return True
+    if token.kind == "math":
+        stripped = re.sub(r"\\[a-zA-Z]+", "", token.text)
+        return bool(_DIGIT.search(stripped)) and not re.search(r"[A-Za-z]", stripped)
+    return token.kind == "word" and _number_word_token(token.text)
+
+
+def _number_word_token(word: str) -> bool:
+    parts = word.lower().split("-")
+    return all(p in NUMBER_WORDS for p in parts)
+
+
+@dataclass
+class _Candidate:
+    text: str
+    index: int  # token index
+
+
+def _candidates(tokens: list[Token]) -> tuple[list[_Candidate], str | None]:
+    """The values in the tokens, and the magnitude word that spoils one, if any."""
+    found: list[_Candidate] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        following = tokens[i + 1].text.lower() if i + 1 < len(tokens) and tokens[i + 1].kind == "word" else ""
+        if token.kind == "number":
+            text = token.text
+            if text.startswith("+") or (text[:1] in "-−" and len(text) == 1):
+                i += 1
+                continue
+            if following in MAGNITUDE_WORDS:
+                return found, following
+            found.append(_Candidate(text, i))
+        elif token.kind == "math":
+            if _is_value_math(token.text):
+                if following in MAGNITUDE_WORDS:
+                    return found, following
+                found.append(_Candidate(token.text, i))
+        elif token.kind == "word":
+            word = token.text.lower()
+            previous = tokens[i - 1].text.lower() if i > 0 and tokens[i - 1].kind == "word" else ""
+            if _number_word_token(word) and not (
+                word == "one" and (previous in _DETERMINERS or following == "of")
+            ):
+                j = i + 1
+                words = [word]
+                while j < len(tokens) and tokens[j].kind == "word":
+                    nxt = tokens[j].text.lower()
+                    if (
+                        _number_word_token(nxt)
+                        or nxt in ("hundred", "thousand")
+                        or (nxt == "and" and j + 1 < len(tokens) and _number_word_token(tokens[j + 1].text))
+                    ):
+                        words.append(nxt)
+                        j += 1
+                    else:
+                        break
+                after = tokens[j].text.lower() if j < len(tokens) and tokens[j].kind == "word" else ""
+                if after in MAGNITUDE_WORDS:
+                    return found, after
+                phrase = " ".join(words)
+                if number_words(phrase) is not None:
+                    found.append(_Candidate(phrase, i))
+                i = j
+                continue
+            if "-" in word and word.split("-")[0] in NUMBER_WORDS:
+                pass  # "six-hour": a compound modifier, not a value
+        i += 1
+    return found, None
+
+
+def _clean_number(text: str) -> str:
+    text = text.replace("−", "-")
+    return text[:-1] + "\\%" if text.endswith("%") and not text.endswith("\\%") else text
+
+
+def _single(tokens: list[Token]) -> Reduced:
+    """Reduce one clause (no top-level list) to its single value."""
+    if not tokens:
+        return Reduced(None, "no value in the answer")
+    # 2. a chain of equalities: what follows the last "=" (or "equals")
+    for index in range(len(tokens) - 1, -1, -1):
+        token = tokens[index]
+        if token.kind == "eq" or (token.kind == "word" and token.text.lower() in ("equals", "equal")):
+            if index + 1 < len(tokens):
+                tokens = tokens[index + 1 :]
+            break
+    # 3. a subject before the last copula that holds no value
+    for index in range(len(tokens) - 1, -1, -1):
+        token = tokens[index]
+        if token.kind == "word" and token.text.lower() in _COPULAS:
+            if index + 1 < len(tokens) and not any(_is_numeric(t) for t in tokens[:index]):
+                tokens = tokens[index + 1 :]
+            break
+    found, magnitude = _candidates(tokens)
+    if magnitude is not None:
+        return Reduced(None, f"a magnitude word after the value ({magnitude!r})")
+    if not found:
+        return Reduced(None, "no value in the answer")
+    if len(found) > 1:
+        return Reduced(None, f"several values in the answer ({len(found)})")
+    candidate = found[0]
+    if tokens[candidate.index].kind == "number":
+        return Reduced(_clean_number(candidate.text))
+    return Reduced(candidate.text)
+
+
+def _split_list(tokens: list[Token]) -> list[list[Token]]:
+    """Pieces of a tail at top-level separators: commas, semicolons, ``and``, ``or``."""
+    pieces: list[list[Token]] = [[]]
+    for token in tokens:
+        is_separator = token.kind == "sep" or (
+            token.kind in ("word", "text") and token.text.strip().lower() in _LIST_WORDS
+        )
+        if is_separator:
+            if pieces[-1]:
+                pieces.append([])
+        else:
+            pieces[-1].append(token)
+    return [piece for piece in pieces if piece]
+
+
+def _free_standing_words(text: str) -> list[str]:
+    """Words outside math and ``\\text{}`` that stand apart (white space or punctuation on both sides):
+    ``ab`` in ``ab+2a`` is algebra, ``GB`` in ``200 GB`` is a word."""
+    words = []
+    position = 0
+    for token in tokenize(text):
+        if token.kind != "word":
+            continue
+        start = text.find(token.text, position)
+        if start < 0:
+            continue
+        end = start + len(token.text)
+        position = end
+        before = text[start - 1] if start > 0 else " "
+        after = text[end] if end < len(text) else " "
+        if (before.isspace() or before in _PROSE_PUNCTUATION) and (
+            after.isspace() or after in _PROSE_PUNCTUATION
+        ):
+            words.append(token.text)
+    return words
+
+
+def is_prose(text: str) -> bool:
+    """True when ``text`` holds words outside math, ``\\text{}`` and LaTeX commands: a free-standing word of
+    three letters or more that is not a function name (``sin``, ``log``), or a common two-letter word or
+    unit (``is``, ``of``, ``GB``, ``km``).
+
+    Example:
+        >>> is_prose("\\\\frac{1}{2}\\\\text{ cm}"), is_prose("28 pets"), is_prose("x = 5"), is_prose("ab+2a")
+        (False, True, False, False)
+    """
+    for word in _free_standing_words(text):
+        lower = word.lower()
+        if lower in _FUNCTION_NAMES:
+            continue
+        if len(word) >= 3 or lower in _TWO_LETTER_WORDS:
+            return True
+    return False
+
+
+def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> Reduced:
+    """The answer written in ``text`` (what follows a marker), or why there is none (module docstring).
+
+    Args:
+        text: the text after the marker, up to the end of its sentence or line.
+        hint: what the gold looks like (:class:`GoldHint`): a list may be stated only for a gold of
+            several parts; ``"text"`` and ``"choice"`` golds keep the text as written; for an equation
+            or inequality gold an ``=`` is part of the answer.
+        parts: shorthand for ``GoldHint(parts=parts)`` when no hint is given.
+
+    Example:
+        >>> reduce_tail("$\\\\frac{3}{4}$ cup").answer
+        '\\\\frac{3}{4}'
+        >>> reduce_tail("The largest $n$ is 34").answer
+        '34'
+        >>> reduce_tail("60 miles - 20 miles - 15 miles = 25 miles.").answer
+        '25'
+        >>> reduce_tail("5 million").reason
+        "a magnitude word after the value ('million')"
+        >>> reduce_tail("twenty-one").answer
+        'twenty-one'
+    """
+    hint = hint or GoldHint(parts=parts)
+    parts, kind, relation = hint.parts, hint.kind, hint.relation
+    text = strip_wrappers(text[:MAX_TAIL_CHARS])
+    if not text:
+        return Reduced(None, "empty final answer")
+    if kind in ("text", "choice"):
+        return Reduced(text)
+    text = _PERCENT_WORD.sub(r"\1\\%", text)
+    tokens = tokenize(text)
+    hedge = _hedge(text, tokens, lists=parts > 1)
+    if hedge is not None and not (relation and hedge in ("\\neq", "≠", "not")):
+        return Reduced(None, f"hedged or alternative answer ({hedge!r})")
+    if not is_prose(text):
+        if len(tokens) == 1 and tokens[0].kind == "math":
+            return Reduced(tokens[0].text)
+        if any(t.kind == "math" for t in tokens) and all(
+            t.kind in ("math", "sep", "text", "word") for t in tokens
+        ):
+            pieces = [t.text for t in tokens if t.kind == "math"]
+            if len(pieces) > 1:
+                if parts > 1:
+                    return Reduced(", ".join(pieces))
+                return Reduced(None, f"several values in the answer ({len(pieces)})")
+            return Reduced(pieces[0])
+        return Reduced(text)  # math as written: the normaliser and the value reader take it from here
+    if relation:
+        return Reduced(None, "an equation or inequality stated in words")
+    if parts > 1:
+        pieces = _split_list(tokens)
+        if len(pieces) > 1:
+            values = []
+            for piece in pieces:
+                reduced = _single(piece)
+                if reduced.answer is None:
+                    return reduced
+                values.append(reduced.answer)
+            return Reduced(", ".join(values))
+    return _single(tokens)

@@ -334,7 +334,8 @@ def grpo_loss(
         term), ``ratio/mean``, ``ratio/min``, ``ratio/max`` (over completion tokens, NaN min/max when there
         are none); for ``"clip"`` the clip fractions ``clip_ratio/low_mean`` (r < 1 - epsilon_low with A < 0),
         ``clip_ratio/high_mean`` (r > 1 + epsilon_high with A > 0; r capped at ``delta``),
-        ``clip_ratio/dual_mean`` (dual clip active), ``clip_ratio/delta_mean`` (A < 0 and r > delta),
+        ``clip_ratio/dual_mean`` (dual clip active), ``clip_ratio/delta_mean`` (the ``delta`` cap changed the
+        surrogate: r > delta, and A > 0 with delta < 1 + epsilon_high or A < 0 with r > 1 + epsilon_high),
         ``clip_ratio/region_mean`` (low or high); ``cispo_clip_ratio`` (r > cispo_max with A > 0) for
         ``"cispo"``; ``vespo/phi_seq_mean`` for ``"vespo"``; ``off_policy/masked_mean`` and
         ``entropy_mask/kept_mean`` when those masks are on.
@@ -581,8 +582,11 @@ def _policy_term(
         per_token = torch.where(negative, torch.minimum(per_token, bound), per_token)
     else:
         flags["clip_ratio/dual_mean"] = torch.zeros_like(valid)
-    if options.delta is not None:
-        flags["clip_ratio/delta_mean"] = negative & (ratio > options.delta)
+    if options.delta is not None:  # where the cap changed the surrogate
+        beyond = ratio > options.delta
+        high_cap = (adv_tokens > 0) & (options.delta < 1.0 + options.epsilon_high)
+        low_cap = negative & (ratio > 1.0 + options.epsilon_high)
+        flags["clip_ratio/delta_mean"] = beyond & (high_cap | low_cap)
     low = negative & (capped < 1.0 - options.epsilon_low)
     high = (adv_tokens > 0) & (capped > 1.0 + options.epsilon_high)
     flags["clip_ratio/low_mean"] = low

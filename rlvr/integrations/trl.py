@@ -1,18 +1,25 @@
 """rlvr's ``GRPOTrainer``: TRL's GRPO trainer with the policy update computed by :func:`grpo_loss`.
 
-Everything but the loss is TRL's (generation, rewards, advantages, logging, distributed training). The
-loss goes through TRL's override point ``_compute_loss(model, inputs)`` and takes its log-probs from
-TRL's fused, tiled LM head (``_get_per_token_logps_and_entropies``): the full logits are never
-materialised. Those hooks are private, so the supported TRL is pinned (``trl>=1.16,<1.17``), checked when
-a trainer is built, and covered by a contract test.
+Everything but the loss is TRL's (generation, rewards, advantages, vLLM, logging, checkpoints, distributed
+training). The loss goes through TRL's override point ``_compute_loss(model, inputs)`` and takes its
+log-probs and entropies from TRL's fused, tiled LM head (``_get_per_token_logps_and_entropies``): the full
+logits are never materialised. Those hooks are private, so the supported TRL is pinned
+(``trl>=1.16,<1.17``), checked when a trainer is built (:func:`check_trl_contract`), and covered by a
+contract test.
 
-Options: :class:`GRPOConfig` is TRL's config plus the loss options TRL lacks. TRL's own fields keep their
-meaning: ``beta``, ``epsilon`` / ``epsilon_high``, ``importance_sampling_level`` ("sequence" = GSPO),
-``max_completion_length`` (Dr. GRPO's constant), and ``loss_type`` chooses the aggregation unless
-``aggregation`` is set: ``"grpo"`` -> seq-mean-token-mean, ``"dapo"`` -> token-mean over the whole
-accumulated batch (as TRL), ``"dr_grpo"`` -> seq-mean-token-sum-norm. New: ``aggregation``,
-``kl_estimator`` ("k1", "k2", "k3") and ``dual_clip``. The DeepSeekMath objective is ``loss_type="grpo",
-beta=0.04`` (``use_bias_correction_kl`` defaults to False here; True is not supported).
+Options: :class:`GRPOConfig` is TRL's config plus the loss options TRL lacks; every TRL 1.16 loss option
+keeps its meaning and its result (see :mod:`rlvr.integrations.trl_options`): all eight ``loss_type``s
+(grpo, bnpo, dr_grpo, dapo, cispo, sapo, luspo, vespo), ``importance_sampling_level="sequence"`` (GSPO),
+``delta``, ``top_entropy_quantile``, ``off_policy_mask_threshold``, ``entropy_coef`` and
+``use_adaptive_entropy``, ``use_bias_correction_kl`` (False by default here: DeepSeekMath's objective), and
+with ``use_vllm`` the vLLM importance-sampling correction in all four ``vllm_importance_sampling_mode``s.
+New: ``aggregation``, ``kl_estimator`` ("k1", "k2", "k3") and ``dual_clip``, combined with the above where
+the maths allows (a ``ValueError`` names the options otherwise).
+
+As in TRL: the entropy mask's quantile is taken over the completion tokens of all processes; the adaptive
+entropy coefficient and its gate come from the end of the previous optimizer step, and its state is what
+TRL checkpoints (``entropy_coef``, ``_last_world_entropy``); the vLLM settings are read from the trainer's
+attributes at every step.
 
 Rewards: any TRL reward (a callable or a reward model) and any rlvr reward. Per-token (process)
 advantages: a reward function that also has a method ``token_rewards(prompts=, completions=,
@@ -25,198 +32,66 @@ return value; a reward that should only act per token returns ``None`` there), a
 advantages.
 
 Logged (``self._metrics``, averaged over processes by token count): ``policy_loss``, ``kl`` (when
-``beta > 0``), ``entropy``, ``clip_ratio/low_mean``, ``clip_ratio/high_mean``, ``clip_ratio/dual_mean``,
-``clip_ratio/region_mean``, ``ratio/mean``, ``ratio/min``, ``ratio/max``.
-
-Not supported (a clear error when set): TRL's other loss types (cispo, sapo, luspo, vespo, bnpo),
-``delta``, ``top_entropy_quantile < 1``, ``off_policy_mask_threshold``, the entropy bonus,
-``use_bias_correction_kl=True`` with ``beta > 0``, and vLLM importance-sampling correction.
+``beta > 0``), ``entropy``, ``ratio/mean``, ``ratio/min``, ``ratio/max``; for the clipped loss types
+``clip_ratio/low_mean``, ``clip_ratio/high_mean``, ``clip_ratio/dual_mean``, ``clip_ratio/region_mean`` (and
+``clip_ratio/delta_mean`` with ``delta``); ``cispo_clip_ratio``; ``vespo/phi_seq_mean``;
+``off_policy/masked_mean``; ``entropy_mask/kept_mean``; ``entropy_coef`` (with an entropy bonus).
 """
 
 from __future__ import annotations
 
-import inspect
+import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 import trl
-from packaging.version import Version
 
-from rlvr.integrations.loss import (
-    AGGREGATIONS,
-    KL_ESTIMATORS,
-    MEAN_METRICS,
-    LossOptions,
-    grpo_loss_from_options,
+from rlvr.integrations.loss import MEAN_METRICS, SEQUENCE_METRICS, LossOptions, grpo_loss_from_options
+from rlvr.integrations.loss_terms import applied_entropy_coef, entropy_threshold, next_entropy_coef
+from rlvr.integrations.trl_contract import (
+    CONFIG_FIELDS,
+    FORWARD_KEYS,
+    INPUT_KEYS,
+    LOGPS_HOOK_PARAMETERS,
+    OPTIONAL_INPUT_KEYS,
+    SUPPORTED_TRL,
+    TRAINER_ATTRIBUTES,
+    TRLContractError,
+    check_trl_contract,
+)
+from rlvr.integrations.trl_options import (
+    LOSS_TYPE_AGGREGATION,
+    LOSS_TYPES,
+    MICRO_BATCH_TOKEN_MEAN,
+    GRPOConfig,
+    loss_options_from_args,
 )
 
-#: The TRL versions whose private hooks this trainer was written against.
-SUPPORTED_TRL = (Version("1.16"), Version("1.17"))
-#: The aggregation each TRL ``loss_type`` stands for.
-LOSS_TYPE_AGGREGATION: dict[str, str] = {
-    "grpo": "seq-mean-token-mean",
-    "dapo": "token-mean",
-    "dr_grpo": "seq-mean-token-sum-norm",
-}
-#: The keyword arguments passed to ``_get_per_token_logps_and_entropies`` (besides the model inputs).
-LOGPS_HOOK_PARAMETERS: tuple[str, ...] = (
-    "model",
-    "input_ids",
-    "attention_mask",
-    "logits_to_keep",
-    "compute_entropy",
-    "compute_aux_loss",
-)
-#: Multimodal inputs forwarded to the log-prob hook when the batch has them.
-FORWARD_KEYS: tuple[str, ...] = (
-    "pixel_values",
-    "image_grid_thw",
-    "num_images",
-    "pixel_attention_mask",
-    "spatial_shapes",
-    "num_tiles",
-    "image_sizes",
-    "token_type_ids",
-    "mm_token_type_ids",
-    "image_position_ids",
-)
-#: The keys of TRL's batch that the loss reads.
-INPUT_KEYS: tuple[str, ...] = (
-    "prompt_ids",
-    "prompt_mask",
-    "completion_ids",
-    "completion_mask",
-    "advantages",
-    "num_items_in_batch",
-)
-#: Read when present.
-OPTIONAL_INPUT_KEYS: tuple[str, ...] = ("old_per_token_logps", "ref_per_token_logps", "tool_mask")
+__all__ = [
+    "CONFIG_FIELDS",
+    "FORWARD_KEYS",
+    "INPUT_KEYS",
+    "LOGPS_HOOK_PARAMETERS",
+    "LOSS_TYPES",
+    "LOSS_TYPE_AGGREGATION",
+    "OPTIONAL_INPUT_KEYS",
+    "SUPPORTED_TRL",
+    "TRAINER_ATTRIBUTES",
+    "GRPOConfig",
+    "GRPOTrainer",
+    "StepRewards",
+    "TRLContractError",
+    "check_trl_contract",
+    "dense_process_advantages",
+    "loss_options_from_args",
+    "normalize_step_rewards",
+]
 
 StepRewards = Sequence[tuple[int, float]] | None
-
-
-class TRLContractError(RuntimeError):
-    """The installed TRL does not have the private hooks this trainer overrides or calls."""
-
-
-def check_trl_contract(trainer_class: type | None = None) -> None:
-    """Fail loudly when the installed TRL is outside the pin or its private hooks changed.
-
-    Example:
-        >>> check_trl_contract()  # passes with trl 1.16.x
-    """
-    version = Version(trl.__version__)
-    if not SUPPORTED_TRL[0] <= version < SUPPORTED_TRL[1]:
-        raise TRLContractError(
-            f"rlvr's GRPOTrainer supports trl>={SUPPORTED_TRL[0]},<{SUPPORTED_TRL[1]}; "
-            f"trl {version} is installed "
-            "(its private loss hooks change between releases): pip install 'trl>=1.16,<1.17'"
-        )
-    base = trainer_class or trl.GRPOTrainer
-    hook = getattr(base, "_get_per_token_logps_and_entropies", None)
-    if hook is None:
-        raise TRLContractError("trl.GRPOTrainer has no _get_per_token_logps_and_entropies")
-    parameters = inspect.signature(hook).parameters
-    missing = [p for p in (*LOGPS_HOOK_PARAMETERS, *FORWARD_KEYS) if p not in parameters]
-    if missing:
-        raise TRLContractError(
-            f"trl.GRPOTrainer._get_per_token_logps_and_entropies lost parameters {missing}"
-        )
-    compute = getattr(base, "_compute_loss", None)
-    if compute is None or list(inspect.signature(compute).parameters) != ["self", "model", "inputs"]:
-        raise TRLContractError("trl.GRPOTrainer._compute_loss(self, model, inputs) is gone or changed")
-
-
-def _loss_help(text: str) -> dict[str, Any]:
-    return {"help": text}
-
-
-@dataclass
-class GRPOConfig(trl.GRPOConfig):
-    """TRL's ``GRPOConfig`` plus rlvr's loss options (see the module docstring).
-
-    Example:
-        >>> args = GRPOConfig(output_dir="/tmp/rlvr-doc", loss_type="grpo", beta=0.04, dual_clip=3.0,
-        ...                   use_cpu=True, bf16=False, report_to="none")
-        >>> options = args.loss_options()
-        >>> options.aggregation, options.kl_estimator, options.dual_clip
-        ('seq-mean-token-mean', 'k3', 3.0)
-    """
-
-    aggregation: str | None = field(
-        default=None,
-        metadata=_loss_help(
-            f"Loss aggregation, one of {AGGREGATIONS}; None follows loss_type "
-            "(grpo: seq-mean-token-mean, dapo: token-mean, dr_grpo: seq-mean-token-sum-norm)."
-        ),
-    )
-    kl_estimator: str = field(
-        default="k3", metadata=_loss_help(f"KL estimator, one of {KL_ESTIMATORS} (k3: DeepSeekMath).")
-    )
-    dual_clip: float | None = field(
-        default=None, metadata=_loss_help("Dual-clip constant c > 1: loss of tokens with A < 0 at most -c*A.")
-    )
-    use_bias_correction_kl: bool = field(
-        default=False,
-        metadata=_loss_help(
-            "Not supported by rlvr's loss (the KL is not multiplied by the ratio); keep False."
-        ),
-    )
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        loss_options_from_args(self)
-
-    def loss_options(self) -> LossOptions:
-        """The :class:`LossOptions` these arguments stand for."""
-        return loss_options_from_args(self)
-
-
-def loss_options_from_args(args: trl.GRPOConfig) -> LossOptions:
-    """The loss options of a TRL or rlvr ``GRPOConfig``; a ``ValueError`` for what rlvr's loss cannot do.
-
-    Example:
-        >>> import trl
-        >>> args = trl.GRPOConfig(output_dir="/tmp/rlvr-doc", loss_type="dr_grpo", max_completion_length=64,
-        ...                       use_cpu=True, bf16=False, report_to="none")
-        >>> loss_options_from_args(args).max_length
-        64
-    """
-    if args.loss_type not in LOSS_TYPE_AGGREGATION:
-        raise ValueError(
-            f"rlvr's GRPOTrainer implements loss_type in {tuple(LOSS_TYPE_AGGREGATION)}, "
-            f"got loss_type={args.loss_type!r}; use trl.GRPOTrainer for it"
-        )
-    aggregation = getattr(args, "aggregation", None) or LOSS_TYPE_AGGREGATION[args.loss_type]
-    unsupported = {
-        "delta (two-sided clipping)": args.delta is not None,
-        "top_entropy_quantile < 1": args.top_entropy_quantile < 1.0,
-        "off_policy_mask_threshold": args.off_policy_mask_threshold is not None,
-        "entropy_coef / use_adaptive_entropy": args.entropy_coef != 0.0 or args.use_adaptive_entropy,
-        "use_bias_correction_kl=True with beta > 0": args.use_bias_correction_kl and args.beta != 0.0,
-        "vLLM importance-sampling correction (set vllm_importance_sampling_correction=False)": (
-            args.use_vllm and args.vllm_importance_sampling_correction
-        ),
-    }
-    for what, is_set in unsupported.items():
-        if is_set:
-            raise ValueError(f"rlvr's GRPOTrainer does not support {what}; use trl.GRPOTrainer for it")
-    max_length = None
-    if aggregation == "seq-mean-token-sum-norm":
-        max_length = args.max_completion_length
-    return LossOptions(
-        beta=args.beta,
-        epsilon_low=args.epsilon,
-        epsilon_high=args.epsilon if args.epsilon_high is None else args.epsilon_high,
-        dual_clip=getattr(args, "dual_clip", None),
-        kl_estimator=getattr(args, "kl_estimator", "k3"),
-        aggregation=aggregation,  # type: ignore[arg-type]
-        importance_level=args.importance_sampling_level,  # type: ignore[arg-type]
-        max_length=max_length,
-    )
+#: Padding value for gathering entropies across processes (entropies are never negative).
+_ENTROPY_PAD = -1e9
 
 
 def normalize_step_rewards(steps: Sequence[StepRewards], group_size: int) -> list[list[tuple[int, float]]]:
@@ -277,6 +152,7 @@ class GRPOTrainer(trl.GRPOTrainer):
             name = model if isinstance(model, str) else trl.trainer.utils.get_config_model_id(model.config)
             args = GRPOConfig(f"{name.split('/')[-1]}-GRPO")
         self.loss_options = loss_options_from_args(args)
+        self._micro_batch_token_mean = args.loss_type in MICRO_BATCH_TOKEN_MEAN
         super().__init__(model, reward_funcs, args=args, **kwargs)
         self._process_rewards = [
             (index, func)
@@ -290,6 +166,38 @@ class GRPOTrainer(trl.GRPOTrainer):
         if return_outputs:
             raise ValueError("The GRPOTrainer does not support returning outputs")
         return self._compute_loss(model, inputs)
+
+    def _step_loss_options(self) -> LossOptions:
+        """The loss options of this step: the vLLM importance-sampling settings as the trainer's attributes
+        hold them now (TRL reads them at every step) and the adaptive entropy coefficient."""
+        options = self.loss_options
+        changes: dict[str, Any] = {}
+        correction = self.use_vllm and self.vllm_importance_sampling_correction
+        sampler = (
+            (
+                self.vllm_importance_sampling_mode,
+                self.vllm_importance_sampling_clip_min,
+                self.vllm_importance_sampling_clip_max,
+            )
+            if correction
+            else (None, options.sampler_clip_min, options.sampler_clip_max)
+        )
+        if sampler != (options.sampler_correction, options.sampler_clip_min, options.sampler_clip_max):
+            names = ("sampler_correction", "sampler_clip_min", "sampler_clip_max")
+            changes |= dict(zip(names, sampler, strict=True))
+        coef = self.entropy_coef
+        if self.use_adaptive_entropy:
+            coef = applied_entropy_coef(coef, self._last_world_entropy, self.args.entropy_target)
+        if coef != options.entropy_coef:
+            changes["entropy_coef"] = coef
+        return dataclasses.replace(options, **changes) if changes else options
+
+    def _entropy_cutoff(self, entropies: torch.Tensor, mask: torch.Tensor, quantile: float) -> torch.Tensor:
+        """The entropy cutoff of the top-``quantile`` tokens, over the completion tokens of all processes."""
+        local = entropies.detach()[mask.bool()].float()
+        padded = self.accelerator.pad_across_processes(local, dim=0, pad_index=_ENTROPY_PAD)
+        gathered = self.accelerator.gather(padded)
+        return entropy_threshold(gathered[gathered != _ENTROPY_PAD], 1.0 - quantile)
 
     def _compute_loss(self, model: Any, inputs: dict[str, Any]) -> torch.Tensor:
         completion_ids, completion_mask = inputs["completion_ids"], inputs["completion_mask"]
@@ -308,49 +216,109 @@ class GRPOTrainer(trl.GRPOTrainer):
         old_logps = inputs.get("old_per_token_logps")
         old_logps = logps.detach() if old_logps is None else old_logps
         ref_logps = inputs.get("ref_per_token_logps") if self.beta != 0.0 else None
-        loss, metrics = grpo_loss_from_options(
-            logps, old_logps, inputs["advantages"], mask, ref_logps=ref_logps, options=self.loss_options
-        )
         mode = "train" if self.model.training else "eval"
         accumulation = self.current_gradient_accumulation_steps if mode == "train" else 1
-        if self.loss_options.aggregation == "token-mean":
+        options = self._step_loss_options()
+        cutoff = None
+        if options.top_entropy_quantile < 1:
+            cutoff = self._entropy_cutoff(entropies, mask, options.top_entropy_quantile)
+        normalizer = None
+        if options.aggregation == "token-mean" and not self._micro_batch_token_mean:
             # DAPO: the mean over the completion tokens of the whole accumulated batch on all processes (TRL's
-            # "dapo" normaliser), not just this micro-batch's.
+            # normaliser): N / processes tokens per generation batch, steps_per_generation micro-batches.
             normalizer = inputs["num_items_in_batch"].clamp(min=1.0) / self.accelerator.num_processes
             if mode == "train":
-                normalizer = normalizer * accumulation / self.args.steps_per_generation
-            loss = loss * mask.bool().sum().clamp(min=1) / normalizer
-        else:
-            loss = loss / accumulation
+                normalizer = normalizer / self.args.steps_per_generation
+        loss, metrics = grpo_loss_from_options(
+            logps,
+            old_logps,
+            inputs["advantages"],
+            mask,
+            ref_logps=ref_logps,
+            entropies=entropies,
+            sampling_logps=inputs.get("sampling_per_token_logps"),
+            token_normalizer=normalizer,
+            entropy_cutoff=cutoff,
+            options=options,
+        )
+        loss = loss / accumulation
         if self.aux_loss_enabled:
             loss = loss + self.router_aux_loss_coef * aux_loss / accumulation
             self._metrics[mode]["aux_loss"].append(
                 self.accelerator.gather_for_metrics(aux_loss).mean().item()
             )
-        self._log_loss_metrics(mode, metrics, mask, entropies)
+        if self._entropy_bonus_enabled:
+            self._entropy_control(mode, entropies, mask, cutoff)
+        self._log_loss_metrics(mode, metrics, mask, entropies, per_sequence=inputs["advantages"].dim() == 1)
         return loss
 
+    def _entropy_control(
+        self, mode: str, entropies: torch.Tensor, mask: torch.Tensor, cutoff: torch.Tensor | None
+    ) -> None:
+        """Skywork-OR1's adaptive entropy control, as TRL runs it: the entropy of the tokens the bonus acts
+        on, summed over the micro-batches of an optimizer step and all processes, moves the coefficient for
+        the next step. Logs ``entropy_coef`` at every optimizer step."""
+        if mode != "train":
+            return
+        if self.use_adaptive_entropy:
+            with torch.no_grad():
+                effective = mask.bool()
+                if cutoff is not None:
+                    effective = effective & (entropies.detach() >= cutoff)
+                kept = effective.to(torch.float32)
+                stats = torch.stack([(entropies.detach().float() * kept).sum(), kept.sum()])
+            window = self._entropy_window_stats
+            self._entropy_window_stats = stats if window is None else window + stats
+            if self.accelerator.sync_gradients:
+                totals = self.accelerator.reduce(self._entropy_window_stats, reduction="sum")
+                entropy = (totals[0] / totals[1].clamp(min=1.0)).item()
+                self.entropy_coef = next_entropy_coef(
+                    self.entropy_coef,
+                    entropy,
+                    self.args.entropy_target,
+                    self.args.entropy_coef_delta,
+                    self.args.entropy_coef_min,
+                    self.args.entropy_coef_max,
+                )
+                self._last_world_entropy = entropy
+                self._entropy_window_stats = None
+        if self.accelerator.sync_gradients:
+            self._metrics[mode]["entropy_coef"].append(self.entropy_coef)
+
     def _log_loss_metrics(
-        self, mode: str, metrics: dict[str, torch.Tensor], mask: torch.Tensor, entropies: torch.Tensor
+        self,
+        mode: str,
+        metrics: dict[str, torch.Tensor],
+        mask: torch.Tensor,
+        entropies: torch.Tensor,
+        *,
+        per_sequence: bool = True,
     ) -> None:
         valid = mask.bool()
         count = valid.sum().to(torch.float32)
-        names = [name for name in MEAN_METRICS if name in metrics]
+        rows = torch.tensor(float(mask.size(0)), device=count.device)
+        token_names = [name for name in MEAN_METRICS if name in metrics]
+        sequence_names = [name for name in SEQUENCE_METRICS if name in metrics]
+        # a per-sequence metric of (B, T) advantages is a token mean: weigh it by tokens
+        sequence_weight = rows if per_sequence else count
         with torch.no_grad():
-            entropy_sum = (entropies.detach().float() * valid).sum()
+            entropy_sum = torch.where(valid, entropies.detach().float(), 0.0).sum()
             local = torch.stack(
                 [
-                    *(metrics[n].float() * count for n in names),
+                    *(metrics[n].float() * count for n in token_names),
+                    *(metrics[n].float() * sequence_weight for n in sequence_names),
                     entropy_sum,
                     metrics["policy_loss"].float(),
                     count,
+                    sequence_weight,
                 ]
             )
             totals = self.accelerator.reduce(local, reduction="sum")
-            tokens = totals[-1].clamp(min=1.0)
-            for name, total in zip([*names, "entropy"], totals[: len(names) + 1], strict=True):
-                self._metrics[mode][name].append((total / tokens).item())
-            self._metrics[mode]["policy_loss"].append((totals[-2] / self.accelerator.num_processes).item())
+            tokens, weight = totals[-2].clamp(min=1.0), totals[-1].clamp(min=1.0)
+            for index, name in enumerate([*token_names, *sequence_names, "entropy"]):
+                divisor = weight if name in sequence_names else tokens
+                self._metrics[mode][name].append((totals[index] / divisor).item())
+            self._metrics[mode]["policy_loss"].append((totals[-3] / self.accelerator.num_processes).item())
             extremes = self.accelerator.gather(
                 torch.stack([metrics["ratio/min"], metrics["ratio/max"]]).float()
             )

@@ -156,12 +156,16 @@ def reference(
                 if o["dual_clip"] is not None and a < 0:
                     counts["dual"] += int(bool(o["dual_clip"] * a > objective))
                     objective = max(objective, o["dual_clip"] * a)
-                counts["delta"] += int(o["delta"] is not None and bool(a < 0) and bool(r > o["delta"]))
+                if o["delta"] is not None and r > o["delta"]:  # did the cap change min(r A, clip(r) A)?
+                    changed = min(capped * a, clipped * a) != min(r * a, clipped * a)
+                    counts["delta"] += int(bool(changed))
                 counts["low"] += int(bool(capped < 1 - o["epsilon_low"]) and bool(a < 0))
                 counts["high"] += int(bool(capped > 1 + o["epsilon_high"]) and bool(a > 0))
                 term = -objective
             elif o["objective"] == "cispo":
-                weight = min(float(r.detach()), o["cispo_max"])  # a plain float: no gradient through the weight
+                weight = min(
+                    float(r.detach()), o["cispo_max"]
+                )  # a plain float: no gradient through the weight
                 counts["cispo"] += int(float(r.detach()) > o["cispo_max"] and bool(a > 0))
                 term = -weight * a * logps[i, t]
             elif o["objective"] == "sapo":

@@ -1,14 +1,17 @@
 """rlvr's GRPOTrainer inside real TRL runs on a tiny model (CPU, offline).
 
 - the contract with TRL's private hooks (fails loudly when TRL changes them);
-- equality with TRL's own loss for the configurations TRL also has (grpo, dapo, dr_grpo, GSPO), values and
-  gradients on the same batch, and whole training steps from the same seed;
-- end to end with rlvr rewards: finite loss, parameters change, metrics logged; per-token advantages;
+- the config: TRL's options mapped to the loss, rlvr's added, errors naming the options;
+- end to end with rlvr rewards: finite loss, parameters change, metrics logged; per-token advantages, also
+  with the entropy mask, the off-policy mask and every objective;
 - two CPU processes under ``accelerate launch`` (7 s idle, 45 s on a loaded 2-core machine).
+
+Equality with TRL's own loss, every configuration: test_trl_losses.py; vLLM's correction: test_trl_vllm.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import math
@@ -25,11 +28,14 @@ trl = pytest.importorskip("trl", reason="needs the [trl] extra")
 torch = pytest.importorskip("torch", reason="needs the [trl] extra")
 datasets = pytest.importorskip("datasets", reason="needs the [trl] extra")
 
-from rlvr.integrations.tiny import CPU_RUN_SETTINGS, TinyModelConfig, build_tiny  # noqa: E402
+from trl_harness import length_reward, logged, make_trainer  # noqa: E402
+
 from rlvr.integrations.trl import (  # noqa: E402
+    CONFIG_FIELDS,
     FORWARD_KEYS,
     INPUT_KEYS,
     LOGPS_HOOK_PARAMETERS,
+    TRAINER_ATTRIBUTES,
     GRPOConfig,
     GRPOTrainer,
     TRLContractError,
@@ -40,64 +46,12 @@ from rlvr.integrations.trl import (  # noqa: E402
 )
 from rlvr.rewards import MathAccuracyReward, combine, tag_count, think_format  # noqa: E402
 
-MODEL = TinyModelConfig(hidden_size=32, intermediate_size=64, num_layers=1, num_heads=2, num_kv_heads=1)
-ALPHABET = "0123456789+="
-PAIRS = [(1, 2), (3, 4), (2, 2), (5, 1)]
-
 
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("WANDB_DISABLED", "true")
-
-
-def dataset() -> Any:
-    return datasets.Dataset.from_dict(
-        {"prompt": [f"{a}+{b}=<think>" for a, b in PAIRS], "answer": [str(a + b) for a, b in PAIRS]}
-    )
-
-
-def length_reward(completions: list[str], **_: Any) -> list[float]:
-    """Deterministic and varied within a group: enough for non-zero advantages."""
-    return [float(len(c) % 3) for c in completions]
-
-
-def make_trainer(
-    tmp_path: Path,
-    trainer_class: type = GRPOTrainer,
-    *,
-    reward_funcs: list[Any] | None = None,
-    **overrides: Any,
-) -> Any:
-    """A tiny trainer; every model is the same random init (seed 0), saved to disk for the reference."""
-    model, tokenizer = build_tiny(MODEL, alphabet=ALPHABET, save_dir=tmp_path / "model")
-    config_class = GRPOConfig if trainer_class is GRPOTrainer else trl.GRPOConfig
-    settings: dict[str, Any] = {
-        "output_dir": str(tmp_path / "out"),
-        "per_device_train_batch_size": 8,
-        "num_generations": 4,
-        "max_completion_length": 8,
-        "max_steps": 2,
-        "learning_rate": 0.05,
-        "optim": "sgd",  # Adam would amplify float rounding in near-zero gradients into visible updates
-        "logging_steps": 1,
-        **CPU_RUN_SETTINGS,
-        "seed": 0,
-        "beta": 0.04,
-        "epsilon": 0.05,  # narrow, so the clipped regions are reached in two small steps
-        "num_iterations": 2,  # the second step reuses the batch: ratios move away from 1 and clipping engages
-        "use_bias_correction_kl": False,
-    }
-    settings.update(overrides)
-    args = config_class(**settings)
-    return trainer_class(
-        model=model,
-        reward_funcs=reward_funcs or [length_reward],
-        args=args,
-        train_dataset=dataset(),
-        processing_class=tokenizer,
-    )
 
 
 # -- the contract with TRL's private hooks ------------------------------------------------------------
@@ -150,9 +104,46 @@ def test_contract_check_fails_loudly_on_a_changed_hook() -> None:
         check_trl_contract(NoLoss)
 
 
+def test_contract_check_covers_sampler_log_probs_entropy_state_and_config() -> None:
+    """The pieces the new options read: the sampler's log-probs in TRL's batch, the attributes TRL's loss
+    reads at every step (vLLM settings, adaptive entropy state) and checkpoints, the config fields."""
+
+    class NoSamplerLogps(trl.GRPOTrainer):
+        def _generate_and_score_completions(self, inputs):  # type: ignore[override]
+            output = {"prompt_ids": 0, "prompt_mask": 0, "completion_ids": 0, "completion_mask": 0}
+            output |= {"advantages": 0, "num_items_in_batch": 0, "old_per_token_logps": 0}
+            output |= {"ref_per_token_logps": 0, "tool_mask": 0}
+            return output
+
+    with pytest.raises(TRLContractError, match="sampling_per_token_logps"):
+        check_trl_contract(NoSamplerLogps)
+
+    class NoAdaptiveEntropy(trl.GRPOTrainer):
+        def __init__(self) -> None:  # sets everything but the adaptive entropy state
+            self.beta = self.use_vllm = self.vllm_importance_sampling_correction = None
+            self.vllm_importance_sampling_mode = self.vllm_importance_sampling_clip_min = None
+            self.vllm_importance_sampling_clip_max = self.entropy_coef = self.use_adaptive_entropy = None
+            self._entropy_bonus_enabled = self.aux_loss_enabled = self.router_aux_loss_coef = None
+
+    with pytest.raises(TRLContractError, match="_last_world_entropy"):
+        check_trl_contract(NoAdaptiveEntropy)
+
+    @dataclasses.dataclass
+    class OldConfig:
+        loss_type: str = "grpo"
+
+    with pytest.raises(TRLContractError, match="vllm_importance_sampling_mode"):
+        check_trl_contract(config_class=OldConfig)
+    init = inspect.getsource(trl.GRPOTrainer.__init__)
+    assert all(f"self.{name} = " in init for name in TRAINER_ATTRIBUTES)
+    assert set(CONFIG_FIELDS) <= {f.name for f in dataclasses.fields(trl.GRPOConfig)}
+
+
 def test_batch_keys_and_fused_head(tmp_path: Path) -> None:
-    """The keys the loss reads are in TRL's batch; log-probs come from the fused head, without logits."""
+    """The keys the loss reads are in TRL's batch; log-probs and entropies come from the fused head, without
+    logits."""
     trainer = make_trainer(tmp_path, max_steps=1)
+    assert isinstance(trainer, GRPOTrainer)
     trainer.train()
     inputs = trainer._buffered_inputs[0]
     for key in (*INPUT_KEYS, "old_per_token_logps", "ref_per_token_logps"):
@@ -173,68 +164,9 @@ def test_batch_keys_and_fused_head(tmp_path: Path) -> None:
         handle.remove()
     assert calls == []  # the (B, L, vocab) logits were never produced by the LM head module
     assert logps.shape == shape and entropies.shape == shape and aux is None
-
-
-# -- equality with TRL's own loss ------------------------------------------------------------------------
-
-TRL_CASES = [
-    pytest.param({"loss_type": "grpo"}, id="grpo"),
-    pytest.param({"loss_type": "dapo"}, id="dapo"),
-    pytest.param({"loss_type": "dr_grpo"}, id="dr_grpo"),
-    pytest.param({"loss_type": "grpo", "importance_sampling_level": "sequence"}, id="gspo"),
-    pytest.param(
-        {
-            "loss_type": "dapo",
-            "gradient_accumulation_steps": 2,
-            "per_device_train_batch_size": 4,
-            "epsilon_high": 0.08,
-        },
-        id="dapo-accumulation",
-    ),
-]
-
-
-def _loss_and_grads(trainer: Any, compute: Any, inputs: dict[str, Any]) -> tuple[float, list[torch.Tensor]]:
-    trainer.model.zero_grad()
-    loss = compute(trainer, trainer.model, inputs)
-    loss.backward()
-    return loss.item(), [p.grad.detach().clone() for p in trainer.model.parameters()]
-
-
-@pytest.mark.parametrize("overrides", TRL_CASES)
-def test_equals_trls_loss(tmp_path: Path, overrides: dict[str, Any]) -> None:
-    ours = make_trainer(tmp_path / "ours", GRPOTrainer, **overrides)
-    ours.train()
-    theirs = make_trainer(tmp_path / "theirs", trl.GRPOTrainer, **overrides)
-    theirs.train()
-
-    # 1. the same batch, off-policy (after one update), TRL's _compute_loss vs ours: values and gradients
-    inputs = ours._buffered_inputs[0]
-    ours.model.train()
-    value, grads = _loss_and_grads(ours, type(ours)._compute_loss, inputs)
-    trl_value, trl_grads = _loss_and_grads(ours, trl.GRPOTrainer._compute_loss, inputs)
-    assert value == pytest.approx(trl_value, rel=1e-5, abs=1e-7)
-    for mine, reference in zip(grads, trl_grads, strict=True):
-        torch.testing.assert_close(mine, reference, rtol=1e-4, atol=1e-6)
-
-    # 2. whole runs from the same seed: the same logged losses, KL, clip fractions and final parameters
-    def logged(trainer: Any, key: str) -> list[float]:
-        return [
-            entry[key] for entry in trainer.state.log_history if key in entry and "train_loss" not in entry
-        ]
-
-    assert len(logged(ours, "loss")) == 2
-    assert logged(ours, "loss") == pytest.approx(logged(theirs, "loss"), rel=1e-5, abs=1e-7)
-    assert logged(ours, "kl") == pytest.approx(logged(theirs, "kl"), rel=1e-5, abs=1e-7)
-    assert logged(ours, "entropy") == pytest.approx(logged(theirs, "entropy"), rel=1e-5, abs=1e-7)
-    if (
-        overrides.get("importance_sampling_level") != "sequence"
-    ):  # TRL counts sequences there, we count tokens
-        for key in ("clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean"):
-            assert logged(ours, key) == pytest.approx(logged(theirs, key), abs=1e-6), key
-    assert any(v > 0 for v in logged(ours, "clip_ratio/region_mean"))
-    for mine, reference in zip(ours.model.parameters(), theirs.model.parameters(), strict=True):
-        torch.testing.assert_close(mine, reference, rtol=1e-5, atol=1e-6)
+    assert entropies.requires_grad  # the entropy bonus trains through them
+    valid = inputs["completion_mask"].bool()
+    assert (entropies.detach()[valid] >= 0).all()
 
 
 # -- options ------------------------------------------------------------------------------------------
@@ -253,14 +185,73 @@ def test_config_maps_trl_options(tmp_path: Path) -> None:
     options = GRPOConfig(**common, aggregation="token-mean", kl_estimator="k2", dual_clip=3.0).loss_options()
     assert (options.aggregation, options.kl_estimator, options.dual_clip) == ("token-mean", "k2", 3.0)
     assert GRPOConfig(**common).use_bias_correction_kl is False
-    with pytest.raises(ValueError, match="kl_estimator"):
-        GRPOConfig(**common, kl_estimator="k5")
-    with pytest.raises(ValueError, match="loss_type"):
-        GRPOConfig(**common, loss_type="cispo")
-    with pytest.raises(ValueError, match="delta"):
-        loss_options_from_args(trl.GRPOConfig(**common, delta=2.0))
-    with pytest.raises(ValueError, match="use_bias_correction_kl"):
-        loss_options_from_args(trl.GRPOConfig(**common, beta=0.04))  # TRL's default multiplies the KL by r
+    expected = {
+        "grpo": ("clip", "seq-mean-token-mean"),
+        "bnpo": ("clip", "token-mean"),
+        "dr_grpo": ("clip", "seq-mean-token-sum-norm"),
+        "dapo": ("clip", "token-mean"),
+        "cispo": ("cispo", "token-mean"),
+        "sapo": ("sapo", "seq-mean-token-mean"),
+        "luspo": ("clip", "seq-mean-token-sum"),
+        "vespo": ("vespo", "token-mean"),
+    }
+    for loss_type, pair in expected.items():
+        options = GRPOConfig(**common, loss_type=loss_type).loss_options()
+        assert (options.objective, options.aggregation) == pair, loss_type
+    trl_args = trl.GRPOConfig(
+        **common,
+        loss_type="cispo",
+        epsilon_high=5.0,
+        beta=0.04,
+        top_entropy_quantile=0.2,
+        entropy_coef=0.01,
+        off_policy_mask_threshold=0.5,
+        sapo_temperature_neg=2.0,
+        vespo_k_pos=1.5,
+    )
+    options = loss_options_from_args(trl_args)
+    assert options.cispo_max == 5.0 and options.bias_corrected_kl  # TRL's default: the unbiased KL
+    assert (options.top_entropy_quantile, options.entropy_coef, options.off_policy_threshold) == (
+        0.2,
+        0.01,
+        0.5,
+    )
+    assert (options.sapo_temperature_neg, options.vespo_k_pos) == (2.0, 1.5)
+    assert options.sampler_correction is None  # no vLLM
+    vllm = trl.GRPOConfig(**common, use_vllm=True, vllm_importance_sampling_mode="token_truncate")
+    options = loss_options_from_args(vllm)
+    assert (options.sampler_correction, options.sampler_clip_min, options.sampler_clip_max) == (
+        "token_truncate",
+        None,
+        3.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"kl_estimator": "k5"}, "kl_estimator"),
+        ({"loss_type": "ppo"}, "loss_type must be one of"),
+        ({"loss_type": "cispo", "dual_clip": 3.0}, r"dual_clip shapes the clipped loss .* loss_type='cispo'"),
+        ({"loss_type": "sapo", "delta": 2.0}, r"delta shapes the clipped loss .* loss_type='sapo'"),
+        ({"loss_type": "vespo", "dual_clip": 2.0}, "dual_clip shapes the clipped loss"),
+        ({"delta": 1.0}, "delta must be a number > 1"),
+        ({"loss_type": "cispo", "epsilon_high": 0.0}, "epsilon_high must be a number > 0"),
+        ({"off_policy_mask_threshold": -1.0}, "off_policy_mask_threshold must be a number >= 0"),
+        ({"top_entropy_quantile": 2.0}, "top_entropy_quantile"),
+        ({"epsilon": 1.5}, r"^epsilon must be in \[0, 1\)"),
+        ({"importance_sampling_level": "batch"}, "importance_sampling_level must be one of"),
+        ({"aggregation": "sum"}, "aggregation must be one of"),
+        (
+            {"loss_type": "vespo", "use_vllm": True, "vllm_importance_sampling_mode": "sequence_truncate"},
+            "vllm_importance_sampling_mode='token_truncate' or 'token_mask'",
+        ),
+    ],
+)
+def test_config_errors_name_the_option(tmp_path: Path, overrides: dict[str, Any], message: str) -> None:
+    common = {"output_dir": str(tmp_path), "use_cpu": True, "bf16": False, "report_to": "none"}
+    with pytest.raises(ValueError, match=message):
+        GRPOConfig(**common, **overrides)
 
 
 # -- end to end with rlvr rewards -----------------------------------------------------------------------
@@ -330,6 +321,32 @@ def test_process_rewards_give_per_token_advantages(tmp_path: Path) -> None:
     varies_within_a_row = (advantages.max(dim=1).values - advantages.min(dim=1).values) > 1e-6
     assert bool(varies_within_a_row.any())
     assert all(math.isfinite(e["loss"]) for e in trainer.state.log_history if "loss" in e)
+
+
+@pytest.mark.parametrize("loss_type", ["grpo", "bnpo", "cispo", "sapo", "luspo", "vespo"])
+def test_per_token_advantages_with_every_objective_and_mask(tmp_path: Path, loss_type: str) -> None:
+    """Process advantages train with every objective and with the entropy mask, the off-policy mask and the
+    entropy bonus; and a (B, T) advantage that repeats each completion's outcome advantage gives exactly the
+    loss of the (B,) one."""
+    options = {"top_entropy_quantile": 0.5, "off_policy_mask_threshold": 0.001, "entropy_coef": 0.01}
+    if loss_type == "luspo":
+        options["importance_sampling_level"] = "sequence"
+    trainer = make_trainer(
+        tmp_path / "process", reward_funcs=[length_reward, StepReward()], loss_type=loss_type, **options
+    )
+    trainer.train()
+    losses = logged(trainer, "loss")
+    assert len(losses) == 2 and all(math.isfinite(x) for x in losses)
+    assert trainer._buffered_inputs[0]["advantages"].dim() == 2
+
+    outcome = make_trainer(tmp_path / "outcome", loss_type=loss_type, **options)
+    outcome.train()
+    inputs = dict(outcome._buffered_inputs[0])
+    assert inputs["advantages"].dim() == 1
+    per_sequence = outcome._compute_loss(outcome.model, inputs).item()
+    inputs["advantages"] = inputs["advantages"][:, None].expand_as(inputs["completion_ids"]).clone()
+    per_token = outcome._compute_loss(outcome.model, inputs).item()
+    assert per_token == pytest.approx(per_sequence, rel=1e-6, abs=1e-8)
 
 
 def test_process_advantage_helpers() -> None:

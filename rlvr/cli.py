@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import sys
 from collections.abc import Iterator, Sequence
 from importlib import resources
@@ -39,10 +40,12 @@ def _example_path(spec: RewardSpec) -> str | None:
 
 @contextlib.contextmanager
 def _open_input(path: str) -> Iterator[IO[str]]:
-    if path == "-":
+    if path == "-":  # undecodable bytes become U+FFFD: a bad line is scored or reported, the run goes on
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            sys.stdin.reconfigure(errors="replace")
         yield sys.stdin
     else:
-        with open(path, encoding="utf-8") as stream:
+        with open(path, encoding="utf-8", errors="replace") as stream:
             yield stream
 
 

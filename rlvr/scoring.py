@@ -129,6 +129,23 @@ def _score_batch(reward: Reward, batch: list[_Line]) -> list[tuple[float | None,
     return results
 
 
+def dump_line(record: dict[str, Any]) -> str:
+    """One output line: JSON with Unicode as is, or with ``\\u`` escapes when the record holds text that
+    UTF-8 cannot encode (a lone surrogate such as ``"\\ud800"`` in the input): the line is written, never
+    lost, and reads back as the same value.
+
+    Example:
+        >>> dump_line({"completion": "é"}), dump_line({"completion": "\\ud800"})
+        ('{"completion": "é"}', '{"completion": "\\\\ud800"}')
+    """
+    text = json.dumps(record, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(record, ensure_ascii=True)
+    return text
+
+
 def score_stream(
     reward: Reward,
     source: IO[str],
@@ -169,7 +186,7 @@ def score_stream(
             record = dict(line.record) if line.record is not None else {"line": line.number}
             record["reward"] = score
             record["reward_info"] = info
-            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sink.write(dump_line(record) + "\n")
             summary.count += 1
             summary.invalid += line.record is None
             if score is not None:

@@ -194,8 +194,37 @@ def _scalars_equal(gold: Any, pred: Any, policy: MathPolicy) -> tuple[bool, str]
     return numbers_equal(gold, pred, policy)
 
 
+def _as_surd(value: Surd | Num) -> Surd | None:
+    """An exact number as a surd (a decimal is not exact: ``None``)."""
+    if isinstance(value, Surd):
+        return value
+    if value.decimals is not None or value.percent:
+        return None
+    return Surd((((1, 0, 0, ()), value.value),) if value.value else ())
+
+
+def _functions_equal(gold: Surd | Num, pred: Surd | Num) -> tuple[bool, str]:
+    """Answers with functions (``\\cot x``): the same canonical form is equal; a difference of one term
+    (``-\\cot x`` for ``\\cot x``, ``2\\sin x`` for ``\\sin x``) is not, since a function of a variable is
+    not identically zero; anything else may be an identity and is left to sympy."""
+    left, right = _as_surd(gold), _as_surd(pred)
+    if left is None or right is None:
+        raise _Undecided
+    if left == right:
+        return True, ""
+    if len(left.minus(right).terms) == 1:
+        return False, "different value"
+    raise _Undecided
+
+
+class _Undecided(Exception):
+    """Raised inside a comparison that only sympy can settle (functions that may obey an identity)."""
+
+
 def _surds_equal(gold: Surd | Num, pred: Surd | Num, policy: MathPolicy) -> tuple[bool, str]:
     """Exact comparison where at least one side is irrational (canonical forms are unique)."""
+    if (isinstance(gold, Surd) and gold.has_functions) or (isinstance(pred, Surd) and pred.has_functions):
+        return _functions_equal(gold, pred)
     if isinstance(gold, Surd) and isinstance(pred, Surd):
         same = gold == pred
         return same, "" if same else "different value"
@@ -210,7 +239,17 @@ def _surds_equal(gold: Surd | Num, pred: Surd | Num, policy: MathPolicy) -> tupl
     return False, "different value"
 
 
+def _distinct(items: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The items without repeats (``(3,17)`` listed twice is one solution)."""
+    kept: list[Any] = []
+    for item in items:
+        if not any(item == other for other in kept):
+            kept.append(item)
+    return tuple(kept)
+
+
 def _unordered_equal(gold: tuple[Any, ...], pred: tuple[Any, ...], policy: MathPolicy) -> bool:
+    gold, pred = _distinct(gold), _distinct(pred)
     if len(gold) != len(pred):
         return False
     unused = list(pred)
@@ -330,5 +369,8 @@ def compare_fast(raw_gold: str, gold: str, pred_raw: str, pred: str, policy: Mat
         if pred.startswith("\\approx") or pred.startswith("~"):
             return Verdict(0.0, "an approximate answer")
         return NOT_HANDLED
-    same, reason = values_equal(gold_value, pred_value, policy)
+    try:
+        same, reason = values_equal(gold_value, pred_value, policy)
+    except _Undecided:
+        return NOT_HANDLED
     return Verdict(1.0) if same else Verdict(0.0, reason)

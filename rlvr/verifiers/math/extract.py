@@ -11,13 +11,16 @@ Markers, by rank (the first rank present decides; see the README for the table):
    answer part is a candidate; when the gold has several parts, boxes of one part each are joined into one
    list (``\\boxed{-2}`` and ``\\boxed{1}``);
 2. ``<answer>…</answer>`` tags (the last block);
-3. an answer marker, the last one in the text: "… answer is …", "… answer (…) is …", "Answer: …", or a
-   heading line (``# Answer``, ``## Final Answer``, ``**Final Answer**``) followed by the answer on the
-   next lines; a marker followed by no value at all ("the answer is correct") gives way to the one
-   before it;
+3. an answer marker, the last one in the text: "… answer is …", "… answer (…) is …", "Answer: …",
+   "the solutions are …", a value followed by "… is our answer", or a heading line
+   (``# Answer``, ``## Final Answer``, ``**Final Answer**``) followed by the answer on the next lines; a
+   marker followed by no value at all ("the answer is correct") gives way to the one before it. A
+   "final answer is …" statement after the last box outranks the boxes (they held intermediate
+   results);
 4. GSM8K's ``#### N`` (the last one);
 5. markdown bold ``**…**`` on the last line that has one, when short;
-6. a bare answer: the whole answer part is one math expression (``$\\frac{1}{2}$``, ``42``);
+6. a bare answer: the whole answer part is one math expression (``$\\frac{1}{2}$``, ``42``), a number
+   followed only by unit words (``28 percent``), or, for a gold that is words, a few words;
 7. optionally the last number (``fallback="last_number"``): in the last fenced ```` ```output ````
    block when there is one (tool-integrated reasoning prints its result there), else in the text.
 
@@ -52,8 +55,15 @@ MAX_BARE_CHARS = 300
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 # Linear-time patterns only: bounded repetitions, no nested quantifiers.
 _ANSWER_PHRASE = re.compile(
-    r"\banswer\b[ \t]{0,4}(?:\([^()\n]{0,40}\)[ \t]{0,4})?(?:\*\*)?[ \t]{0,4}"
-    r"(?:(?:is|should be|would be|will be|must be)\b[ \t]{0,4}:?|:|=)",
+    r"\b(?:answer|solutions?)\b[ \t]{0,4}(?:\([^()\n]{0,40}\)[ \t]{0,4})?(?:\*\*)?[ \t]{0,4}"
+    r"(?:(?:is|are|should be|would be|will be|must be)\b[ \t]{0,4}:?|:|=)",
+    re.IGNORECASE,
+)
+_FINAL_ANSWER_PHRASE = re.compile(r"\bfinal answer\b[^\n]{0,12}?(?:is\b|:)", re.IGNORECASE)
+# "... $x \le 2$ is our answer.": the value comes before the marker.
+_ANSWER_AFTER = re.compile(
+    r"\b(?:is|are|as)[ \t]{1,4}(?:our|the|my)[ \t]{1,4}(?:final[ \t]{1,4}|correct[ \t]{1,4})?"
+    r"(?:answer|solution)s?\b",
     re.IGNORECASE,
 )
 _ANSWER_HEADING = re.compile(
@@ -234,20 +244,41 @@ def _marker_ends(text: str) -> list[int]:
     return sorted(ends, reverse=True)
 
 
+def _sentence_before(text: str, end: int) -> str:
+    """The sentence that ends at ``end``: back to the previous sentence end or line break."""
+    start = max(text.rfind("\n", 0, end), text.rfind(". ", 0, end), text.rfind(": ", 0, end))
+    return text[start + 1 : end]
+
+
 def _from_markers(text: str, hint: GoldHint) -> Extraction | None:
     """Rank 3: the last answer phrase or heading that states a value (see the module docstring)."""
-    ends = _marker_ends(text)
-    if not ends:
+    tails = [(end, _line_after(text, end)) for end in _marker_ends(text)]
+    tails += [(m.start(), _sentence_before(text, m.start())) for m in _ANSWER_AFTER.finditer(text)]
+    if not tails:
         return None
     reason = ""
-    for end in ends:
-        reduced = _reduce(_line_after(text, end), hint)
+    for _, tail in sorted(tails, key=lambda t: -t[0]):
+        reduced = _reduce(tail, hint)
         if reduced.answer is not None:
             return Extraction((reduced.answer,), "answer_marker")
         reason = reduced.reason
         if reduced.reason not in _NO_VALUE:
             break  # a refused answer (hedged, several values): no answer, whatever came before
     return Extraction((), "answer_marker", f"final answer: {reason}")
+
+
+def _final_after_boxes(text: str, last_box_end: int, hint: GoldHint) -> Extraction | None:
+    """A "final answer is …" statement after the last box outranks the boxes (which then held
+    intermediate results): "… = \\boxed{200} … Final Answer: The final answer is $10,455$"."""
+    last = None
+    for match in _FINAL_ANSWER_PHRASE.finditer(text, last_box_end):
+        last = match
+    if last is None:
+        return None
+    reduced = _reduce(_line_after(text, last.end()), hint)
+    if reduced.answer is None:
+        return None if reduced.reason in _NO_VALUE else Extraction((), "answer_marker", reduced.reason)
+    return Extraction((reduced.answer,), "answer_marker")
 
 
 def _last_gsm8k(text: str) -> str | None:
@@ -283,12 +314,20 @@ def _last_bold(text: str) -> str | None:
     return content
 
 
-def _bare(text: str) -> str | None:
-    """The whole answer part when it is one short math expression (no words)."""
+_VALUE_THEN_WORDS = re.compile(r"^\$?-?\d[\d,.]*(?:\\?%)?\$?(?:[ \t]+[A-Za-z][A-Za-z./]*){1,4}$")
+
+
+def _bare(text: str, hint: GoldHint) -> str | None:
+    """The whole answer part when it is one short answer: math with no words, a number followed only by
+    unit words (``28 percent``, ``200 GB``), or — for a gold that is words — a few words."""
     stripped = strip_wrappers(text)
     if not stripped or len(stripped) > MAX_BARE_CHARS or "\n\n" in stripped.strip():
         return None
-    return None if is_prose(stripped) else text
+    if hint.kind == "text":
+        return text if len(stripped) <= 60 and "\n" not in stripped else None
+    if not is_prose(stripped) or _VALUE_THEN_WORDS.match(stripped):
+        return text
+    return None
 
 
 def _last_output_block(text: str) -> str | None:
@@ -380,7 +419,8 @@ def extract_answer(
     part = part[-max_chars:]
     spans, unclosed = find_boxed_spans(part)
     if spans or unclosed:
-        return _boxed(spans, unclosed, hint)
+        final = _final_after_boxes(part, spans[-1][1] if spans else len(part), hint)
+        return final if final is not None else _boxed(spans, unclosed, hint)
     tag = _last_tag(part)
     if tag is not None:
         reduced = _reduce(tag, hint)
@@ -390,7 +430,7 @@ def extract_answer(
     marked = _from_markers(part, hint)
     if marked is not None:
         return marked
-    for method, finder in (("gsm8k", _last_gsm8k), ("bold", _last_bold), ("bare", _bare)):
+    for method, finder in (("gsm8k", _last_gsm8k), ("bold", _last_bold), ("bare", lambda t: _bare(t, hint))):
         found = finder(part)
         if found is None:
             continue

@@ -86,6 +86,7 @@ def make_answer(raw: str) -> Answer:
 _ALTERNATIVES = re.compile(r"\b(?:accept|accepted|acceptable|either|alternatively)\b", re.IGNORECASE)
 _CONNECTIVE_WORDS = frozenset({"and", "or", "text", "quad", "qquad", "respectively", "also"})
 _MAX_CONNECTIVE_CHARS = 100
+_ANY_PARTS = 64  # a gold written as a sentence may list any number of values
 
 
 def _connective(text: str) -> bool:
@@ -133,7 +134,8 @@ def gold_answer(raw: object) -> str | None:
 
     Golds come as bare answers (``72``, ``\\frac{1}{2}``, ``[2,5)``, ``\\text{(B)}``), as GSM8K solutions
     ending ``#### 72``, or as MATH solutions with ``\\boxed{}`` answers: the last box counts, or every box
-    when the solution boxes several distinct answers side by side (joined into one list). Numbers are
+    when the solution boxes several distinct answers side by side (joined into one list). A gold written
+    as words around its values (``125 miles``, ``19, 46, and 82``) is read as those values. Numbers are
     accepted too.
 
     Example:
@@ -162,7 +164,12 @@ def gold_answer(raw: object) -> str | None:
         if boxed is None:
             return None
         text = boxed
-    text = text.strip().strip("$").strip()
+    text = text.strip()
+    if (is_prose(text) or text.count("$") > 2) and not is_text_answer(text):
+        reduced = reduce_tail(text, GoldHint(parts=_ANY_PARTS))
+        if reduced.answer is not None:
+            text = reduced.answer  # "125 miles", "19, 46, and 82", "$1$ and $2$ and $3$"
+    text = text.strip("$").strip()
     return text or None
 
 

@@ -103,30 +103,51 @@ _REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![a-zA-Z])")
 _ARRAY = re.compile(r"[\[(]?\s*\\begin\{array\}\s*\{[^{}]*\}(.*?)\\end\{array\}\s*[\])]?", re.DOTALL)
 _BRACKETED_MATRIX = re.compile(r"[\[(]\s*(\\begin\{[pb]?matrix\}.*?\\end\{[pb]?matrix\})\s*[\])]", re.DOTALL)
 _PERCENT_WORD = re.compile(r"(\d)\s*(?:per ?cent(?:age)?|pct)\b\.?", re.IGNORECASE)
-_LIST_WORD = re.compile(r"\s*\\text\{\s*(?:and|or)\s*\}\s*|\s*\\quad\s*(?:and|or)\s*\\quad\s*", re.IGNORECASE)
+_LIST_WORD = re.compile(
+    r",?\s*\\text\{\s*,?\s*(?:and|or)\s*\}\s*|,?\s*\\quad\s*(?:and|or)\s*\\quad\s*", re.IGNORECASE
+)
 _SPACE_NOT_BETWEEN_LETTERS = re.compile(r"(?<![a-zA-Z]) | (?![a-zA-Z])")
 _MEMBERSHIP = re.compile(r"^[a-zA-Z]\\in(?![a-zA-Z])")  # "x \\in [-2, 7]" is the interval
-_ASSIGNMENT = re.compile(r"^[a-zA-Z](?:_\{?[a-zA-Z0-9]{1,3}\}?)?=(?![=<>])")
+_ASSIGNMENT = re.compile(r"^(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]{1,3}\}?)?|[A-Z]{2,3})=(?![=<>])")
+_ITEM_NAME = re.compile(r"^([a-zA-Z])(?:_\{?[a-zA-Z0-9]{1,3}\}?)?=(?![=<>])")
 _NAMED_TUPLE = re.compile(
     r"^\((?:[a-zA-Z](?:_\{?[a-zA-Z0-9]{1,3}\}?)?[,\x01]){1,8}[a-zA-Z](?:_\{?[a-zA-Z0-9]{1,3}\}?)?\)="
 )
 # A trailing unit after a value: "\text{ cm}" (any words) after anything, or words after a number.
 # A bare letter glued to a number ("4t", "3i") is algebra, never a unit.
 _NUMBER = r"-?(?:\\frac(?:\{\d+\}|\d)(?:\{\d+\}|\d)|(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:/\d+)?%?)"
-_TEXT_UNIT = re.compile(r"^(.*?[^\s+\-*/=^_{(,])\s*\\text\{[a-zA-Z .'/-]{1,40}\}(?:\^\{?[23]\}?)?$")
-_UNIT_WORD = r"(?:[a-zA-Z]{2,}\.?|[a-zA-Z]{1,3}/[a-zA-Z]{1,6})"
-_WORD_UNIT = re.compile(
-    r"^(" + _NUMBER + r"|[^a-zA-Z]*?\d[^a-zA-Z]*?\\pi)\s+" + _UNIT_WORD + r"(?:\s+" + _UNIT_WORD + r"){0,5}"
-    r"(?:\^\{?[23]\}?)?$"
-)
+_UNIT_TEXT = re.compile(r"\\text\{[a-zA-Z .'/-]{1,40}\}(?:\^\{?[23]\}?)?$")
+_UNIT_WORD = re.compile(r"(?:[a-zA-Z]{2,}\.?|[a-zA-Z]{1,3}/[a-zA-Z]{1,6})(?:\^\{?[23]\}?)?$")
+_VALUE = re.compile(_NUMBER + r"$")
+_VALUE_CHARS = frozenset("0123456789.,{}^_+-*/()% ")
+
+
+def _is_value(prefix: str) -> bool:
+    """A number, or a number times ``\\pi`` / a root with no letters: what a unit word may follow."""
+    if _VALUE.match(prefix):
+        return True
+    bare = prefix.replace("\\pi", "").replace("\\sqrt", "").replace("\\frac", "")
+    return any(c.isdigit() for c in bare) and set(bare) <= _VALUE_CHARS
 
 
 def _strip_unit(s: str) -> str:
+    """``s`` without a trailing unit: ``\\text{ cm}`` after any value, or up to six unit words after a
+    number (``200 GB``, ``5 jars of jam``). A letter glued to a number (``4t``) is algebra, not a unit."""
     for _ in range(2):
-        match = _TEXT_UNIT.match(s) or _WORD_UNIT.match(s)
-        if not match:
-            break
-        s = match.group(1).rstrip()
+        start = s.rfind("\\text{")
+        if start > 0 and _UNIT_TEXT.match(s, start):
+            prefix = s[:start].rstrip()
+            if prefix and prefix[-1] not in "+-*/=^_{(,":
+                s = prefix
+                continue
+        words = s.rsplit(" ", 6)
+        cut = len(words)
+        while cut > 1 and _UNIT_WORD.match(words[cut - 1]):
+            cut -= 1
+        if cut < len(words) and _is_value(" ".join(words[:cut]).strip()):
+            s = " ".join(words[:cut]).strip()
+            continue
+        break
     return s
 
 
@@ -149,13 +170,66 @@ def _top_level_positions(s: str, token: str) -> list[int]:
     return positions
 
 
+def _items(s: str) -> list[str]:
+    """Top-level items of a list written with ``", "`` (one item when there is no such list)."""
+    positions = _top_level_positions(s, _LIST_COMMA)
+    if not positions:
+        return [s]
+    items, start = [], 0
+    for position in positions:
+        items.append(s[start:position])
+        start = position + 1
+    items.append(s[start:])
+    return items
+
+
+def _per_item_units(s: str) -> str:
+    """Units stripped from every item of a list (``35 cm, 4``)."""
+    items = _items(s)
+    if len(items) < 2:
+        return s
+    return _LIST_COMMA.join(_strip_unit(item.strip()) for item in items)
+
+
+def _per_item_names(s: str) -> str:
+    """The assignments of one variable dropped from a list (``x=2, x=-3``, ``x_1=2,x_2=-3``): the values
+    are the answer. Assignments to different names (``k=45, n=2``) stay."""
+    cuts = sorted(_top_level_positions(s, _LIST_COMMA) + _top_level_positions(s, ","))
+    pieces, start = [], 0
+    for cut in cuts:
+        pieces.append((s[start:cut], s[cut]))
+        start = cut + 1
+    pieces.append((s[start:], ""))
+    names = [_ITEM_NAME.match(piece) for piece, _ in pieces]
+    if len(pieces) < 2 or not all(names) or len({m.group(1) for m in names if m}) != 1:
+        return s
+    return "".join(piece[m.end() :] + sep for (piece, sep), m in zip(pieces, names, strict=True) if m)
+
+
+def _unbrace(s: str) -> str:
+    """``{1, 2, 3}`` (braces without a backslash group in LaTeX, they draw nothing) as ``1, 2, 3``."""
+    layers = 0
+    stack: list[int] = []
+    closing_of: dict[int, int] = {}
+    for i, char in enumerate(s):
+        if char in "{}" and i > 0 and s[i - 1] == "\\":
+            continue
+        if char == "{":
+            stack.append(i)
+        elif char == "}" and stack:
+            closing_of[stack.pop()] = i
+    while layers < len(s) // 2 and closing_of.get(layers) == len(s) - 1 - layers:
+        layers += 1
+    return s[layers : len(s) - layers].strip() if layers else s
+
+
 def _cut_chain(s: str) -> str:
     """``a = b ≈ c`` to ``b``: the exact value before ``\\approx``, the last side of a chain of ``=``."""
     approx = _top_level_positions(s, "\\approx")
     if approx and approx[0] > 0 and s[: approx[0]].strip():
         s = s[: approx[0]]
     equals = [p for p in _top_level_positions(s, "=") if not (p > 0 and s[p - 1] in "<>!\\")]
-    if len(equals) >= 2 and s[equals[-1] + 1 :].strip():
+    if len(equals) >= 2 and s[equals[-1] + 1 :].strip() and not _top_level_positions(s, _LIST_COMMA):
         s = s[equals[-1] + 1 :]
     return s
 
@@ -213,12 +287,17 @@ def normalize_answer(answer: str) -> str:
         s = _LIST_WORD.sub(", ", s)
     if ";" in s:
         s = s.replace(";", ", ")
-    s = _strip_unit(" ".join(s.split()).rstrip(". "))
-    s = re.sub(r",\s+", _LIST_COMMA, s)
+    s = _unbrace(_strip_unit(" ".join(s.split()).rstrip(". ")))
+    s = _per_item_units(re.sub(r",\s+", _LIST_COMMA, s))
     # LaTeX math: spaces carry no meaning, except between letters ("\\cdot x", "a b").
     s = _SPACE_NOT_BETWEEN_LETTERS.sub("", s)
-    s = _cut_chain(s)
-    s = _NAMED_TUPLE.sub("", s, count=1)
-    s = _ASSIGNMENT.sub("", s, count=1)
+    if _top_level_positions(s, _LIST_COMMA) or _top_level_positions(s, ","):
+        s = _per_item_names(s)
+        if len(_top_level_positions(s, "=")) == 1:
+            s = _ASSIGNMENT.sub("", s, count=1)  # "x = 1,000"
+    else:
+        s = _cut_chain(s)
+        s = _NAMED_TUPLE.sub("", s, count=1)
+        s = _ASSIGNMENT.sub("", s, count=1)
     s = _MEMBERSHIP.sub("", s, count=1)
     return s.replace(_LIST_COMMA, ", ")

@@ -53,6 +53,9 @@ _TEXT_COMMANDS = frozenset(
 )
 _COPULAS = frozenset({"is", "are", "was", "were", "be", "equals", "equal", "becomes", "totals"})
 _LIST_WORDS = frozenset({"and", "or"})
+_MODALS = frozenset({"could", "might", "may"})
+_RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom"})
+_APPROXIMATE = ("\\approx", "≈", "\\sim", "~")
 _DETERMINERS = frozenset(
     {"each", "every", "the", "any", "no", "which", "that", "this", "a", "only", "another"}
 )
@@ -227,20 +230,21 @@ def _is_currency(text: str, start: int, content_end: int) -> bool:
     return re.search(r"\s[A-Za-z]{2,}", text[start + 1 : content_end]) is not None
 
 
-def _brace_group_end(text: str, start: int) -> int:
-    """Index after the brace group opening at ``start`` (``-1`` if unbalanced)."""
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "{" and (i == 0 or text[i - 1] != "\\"):
-            depth += 1
-        elif text[i] == "}" and (i == 0 or text[i - 1] != "\\"):
-            depth -= 1
-            if depth == 0:
-                return i + 1
-    return -1
+def _brace_matches(text: str) -> dict[int, int]:
+    """Index of each unescaped ``{`` mapped to the index after its ``}`` (one pass, linear)."""
+    matches: dict[int, int] = {}
+    stack: list[int] = []
+    for i, char in enumerate(text):
+        if char in "{}" and i > 0 and text[i - 1] == "\\":
+            continue
+        if char == "{":
+            stack.append(i)
+        elif char == "}" and stack:
+            matches[stack.pop()] = i + 1
+    return matches
 
 
-def _number_end(text: str, i: int) -> int:
+def _number_end(text: str, i: int, braces: dict[int, int]) -> int:
     """End of the number (or LaTeX run) starting at ``i``: digits, decimals, grouped thousands, ``a/b``,
     ``h:mm``, ``%``, and LaTeX commands and braces glued to it (``12\\pi``, ``\\frac{1}{2}``)."""
     n = len(text)
@@ -268,7 +272,7 @@ def _number_end(text: str, i: int) -> int:
                 k += 1  # "\%", "\$", "\,": part of the run
             j = k
         elif c == "{":
-            end = _brace_group_end(text, j)
+            end = braces.get(j, -1)
             if end < 0:
                 break
             j = end
@@ -288,6 +292,7 @@ def tokenize(text: str) -> list[Token]:
 ('word', 'of'), ('number', '7,425'), ('word', 'people')]
     """
     tokens: list[Token] = []
+    braces = _brace_matches(text)
     n = len(text)
     i = 0
     while i < n:
@@ -314,7 +319,7 @@ def tokenize(text: str) -> list[Token]:
             while rest < n and text[rest] == " ":
                 rest += 1
             if name in _TEXT_COMMANDS and rest < n and text[rest] == "{":
-                end = _brace_group_end(text, rest)
+                end = braces.get(rest, -1)
                 if end > 0:
                     tokens.append(Token("text", text[rest + 1 : end - 1]))
                     i = end
@@ -331,7 +336,7 @@ def tokenize(text: str) -> list[Token]:
             )
             or (c == "." and i + 1 < n and text[i + 1].isdigit())
         ):
-            end = _number_end(text, i)
+            end = _number_end(text, i, braces)
             if end > i:
                 tokens.append(Token("number", text[i:end]))
                 i = end
@@ -377,7 +382,9 @@ def _words(tokens: list[Token]) -> list[str]:
 def _hedge(text: str, tokens: list[Token], *, lists: bool) -> str | None:
     """The hedge word, phrase or symbol that makes this text no answer, if any."""
     words = _words(tokens)
-    for word in words:
+    for index, word in enumerate(words):
+        if word in _MODALS and index > 0 and words[index - 1] in _RELATIVE_PRONOUNS:
+            continue  # "the number of points that could be in the domain is 19": describes the subject
         if word in HEDGE_WORDS and not (lists and word in _LIST_WORDS):
             return word
         if word.endswith("n't"):
@@ -543,6 +550,20 @@ def _free_standing_words(text: str) -> list[str]:
     return words
 
 
+def _before_approximation(text: str) -> str:
+    """``x = \\frac{1}{3} \\approx 0.33`` states the exact value first: keep it. An approximation with no
+    exact value before it (``\\approx 11``, ``about 5``) is left in place, and refused as a hedge."""
+    cut = min((i for i in (text.find(symbol) for symbol in _APPROXIMATE) if i >= 0), default=-1)
+    if cut <= 0:
+        return text
+    before = text[:cut]
+    if before.count("$") % 2 == 1:
+        before += "$"  # the approximation was inside a math segment: close it
+    if any(_is_numeric(t) for t in tokenize(before)):
+        return before
+    return text
+
+
 def is_prose(text: str) -> bool:
     """True when ``text`` holds words outside math, ``\\text{}`` and LaTeX commands: a free-standing word of
     three letters or more that is not a function name (``sin``, ``log``), or a common two-letter word or
@@ -591,6 +612,7 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
     if kind in ("text", "choice"):
         return Reduced(text)
     text = _PERCENT_WORD.sub(r"\1\\%", text)
+    text = _before_approximation(text)
     tokens = tokenize(text)
     hedge = _hedge(text, tokens, lists=parts > 1)
     if hedge is not None and not (relation and hedge in ("\\neq", "≠", "not")):

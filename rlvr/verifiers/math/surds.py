@@ -9,13 +9,15 @@ Most symbolic answers are rational combinations of a few basis elements: ``2\\sq
 with rational ``q``, square-free ``s``, integer ``p``, ``k`` in {0, 1} and single-letter variables
 ``xⱼ`` with integer powers (square roots of distinct square-free integers are linearly independent over
 the rationals, π is transcendental, monomials in free variables are independent), so two answers are
-equal exactly when their canonical forms are. Reading them here keeps them out of sympy: microseconds
-instead of milliseconds, and exact.
+equal exactly when their canonical forms are. Functions of a variable (``\\cot x``, ``\\sin^2(2x)``)
+are read as opaque factors: equal forms are equal, but different forms may still be equal by an
+identity (``\\sin^2 x + \\cos^2 x``), which only sympy can tell. Reading them here keeps them out of
+sympy: microseconds instead of milliseconds, and exact.
 
 ``i`` is the imaginary unit, as in contest answers; ``e`` is left to sympy (constant or variable?).
 Anything outside this small grammar — a denominator that is a sum, a nested or cube root, decimals,
-functions, relations — is ``None`` and goes to the symbolic path. Sizes are capped so that no input is
-slow: radicands up to ``MAX_RADICAND``, exponents up to ``MAX_POWER``, terms up to ``MAX_TERMS``,
+a function of a constant, relations — is ``None`` and goes to the symbolic path. Sizes are capped so that
+no input is slow: radicands up to ``MAX_RADICAND``, exponents up to ``MAX_POWER``, terms up to ``MAX_TERMS``,
 input up to ``MAX_CHARS``.
 """
 
@@ -37,6 +39,25 @@ Monomial = tuple[tuple[str, int], ...]
 Basis = tuple[int, int, int, Monomial]
 _ONE: Basis = (1, 0, 0, ())
 _VARIABLES = frozenset("abcdfghjklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")  # not e, not i
+_FUNCTIONS = frozenset(
+    [
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "ln",
+        "log",
+        "exp",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +80,20 @@ class Surd:
     @property
     def has_variables(self) -> bool:
         return any(basis[3] for basis, _ in self.terms)
+
+    @property
+    def has_functions(self) -> bool:
+        """True when a term holds a function (``\\cot x``): different forms may be equal (identities)."""
+        return any(name.startswith("\\") for basis, _ in self.terms for name, _ in basis[3])
+
+    def minus(self, other: Surd) -> Surd:
+        """The exact difference ``self - other``.
+
+        Example:
+            >>> len(parse_surd("-\\\\cot x").minus(parse_surd("\\\\cot x")).terms)
+            1
+        """
+        return Surd(tuple(sorted(_plus(dict(self.terms), dict(other.terms), -1).items())))
 
     def rational_value(self) -> Fraction:
         """The value of a rational surd.
@@ -258,6 +293,52 @@ class _Reader:
             return _power(base, int(exponent))
         return base
 
+    def function(self) -> _Poly | None:
+        """``\\cot x``, ``\\sin^2(2x)``, ``\\log{(x+1)}``: an opaque factor, keyed by the function, its power
+        and the canonical form of its argument, which must hold a variable (``\\sin \\pi`` is a number:
+        sympy's business)."""
+        start = self.pos + 1
+        end = start
+        while end < len(self.text) and self.text[end].isalpha():
+            end += 1
+        name = self.text[start:end]
+        if name not in _FUNCTIONS:
+            return None
+        self.pos = end
+        power = 1
+        if self.take("^"):
+            exponent = _rational(self.group())
+            if exponent is None or exponent.denominator != 1 or not 1 <= exponent <= MAX_POWER:
+                return None
+            power = int(exponent)
+        while self.take(" "):
+            pass
+        argument = self.argument()
+        if argument is None or not any(basis[3] for basis in argument):
+            return None
+        key = f"\\{name}({sorted(argument.items())!r})"
+        return {(1, 0, 0, ((key, power),)): Fraction(1)}
+
+    def argument(self) -> _Poly | None:
+        """A function's argument: ``(…)``, ``{…}``, or digits and one variable (``2x``), not followed by
+        ``^`` (``\\sin x^2`` is ambiguous on paper)."""
+        if self.take("("):
+            value = self.expression()
+            return value if value is not None and self.take(")") else None
+        if self.peek("{"):
+            return self.group()
+        start = self.pos
+        while self.pos < len(self.text) and "0" <= self.text[self.pos] <= "9":
+            self.pos += 1
+        if self.pos >= len(self.text) or self.text[self.pos] not in _VARIABLES:
+            return None
+        letter = self.text[self.pos]
+        self.pos += 1
+        if self.pos < len(self.text) and (self.text[self.pos] == "^" or self.text[self.pos].isalpha()):
+            return None
+        coefficient = Fraction(int(self.text[start : self.pos - 1])) if self.pos - 1 > start else Fraction(1)
+        return {(1, 0, 0, ((letter, 1),)): coefficient}
+
     def atom(self) -> _Poly | None:
         text, pos = self.text, self.pos
         if pos >= len(text):
@@ -290,6 +371,8 @@ class _Reader:
             return {(inside, 0, 0, ()): Fraction(outside, radicand.denominator)}
         if self.take("\\pi"):
             return {(1, 1, 0, ()): Fraction(1)}
+        if char == "\\":
+            return self.function()
         if char == "i" and (pos + 1 == len(text) or not text[pos + 1].isalpha()):
             self.pos += 1
             return {(1, 0, 1, ()): Fraction(1)}
@@ -314,8 +397,10 @@ def parse_surd(text: str) -> Surd | None:
         True
         >>> parse_surd("(a+5)(b+2)") == parse_surd("ab+2a+5b+10")
         True
-        >>> parse_surd("\\\\sin x") is None, parse_surd("1.5\\\\sqrt{2}") is None, parse_surd("e^2") is None
-        (True, True, True)
+        >>> parse_surd("\\\\sin \\\\pi") is None, parse_surd("1.5\\\\sqrt{2}") is None
+        (True, True)
+        >>> parse_surd("\\\\cot x").has_functions
+        True
     """
     if not text or len(text) > MAX_CHARS:
         return None

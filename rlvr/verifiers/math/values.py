@@ -38,7 +38,6 @@ _DECIMAL_COMMA = re.compile(r"^([+-]?)0,(\d+)$")
 _REPEATING = re.compile(r"^([+-]?)(\d*)\.(\d*)(?:\\overline\{(\d{1,12})\}|\\overline(\d))$")
 _ELLIPSIS = re.compile(r"^([+-]?)(\d*)\.(\d{2,40})\\ldots$")
 _RATIO = re.compile(r"^(\d{1,12}):(\d{1,12})$")
-_ITEM_ASSIGNMENT = re.compile(r"^[a-zA-Z](?:_\{?[a-zA-Z0-9]{1,3}\}?)?=(?![=<>])")
 _SIGNED_PLAIN = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _SCI_E = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))[eE]([+-]?\d+)$")
 _SCI_TIMES = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\\times|\\cdot)10\^(?:\{([+-]?\d+)\}|(\d))$")
@@ -152,7 +151,7 @@ def _parse_unsigned_forms(text: str, thousands: bool) -> Num | None:
             return _decimal(match.group(1), "0." + match.group(2))
     if "\\overline" in text or "\\ldots" in text:
         return _repeating(text)
-    if text[0].isalpha():
+    if text and text[0].isalpha():
         words = number_words(text)
         return Num(Fraction(words)) if words is not None else None
     match = _SLASH.match(text)
@@ -321,7 +320,7 @@ def _items(texts: list[str], *, nested: bool = True) -> tuple[Scalar | Group, ..
         return None
     items: list[Scalar | Group] = []
     for raw in texts:
-        text = _ITEM_ASSIGNMENT.sub("", raw.strip(), count=1)
+        text = raw.strip()
         expanded = _plus_minus(text) if "\\pm" in text else None
         for piece in expanded or [text]:
             item: Scalar | Group | None = _scalar(piece)

@@ -45,7 +45,7 @@ logger = logging.getLogger("rlvr.sandbox")
 
 _SLACK_SECONDS = 5.0
 _RESTARTS_PER_RUN = 2
-_KILLED = {"timeout", "budget", "output", "setup", "shutdown"}
+_KILLED = {"timeout", "budget", "output", "memory", "setup", "shutdown"}
 UNSAFE_WARNING = (
     "UNSAFE code sandbox in use: programs run WITHOUT namespaces, chroot or uid change (rlimits and a "
     "process group only). Only for trusted code: a hostile program can read and write your files, use the "

@@ -193,33 +193,29 @@ def user_processes(uid: int) -> int:
     return count
 
 
-def unprivileged_warnings(
-    *, cgroups: bool, slots: int, cells: int, max_processes: int, memory_note: str
-) -> list[str]:
-    """What cannot be enforced without root or a delegated cgroup, said plainly (logged at start).
+def process_share(cells: int, in_use: int) -> int | None:
+    """Processes each sample may have so that all cells together take at most half of what this user's
+    ``RLIMIT_NPROC`` leaves (the scorer keeps the other half); ``None`` when the limit is infinite.
+
+    Not root, a sample's processes count against the scorer's user as well as its own namespace's cap
+    (user-namespace counts are hierarchical), so without this a fork bomb could leave the scorer unable to
+    start a thread.
 
     Example:
-        >>> warnings = unprivileged_warnings(cgroups=False, slots=2, cells=6, max_processes=32,
-        ...                                  memory_note="up to 32 processes of the job's memory each")
-        >>> any("memory cap" in w for w in warnings)
+        >>> import resource
+        >>> share = process_share(cells=6, in_use=100)
+        >>> share is None or share >= 0
         True
     """
-    warnings: list[str] = []
-    if cgroups:
-        return warnings
-    warnings.append(
-        "no memory cap across a sample's processes (no writable cgroup): each process is limited by "
-        f"RLIMIT_AS alone, so one sample may use {memory_note}; run as root, or give the scorer a "
-        "delegated cgroup (see README, Code execution)"
-    )
     soft, _hard = resource.getrlimit(resource.RLIMIT_NPROC)
-    if soft != resource.RLIM_INFINITY:
-        worst = slots * max_processes + cells
-        in_use = user_processes(os.getuid())
-        if worst > (soft - in_use) // 2:
-            warnings.append(
-                f"samples' processes count against this user's RLIMIT_NPROC ({soft}, {in_use} in use): up to "
-                f"{worst} sample processes could starve the scorer of threads; raise it (ulimit -u) or "
-                "lower workers or max_processes"
-            )
-    return warnings
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return max(0, (soft - in_use) // (2 * cells))
+
+
+MEMORY_WARNING = (
+    "no memory cgroup (not root, no delegated cgroup): a sample's processes are each held to its memory "
+    "limit by RLIMIT_AS, and together only by a watchdog that reads their memory every 50 ms and kills a "
+    "sample past its limit (it can overshoot between readings); run as root or give the scorer a delegated "
+    "cgroup for a real cap (see README, Code execution)"
+)

@@ -46,7 +46,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from rlvr.framing import FrameError, FrameReader
-from rlvr.sandbox import isolation, linux, seccomp
+from rlvr.sandbox import isolation, linux, seccomp, watchdog
 from rlvr.sandbox.cgroups import SlotGroups, setup_slot_groups
 from rlvr.sandbox.child import SampleSettings, child_main, cpu_seconds, lock_down_server
 from rlvr.sandbox.sample import STREAMS, Phase, RecordVerdict, Sample
@@ -139,6 +139,9 @@ class ForkServer:
         self.cgroup_name = ""
         self.spawner_cells: dict[int, Cell] = {}  # a spawner's socket -> its cell
         self.filter: seccomp.Filter | None = None
+        self.process_cap = int(config["max_processes"])  # per sample (lowered where NPROC is shared)
+        self.watch_memory = False  # no memory cgroup: the watchdog reads the samples' memory
+        self.next_watch = 0.0
 
     # -- start -------------------------------------------------------------------------------------------
 
@@ -149,6 +152,7 @@ class ForkServer:
             with contextlib.suppress(ImportError):
                 __import__(name)
         host = isolation.host_counts()  # before any user namespace of ours hides the host's limits
+        in_use = 0 if self.privileged else isolation.user_processes(os.getuid())
         self.cgroup_name = f"rlvr-sandbox-{os.getppid()}-{os.getpid()}-{os.urandom(3).hex()}"
         self.groups, why = setup_slot_groups(
             self.cgroup_name,
@@ -167,14 +171,18 @@ class ForkServer:
                 self.filter = seccomp.Filter()
             else:
                 self.warnings.append("the seccomp filter is switched off (seccomp=False)")
-            if not self.privileged:
-                self.warnings += isolation.unprivileged_warnings(
-                    cgroups=self.groups is not None,
-                    slots=self.slots,
-                    cells=len(self.cells),
-                    max_processes=self.config["max_processes"],
-                    memory_note=f"up to {self.config['max_processes']} processes of the job's memory each",
-                )
+            if self.groups is None:
+                self.watch_memory = True
+                self.warnings.append(isolation.MEMORY_WARNING)
+                share = None if self.privileged else isolation.process_share(len(self.cells), in_use)
+                if share is not None and share < self.process_cap:
+                    self.process_cap = max(1, share)
+                    self.warnings.append(
+                        f"samples' processes count against this user's RLIMIT_NPROC ({in_use} in use): each "
+                        f"sample may have {self.process_cap} processes (max_processes="
+                        f"{self.config['max_processes']}) so that all cells together leave the scorer half "
+                        "of what is left; raise the limit (ulimit -u) for more"
+                    )
         self.settings = SampleSettings(
             unsafe=self.unsafe,
             privileged=self.privileged,
@@ -186,7 +194,7 @@ class ForkServer:
             tmpfs_mb=self.config["tmpfs_mb"],
             max_file_mb=self.config["max_file_mb"],
             max_open_files=self.config["max_open_files"],
-            max_processes=self.config["max_processes"],
+            max_processes=self.process_cap,
             nproc_limit=self.groups is None,
             base_vm=_vm_size_bytes(),
             last_cap=linux.last_capability(),
@@ -303,8 +311,8 @@ class ForkServer:
                 limits += ", one CPU per sample"
         else:
             limits = (
-                f"no cgroups: RLIMIT_NPROC={self.config['max_processes']} per sample, RLIMIT_AS per process "
-                "only (no memory cap across a sample's processes)"
+                f"no cgroups: RLIMIT_NPROC={self.process_cap} per sample; memory: RLIMIT_AS per process "
+                f"and a watchdog every {watchdog.INTERVAL * 1000:g} ms across a sample's processes"
             )
         assert self.settings is not None
         return ServerReady(
@@ -369,6 +377,8 @@ class ForkServer:
         deadlines += [
             h.state.exited_at + _DRAIN_SECONDS for h in self.samples if h.state.exited_at is not None
         ]
+        if self.watch_memory and any(h.state.phase is Phase.RUNNING for h in self.samples):
+            deadlines.append(self.next_watch)
         soonest = min(deadlines, default=now + 1.0)
         wait_ms = 1000 if soonest - now >= 1.0 else max(0, int((soonest - now) * 1000) + 1)
         for fd, events in self.poller.poll(wait_ms):
@@ -395,6 +405,8 @@ class ForkServer:
                 self._read_stream(handle, fd)
         self._schedule()  # a slot a sample just left goes to the next one before any bookkeeping
         now = time.monotonic()
+        if self.watch_memory and now >= self.next_watch:
+            self._watch_memory(now)
         for handle in list(self.samples):
             why = handle.state.overdue(now)
             if why is not None:
@@ -402,6 +414,26 @@ class ForkServer:
             if self._drained(handle, now):
                 self._finish(handle)
         return True
+
+    def _watch_memory(self, now: float) -> None:
+        """Without a memory cgroup: kill a running sample whose processes together pass its memory limit
+        (one process alone is held by its address-space limit; see :mod:`rlvr.sandbox.watchdog`)."""
+        self.next_watch = now + watchdog.INTERVAL
+        for handle in list(self.samples):
+            state = handle.state
+            if (
+                state.phase is not Phase.RUNNING
+                or state.killed is not None
+                or state.finished
+                or not state.pid
+            ):
+                continue
+            pids = watchdog.tree_pids(state.pid)
+            if len(pids) < 2:
+                continue
+            assert state.run is not None
+            if sum(watchdog.anonymous_bytes(pid) for pid in pids) > int(state.run["memory_mb"]) << 20:
+                self._kill(handle, "memory", now)
 
     def _read_requests(self) -> bool:
         while True:

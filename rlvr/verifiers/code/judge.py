@@ -83,6 +83,8 @@ def _ended(result: RunResult, what: str) -> CaseResult:
         return CaseResult(CaseStatus.TLE, why, tail)
     if result.killed == "output":
         return CaseResult(CaseStatus.WA, "output limit exceeded", tail)
+    if result.killed == "memory":
+        return CaseResult(CaseStatus.MLE, "memory limit exceeded (its processes together)", tail)
     if result.killed is not None:
         return CaseResult(CaseStatus.SANDBOX_ERROR, f"stopped by the sandbox ({result.killed})", tail)
     if result.oom:

@@ -25,7 +25,7 @@ from typing import Literal
 from rlvr.verifiers.code.values import NotPlainError, to_plain
 
 RecordKind = Literal["error", "memory", "not_plain"]
-KilledReason = Literal["timeout", "budget", "output", "setup", "shutdown"]
+KilledReason = Literal["timeout", "budget", "output", "memory", "setup", "shutdown"]
 _MAX_ERROR_CHARS = 300
 
 
@@ -65,7 +65,8 @@ class RunResult:
         setup_error: set when the sandbox failed before the program started (the item is not judged).
         exit_code, signal: how the run's first process ended (``None`` when it did not).
         killed: why the sandbox stopped it — ``"timeout"`` (a case's time limit), ``"budget"`` (the run's
-            total), ``"output"`` (byte cap), ``"setup"``, ``"shutdown"`` — or ``None``.
+            total), ``"output"`` (byte cap), ``"memory"`` (its processes together passed the memory limit,
+            where no memory cgroup could be had), ``"setup"``, ``"shutdown"`` — or ``None``.
         oom, nproc_hit: the memory cap's OOM killer, the process cap, were hit during the run.
         wall_s: seconds from the program's start to its end; ``cpu_s`` its CPU seconds.
         stdout: what it printed (stdin/stdout mode); ``stderr_tail`` the end of its stderr.

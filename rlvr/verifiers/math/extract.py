@@ -19,9 +19,11 @@ Markers, by rank (the first rank present decides; see the README for the table):
    results);
 4. GSM8K's ``#### N`` (the last one);
 5. markdown bold ``**…**`` on the last line that has one, when short;
-6. a bare answer: the whole answer part is one math expression (``$\\frac{1}{2}$``, ``42``), a number
+6. a concluding last sentence ("Therefore, …", "Thus …", "We find that …"), courtesies such as "I hope it
+   is correct" skipped;
+7. a bare answer: the whole answer part is one math expression (``$\\frac{1}{2}$``, ``42``), a number
    followed only by unit words (``28 percent``), or, for a gold that is words, a few words;
-7. optionally the last number (``fallback="last_number"``): in the last fenced ```` ```output ````
+8. optionally the last number (``fallback="last_number"``): in the last fenced ```` ```output ````
    block when there is one (tool-integrated reasoning prints its result there), else in the text.
 
 What a marker is followed by is read by :func:`rlvr.verifiers.math.prose.reduce_tail`: math as written, or
@@ -55,8 +57,9 @@ MAX_BARE_CHARS = 300
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 # Linear-time patterns only: bounded repetitions, no nested quantifiers.
 _ANSWER_PHRASE = re.compile(
-    r"\b(?:answer|solutions?)\b[ \t]{0,4}(?:\([^()\n]{0,40}\)[ \t]{0,4})?(?:\*\*)?[ \t]{0,4}"
-    r"(?:(?:is|are|should be|would be|will be|must be)\b[ \t]{0,4}:?|:|=)",
+    r"\banswer\b[ \t]{0,4}(?:\([^()\n]{0,40}\)[ \t]{0,4})?(?:\*\*)?[ \t]{0,4}"
+    r"(?:(?:is|are|should be|would be|will be|must be)\b[ \t]{0,4}:?|:|=)"
+    r"|\bsolutions?[ \t]{1,4}(?:is|are)\b[ \t]{0,4}:?",
     re.IGNORECASE,
 )
 _FINAL_ANSWER_PHRASE = re.compile(r"\bfinal answer\b[^\n]{0,12}?(?:is\b|:)", re.IGNORECASE)
@@ -201,13 +204,14 @@ def _line_after(text: str, start: int) -> str:
     line, extended to the end of a display-math block it opens; cut at the end of the first sentence."""
     n = len(text)
     i = start
-    while i < n and text[i] in " \t:*":
+    while i < n and text[i] in " \t:":
         i += 1
+    block = i < n and text[i] in "\r\n"  # "Answer:" then the answer below it: read its paragraph
     while i < n and text[i] in " \t\r\n":
         i += 1
-    end = text.find("\n", i)
+    end = text.find("\n\n" if block else "\n", i)
     end = n if end < 0 else end
-    line = text[i:end]
+    line = text[i:end].replace("\n", " ")
     stripped = line.strip()
     for opener, closer in (("\\[", "\\]"), ("$$", "$$")):
         if stripped.startswith(opener) and closer not in stripped[len(opener) :]:
@@ -257,14 +261,39 @@ def _from_markers(text: str, hint: GoldHint) -> Extraction | None:
     if not tails:
         return None
     reason = ""
-    for _, tail in sorted(tails, key=lambda t: -t[0]):
+    for position, tail in sorted(tails, key=lambda t: -t[0]):
         reduced = _reduce(tail, hint)
         if reduced.answer is not None:
+            revised = _revision(text, position + len(tail), reduced.answer, hint)
+            if revised:
+                return Extraction(
+                    (), "answer_marker", f"final answer revised after it is stated ({revised!r})"
+                )
             return Extraction((reduced.answer,), "answer_marker")
         reason = reduced.reason
         if reduced.reason not in _NO_VALUE:
-            break  # a refused answer (hedged, several values): no answer, whatever came before
-    return Extraction((), "answer_marker", f"final answer: {reason}")
+            return Extraction((), "answer_marker", f"final answer: {reason}")  # refused: whatever came before
+    return None  # markers that state no value at all ("the answer is correct"): lower ranks decide
+
+
+_REVISION = re.compile(
+    r"\b(?:actually|wait|correction|oops|mistake|sorry|rather|instead|however)\b", re.IGNORECASE
+)
+
+
+def _revision(text: str, end: int, answer: str, hint: GoldHint) -> str | None:
+    """A later sentence that takes the stated answer back ("The answer is 5. Actually, it is 6."): the
+    value it states instead, if it states a different one."""
+    rest = text[end : end + MAX_BARE_CHARS * 2]
+    match = _REVISION.search(rest)
+    if match is None:
+        return None
+    sentence = rest[match.start() :]
+    stop = _sentence_end(sentence)
+    reduced = reduce_tail(sentence[: stop if stop >= 0 else len(sentence)], hint)
+    if reduced.answer is not None and reduced.answer.replace(" ", "") != answer.replace(" ", ""):
+        return reduced.answer
+    return None
 
 
 def _final_after_boxes(text: str, last_box_end: int, hint: GoldHint) -> Extraction | None:
@@ -315,6 +344,29 @@ def _last_bold(text: str) -> str | None:
 
 
 _VALUE_THEN_WORDS = re.compile(r"^\$?-?\d[\d,.]*(?:\\?%)?\$?(?:[ \t]+[A-Za-z][A-Za-z./]*){1,4}$")
+
+
+_CONCLUSION = re.compile(
+    r"^(?:therefore|thus|hence|so|finally|in conclusion|in total|altogether|overall|in all"
+    r"|we (?:find|get|have|obtain|conclude))\b",
+    re.IGNORECASE,
+)
+_SPECIAL_TOKENS = re.compile(r"(?:\s*<\|[a-z_]{1,30}\|>[a-z]{0,12})+\s*$")
+_BOILERPLATE = ("i hope it is correct", "i hope this helps", "let me know", "thank you")
+
+
+def _conclusion(text: str) -> str | None:
+    """The last sentence, when it draws the conclusion ("Therefore, …", "Thus …", "We find that …"): the
+    answer of a completion that marks nothing else. Courtesies after it ("I hope it is correct") and
+    trailing chat-template tokens are skipped."""
+    text = _SPECIAL_TOKENS.sub("", text).rstrip()
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text[-MAX_BARE_CHARS * 3 :]) if s.strip()]
+    while sentences and any(phrase in sentences[-1].lower() for phrase in _BOILERPLATE):
+        sentences.pop()
+    if not sentences:
+        return None
+    last = sentences[-1]
+    return last if _CONCLUSION.match(last) else None
 
 
 def _bare(text: str, hint: GoldHint) -> str | None:
@@ -430,7 +482,13 @@ def extract_answer(
     marked = _from_markers(part, hint)
     if marked is not None:
         return marked
-    for method, finder in (("gsm8k", _last_gsm8k), ("bold", _last_bold), ("bare", lambda t: _bare(t, hint))):
+    finders = (
+        ("gsm8k", _last_gsm8k),
+        ("bold", _last_bold),
+        ("conclusion", _conclusion),
+        ("bare", lambda t: _bare(t, hint)),
+    )
+    for method, finder in finders:
         found = finder(part)
         if found is None:
             continue

@@ -5,14 +5,19 @@ What follows "The answer is", "Answer:", ``# Answer`` or a box is either math (`
 (``Dana covers 18 miles during her training session``, ``200 GB``, ``60 miles - 20 miles = 40 miles``).
 A sentence is reduced to its single value only when that is unambiguous:
 
-1. no hedge, negation or alternative (``or``, ``either``, ``between``, ``not``, ``except``, ``maybe``,
-   ``approximately``, ``at least``, ``≈``, …): otherwise there is no answer;
+1. nothing unsure or alternative anywhere (``or``, ``either``, ``maybe``, ``probably``, ``could``, ``≈``,
+   ``I think``, …): otherwise there is no answer;
 2. a chain of equalities keeps what follows its last ``=`` (``60 - 20 = 40 miles`` is 40);
-3. a subject before ``is``/``are``/``equals`` that holds no value is dropped (``the largest $n$ is 34``);
-4. exactly one value must remain: a number (``$90``, ``35%``, ``7,425,000``, ``3:00``), a math segment
+3. a subject before ``is``/``are``/``equals`` that holds no value is dropped (``the largest $n$ is 34``,
+   ``the number of girls not in the club is 40``);
+4. no negation, approximation or bound on what is left (``not``, ``except``, ``approximately``,
+   ``about``, ``at least``, ``more than``, ``between 4 and 5``): otherwise there is no answer;
+5. exactly one value must remain: a number (``$90``, ``35%``, ``7,425,000``, ``3:00``), a math segment
    (``$\\frac{1}{2}$``; a bare variable such as ``$n$`` is a name, not a value) or number words
-   (``twenty-one``; not a compound modifier such as ``six-hour``); words after it are units;
-5. a magnitude word after the value (``5 million``, ``two dozen``) makes it no answer.
+   (``twenty-one``; not a compound modifier such as ``six-hour``); words after it are units. A value in
+   a context phrase (``for 16 glasses``, ``in the next 4 days``, ``after 10 years``) restates the question:
+   when exactly one value is outside such phrases, that one is the answer;
+6. a magnitude word after the value (``5 million``, ``two dozen``) makes it no answer.
 
 When the gold answer has several parts (``1, -2``, ``\\{3, 5\\}``), a sentence may list them: its pieces
 (split at ``,``, ``;``, ``and``, ``or``) each reduce to one value and are joined into one list, which is
@@ -35,11 +40,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rlvr.verifiers.math.words import (
-    HEDGE_PHRASES,
+    BOUND_PHRASES,
+    CONTEXT_FILLERS,
+    CONTEXT_PREPOSITIONS,
     HEDGE_SYMBOLS,
-    HEDGE_WORDS,
     MAGNITUDE_WORDS,
     NUMBER_WORDS,
+    QUALIFIER_PHRASES,
+    QUALIFIER_WORDS,
+    RANGE_WORDS,
+    SUBORDINATORS,
+    UNSURE_PHRASES,
+    UNSURE_WORDS,
     number_words,
 )
 
@@ -200,7 +212,14 @@ def strip_wrappers(text: str) -> str:
     text = text.strip()
     for _ in range(4):
         before = text
-        text = text.rstrip(".,;:!").rstrip()
+        if text.endswith("...") and not text.endswith("...."):
+            pass  # an ellipsis: "0.555..." is a repeating decimal
+        elif text[-1:] in ".,;:!":
+            text = text[:-1].rstrip()
+        if text.startswith("**") and text.count("**") == 1:
+            text = text[2:].lstrip()  # "**Answer:** 9": the label's bold
+        if text.endswith("**") and text.count("**") == 1:
+            text = text[:-2].rstrip()
         for left, right in _WRAPPERS:
             if text.startswith(left) and text.endswith(right) and len(text) >= len(left) + len(right):
                 inner = text[len(left) : len(text) - len(right)]
@@ -379,23 +398,41 @@ def _words(tokens: list[Token]) -> list[str]:
     return words
 
 
-def _hedge(text: str, tokens: list[Token], *, lists: bool) -> str | None:
-    """The hedge word, phrase or symbol that makes this text no answer, if any."""
+def _unsure(text: str, tokens: list[Token], *, lists: bool) -> str | None:
+    """The word, phrase or symbol that makes the whole sentence unsure or one of several, if any."""
     words = _words(tokens)
+    raw = [t.text for t in tokens if t.kind == "word"]
     for index, word in enumerate(words):
         if word in _MODALS and index > 0 and words[index - 1] in _RELATIVE_PRONOUNS:
             continue  # "the number of points that could be in the domain is 19": describes the subject
-        if word in HEDGE_WORDS and not (lists and word in _LIST_WORDS):
-            return word
-        if word.endswith("n't"):
+        if word == "may" and index < len(raw) and raw[index][:1] == "M" and index > 0:
+            continue  # the month
+        if word in UNSURE_WORDS and not (lists and word in _LIST_WORDS):
             return word
     joined = " " + " ".join(words) + " "
-    for phrase in HEDGE_PHRASES:
+    for phrase in UNSURE_PHRASES:
         if f" {phrase} " in joined:
             return phrase
     for symbol in HEDGE_SYMBOLS:
         if symbol in text:
             return symbol.strip()
+    return None
+
+
+def _qualified(tokens: list[Token]) -> str | None:
+    """The negation, approximation or bound that qualifies the stated value, if any."""
+    words = [(i, t.text.lower()) for i, t in enumerate(tokens) if t.kind in ("word", "text")]
+    for index, word in words:
+        if word in QUALIFIER_WORDS or word.endswith("n't"):
+            return word
+        if word in RANGE_WORDS and any(_is_numeric(t) for t in tokens[index + 1 : index + 4]):
+            return word
+    for position, (_, word) in enumerate(words[:-1]):
+        phrase = f"{word} {words[position + 1][1]}"
+        if phrase in QUALIFIER_PHRASES:
+            follows = tokens[words[position + 1][0] + 1 : words[position + 1][0] + 3]
+            if phrase in BOUND_PHRASES or any(_is_numeric(t) for t in follows):
+                return phrase  # "at least 9", "more than 5"; not "$1 more than Becky"
     return None
 
 
@@ -477,9 +514,49 @@ def _candidates(tokens: list[Token]) -> tuple[list[_Candidate], str | None]:
     return found, None
 
 
+def _in_context_phrase(tokens: list[Token], index: int) -> bool:
+    """True when the value at ``index`` follows a context preposition ("for 16 glasses", "in the next 4
+    days"): it restates the question, it is not what the sentence answers."""
+    i = index - 1
+    while i >= 0 and tokens[i].kind == "word" and tokens[i].text.lower() in CONTEXT_FILLERS:
+        i -= 1
+    return i >= 0 and tokens[i].kind == "word" and tokens[i].text.lower() in CONTEXT_PREPOSITIONS
+
+
 def _clean_number(text: str) -> str:
     text = text.replace("−", "-")
     return text[:-1] + "\\%" if text.endswith("%") and not text.endswith("\\%") else text
+
+
+def _context_mask(tokens: list[Token]) -> list[bool]:
+    """For each token, whether it belongs to the sentence's context rather than to what it states: a
+    parenthetical remark, a subordinate clause after the stated value ("… if this month has 30 days",
+    "… after the termites ate 30%"), a purpose clause after it ("… to serve 20 people"), or a context
+    phrase ("for 16 glasses", "in the next 4 days")."""
+    mask = [False] * len(tokens)
+    depth = 0
+    seen_value = False
+    rest = False
+    for index, token in enumerate(tokens):
+        word = token.text.lower() if token.kind == "word" else ""
+        if token.kind == "other" and token.text == "(":
+            depth += 1
+        elif token.kind == "other" and token.text == ")":
+            depth = max(0, depth - 1)
+        elif seen_value and word in SUBORDINATORS:
+            rest = True
+        elif (
+            seen_value
+            and word == "to"
+            and index + 1 < len(tokens)
+            and tokens[index + 1].kind == "word"
+            and not _is_numeric(tokens[index + 1])
+        ):
+            rest = True  # "… 23 pounds of stuffing to make 4 beds"
+        mask[index] = rest or depth > 0 or (_is_numeric(token) and _in_context_phrase(tokens, index))
+        if _is_numeric(token) and not mask[index]:
+            seen_value = True
+    return mask
 
 
 def _single(tokens: list[Token]) -> Reduced:
@@ -493,18 +570,27 @@ def _single(tokens: list[Token]) -> Reduced:
             if index + 1 < len(tokens):
                 tokens = tokens[index + 1 :]
             break
-    # 3. a subject before the last copula that holds no value
-    for index in range(len(tokens) - 1, -1, -1):
-        token = tokens[index]
-        if token.kind == "word" and token.text.lower() in _COPULAS:
-            if index + 1 < len(tokens) and not any(_is_numeric(t) for t in tokens[:index]):
-                tokens = tokens[index + 1 :]
-            break
+    # 3. the subject before a copula: dropped when the clause has one copula, or holds no value
+    copulas = [i for i, t in enumerate(tokens) if t.kind == "word" and t.text.lower() in _COPULAS]
+    if copulas and copulas[-1] + 1 < len(tokens):
+        last = copulas[-1]
+        predicate = tokens[last + 1 :]
+        if (len(copulas) == 1 and _candidates(predicate)[0]) or not any(
+            _is_numeric(t) for t in tokens[:last]
+        ):
+            tokens = predicate
+    mask = _context_mask(tokens)
+    qualifier = _qualified([t for t, context in zip(tokens, mask, strict=True) if not context])
+    if qualifier is not None:
+        return Reduced(None, f"hedged or alternative answer ({qualifier!r})")
     found, magnitude = _candidates(tokens)
     if magnitude is not None:
         return Reduced(None, f"a magnitude word after the value ({magnitude!r})")
     if not found:
         return Reduced(None, "no value in the answer")
+    stated = [c for c in found if not mask[c.index]]
+    if len(stated) == 1:
+        found = stated
     if len(found) > 1:
         return Reduced(None, f"several values in the answer ({len(found)})")
     candidate = found[0]
@@ -610,12 +696,15 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
     if not text:
         return Reduced(None, "empty final answer")
     if kind in ("text", "choice"):
+        unsure = _unsure(text, tokenize(text), lists=False)
+        if unsure is not None:
+            return Reduced(None, f"hedged or alternative answer ({unsure!r})")
         return Reduced(text)
     text = _PERCENT_WORD.sub(r"\1\\%", text)
     text = _before_approximation(text)
     tokens = tokenize(text)
-    hedge = _hedge(text, tokens, lists=parts > 1)
-    if hedge is not None and not (relation and hedge in ("\\neq", "≠", "not")):
+    hedge = _unsure(text, tokens, lists=parts > 1)
+    if hedge is not None:
         return Reduced(None, f"hedged or alternative answer ({hedge!r})")
     if not is_prose(text):
         if len(tokens) == 1 and tokens[0].kind == "math":
@@ -630,8 +719,11 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
                 return Reduced(None, f"several values in the answer ({len(pieces)})")
             return Reduced(pieces[0])
         return Reduced(text)  # math as written: the normaliser and the value reader take it from here
-    if relation:
-        return Reduced(None, "an equation or inequality stated in words")
+    if relation:  # an equation or inequality is math: the sentence must hold exactly one math segment
+        segments = [t.text for t in tokens if t.kind == "math" and _is_value_math(t.text)]
+        if len(segments) == 1:
+            return Reduced(segments[0])
+        return Reduced(None, f"{len(segments)} equations or inequalities in the answer")
     if parts > 1:
         pieces = _split_list(tokens)
         if len(pieces) > 1:

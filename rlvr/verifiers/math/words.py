@@ -76,20 +76,14 @@ MAGNITUDE_WORDS: frozenset[str] = frozenset(
     }
 )
 
-#: Words (lower case) that make a stated answer unsure, negated, or one of several: no answer.
-HEDGE_WORDS: frozenset[str] = frozenset(
+#: Words (lower case) that make a whole answer sentence unsure or one of several, wherever they are: no
+#: answer. ("or" lists the parts of a gold of several parts instead.)
+UNSURE_WORDS: frozenset[str] = frozenset(
     {
         "or",
         "either",
         "neither",
         "nor",
-        "between",
-        "not",
-        "no",
-        "never",
-        "except",
-        "unless",
-        "but",
         "maybe",
         "perhaps",
         "possibly",
@@ -100,6 +94,29 @@ HEDGE_WORDS: frozenset[str] = frozenset(
         "may",
         "could",
         "guess",
+        "guessing",
+        "estimated",
+        "estimate",
+        "unsure",
+        "uncertain",
+        "unclear",
+        "unknown",
+        "undetermined",
+        "ambiguous",
+    }
+)
+#: Words that negate, approximate or bound the value they stand with: no answer when they are in the
+#: part of the sentence that states the value ("it is not 5", "about 5"), not when they describe its
+#: subject ("the number of girls not in the club is 40").
+QUALIFIER_WORDS: frozenset[str] = frozenset(
+    {
+        "not",
+        "no",
+        "never",
+        "except",
+        "unless",
+        "but",
+        "instead",
         "approximately",
         "approx",
         "about",
@@ -108,40 +125,80 @@ HEDGE_WORDS: frozenset[str] = frozenset(
         "nearly",
         "almost",
         "circa",
-        "estimated",
-        "estimate",
-        "unsure",
-        "uncertain",
-        "unknown",
-        "undefined",
-        "isn't",
-        "aren't",
-        "wasn't",
-        "doesn't",
-        "don't",
-        "can't",
         "cannot",
-        "won't",
+        "undefined",
     }
 )
-#: Phrases (lower case, single spaces) with the same effect as a hedge word.
-HEDGE_PHRASES: tuple[str, ...] = (
-    "at least",
-    "at most",
-    "up to",
-    "more than",
-    "less than",
-    "fewer than",
-    "greater than",
-    "bigger than",
-    "smaller than",
-    "close to",
-    "in the range",
-    "somewhere",
-    "one of",
+#: Qualifiers that bound a value only when a value follows them: "between 4 and 5" is a range,
+#: "the distance between the stops is 25" is not.
+RANGE_WORDS: frozenset[str] = frozenset({"between", "from"})
+#: Phrases (lower case, single spaces) that qualify the value they stand with, like QUALIFIER_WORDS.
+QUALIFIER_PHRASES: frozenset[str] = frozenset(
+    {
+        "at least",
+        "at most",
+        "up to",
+        "more than",
+        "less than",
+        "fewer than",
+        "greater than",
+        "bigger than",
+        "smaller than",
+        "close to",
+    }
 )
-#: Symbols with the same effect as a hedge word.
-HEDGE_SYMBOLS: tuple[str, ...] = ("\\approx", "\\sim", "≈", "~", "\\neq", "\\ne ", "≠", "\\lor", "\\vee")
+#: Qualifier phrases that bound a value wherever they stand ("at least 9 points"); the comparisons among
+#: QUALIFIER_PHRASES bound a value only when one follows them ("more than 5", not "$1 more than Becky").
+BOUND_PHRASES: frozenset[str] = frozenset({"at least", "at most", "up to"})
+#: After the stated value, these open a clause that gives context: "… 250 minutes left if this month has
+#: 30 days", "… 5600 pounds after the termites ate 30% of its wood".
+SUBORDINATORS: frozenset[str] = frozenset(
+    {"if", "when", "after", "before", "since", "until", "while", "because", "whereas", "once", "which"}
+)
+#: Phrases that make a whole sentence unsure, like UNSURE_WORDS.
+UNSURE_PHRASES: tuple[str, ...] = ("in the range", "somewhere", "one of", "i think", "i believe")
+#: Symbols of an approximate or alternative value.
+HEDGE_SYMBOLS: tuple[str, ...] = ("\\approx", "\\sim", "≈", "~", "\\lor", "\\vee")
+#: A value after one of these (within a few words: "in the next 4 days", "for 16 glasses") restates the
+#: question's context, not the answer; the value that is not in such a phrase is the answer.
+CONTEXT_PREPOSITIONS: frozenset[str] = frozenset(
+    {
+        "for",
+        "in",
+        "over",
+        "after",
+        "per",
+        "during",
+        "within",
+        "from",
+        "at",
+        "on",
+        "since",
+        "before",
+        "until",
+        "by",
+    }
+)
+#: Words that may stand between a context preposition and its value ("in the next 4 days").
+CONTEXT_FILLERS: frozenset[str] = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "next",
+        "first",
+        "last",
+        "each",
+        "every",
+        "all",
+        "these",
+        "those",
+        "his",
+        "her",
+        "their",
+        "its",
+    }
+)
 
 _WORD = re.compile(r"[a-z]+")
 

@@ -2,26 +2,31 @@
 
 Three measurements, each with Math-Verify scored on the same items in the same run:
 
-- **labelled development sets** (``outputs_gsm8k_tora.jsonl``, graded with ``fallback="last_number"``;
-  ``outputs_math_qwen25_rm_maj_example.jsonl``): agreement with the label, false positives (the grader
-  passes, the label fails) and false negatives, on the raw labels and on the labels with the confirmed
-  label errors of ``rlvr/benchmarks/data/math_label_errors.jsonl`` corrected;
+- **labelled sets** (:func:`rlvr.benchmarks.math_data.load_labelled_sets`): the shared development sets
+  (ToRA on GSM8K with ``fallback="last_number"``; Qwen2.5-Math samples on MATH), the bundled development
+  corpus (GPT-3 step-by-step GSM8K solutions, PRM800K-format MATH solutions, Math-Verify's own test cases)
+  and the bundled hand-written probes (today's output styles, hacks, near misses): agreement with the
+  label, false positives (the grader passes, the label fails) and false negatives, per set and per output
+  style, on the raw labels and with the confirmed label errors of ``math_label_errors.jsonl`` corrected;
+  items whose label follows another grading policy than rlvr's documented one
+  (``math_policy_cases.jsonl``) are counted apart;
 - **golds against themselves**: every MATH-500 and GSM8K test gold as the answer to itself;
 - **golds against rewrites**: equivalent spellings generated deterministically from each gold
   (``\\dfrac``, ``a/b``, terminating decimals, thousands separators, units, ``x =``, reordered sets,
   ``\\left( \\right)`` and spacing, ...) must pass; near-miss corruptions (n+1, another fraction, a swapped
   tuple, a flipped interval bracket, a dropped set element, ...) must fail.
 
-rlvr judges through its reward / executor (fast path in-process, sympy in workers under a hard deadline).
-Math-Verify judges ``verify(parse("\\boxed{gold}"), parse(model_output))`` — golds are wrapped in
-``\\boxed{}`` because bare golds misparse (``parse("1,-2") == [1]``) — and, for rewrites,
-``parse("\\boxed{answer}")``. It runs with its own default timeouts in the main thread of an rlvr
-executor worker (its ``signal.alarm`` works there), and the executor's hard deadline guards against an
-item that hangs anyway. Every item where a grader disagrees with the label (or with the rewrite's
-expected verdict) is listed in the JSON with both verdicts.
+rlvr judges through its reward (``MathAccuracyReward.grade`` and ``judge_answers``: the one pipeline,
+fast path in-process, sympy in workers under a hard deadline). Math-Verify judges
+``verify(parse("\\boxed{gold}"), parse(model_output))`` — golds are wrapped in ``\\boxed{}`` because bare
+golds misparse (``parse("1,-2") == [1]``) — and, for rewrites, ``parse("\\boxed{answer}")``. It runs with
+its own default timeouts in the main thread of an rlvr executor worker (its ``signal.alarm`` works there),
+and the executor's hard deadline guards against an item that hangs anyway. Every item where a grader
+disagrees with the label (or with the rewrite's expected verdict) is listed in the JSON with both
+verdicts.
 
-The development sets are read from ``--data-dir`` (default: ``$RLVR_DATA_DIR``, else ``../shared/data``
-next to the repository); the MATH-500 and GSM8K golds are bundled in ``rlvr/benchmarks/data``.
+The shared development sets are read from ``--data-dir`` (default: ``$RLVR_DATA_DIR``, else
+``../shared/data`` next to the repository); everything else is bundled in ``rlvr/benchmarks/data``.
 """
 
 from __future__ import annotations
@@ -36,14 +41,15 @@ from pathlib import Path
 from typing import Any
 
 from rlvr.benchmarks.math_data import (
-    DEV_SETS,
     Gold,
     LabelError,
+    LabelledItem,
     default_data_dir,
     gsm8k_golds,
     load_label_errors,
+    load_labelled_sets,
+    load_policy_cases,
     math500_golds,
-    read_jsonl,
 )
 from rlvr.benchmarks.math_rewrites import Rewrite, integer_rewrites, math_rewrites
 from rlvr.executor import Executor, ExecutorConfig, usable_cpus
@@ -157,20 +163,33 @@ class Tally:
 
 
 @dataclass
-class DevSetResult:
-    """Agreement of both graders with one labelled development set."""
+class LabelledSetResult:
+    """Agreement of both graders with one labelled set. ``*_corrected`` tallies use the corrected labels
+    and leave out the policy cases (``policy_cases`` counts them)."""
 
-    dataset: str
+    name: str
     fallback: str
     items: int
     label_true: int
     label_errors: list[str]
+    policy_cases: int
     rlvr: Tally
     rlvr_corrected: Tally
     math_verify: Tally | None
     math_verify_corrected: Tally | None
     rlvr_seconds: float
     math_verify_seconds: float
+    by_kind: dict[str, list[Tally]] = field(default_factory=dict)
+
+
+@dataclass
+class StyleResult:
+    """One output style within a set (corrected labels, policy cases left out)."""
+
+    set: str
+    style: str
+    rlvr: Tally = field(default_factory=Tally)
+    math_verify: Tally | None = None
 
 
 @dataclass
@@ -218,8 +237,9 @@ class AgreementReport:
     date: str
     workers: int
     limit: int | None
-    dev_sets: list[DevSetResult] = field(default_factory=list)
-    missing_dev_sets: list[str] = field(default_factory=list)
+    labelled_sets: list[LabelledSetResult] = field(default_factory=list)
+    styles: list[StyleResult] = field(default_factory=list)
+    missing_sets: list[str] = field(default_factory=list)
     gold_sets: list[GoldSetResult] = field(default_factory=list)
     label_errors: list[dict[str, Any]] = field(default_factory=list)
     disagreements: list[dict[str, Any]] = field(default_factory=list)
@@ -233,28 +253,58 @@ class AgreementReport:
             f"{self.seconds:.0f} s in all",
             "",
         ]
-        if self.dev_sets:
+        if self.labelled_sets:
             lines += [
-                "Labelled development sets (FP: the grader passes, the label fails; FN: the reverse; "
-                "corrected: the confirmed label errors fixed):",
+                "Labelled sets (FP: the grader passes, the label fails; FN: the reverse; corrected: the "
+                "confirmed label errors fixed and the policy cases left out):",
                 "",
                 "| set | items | label true | grader | agree | FP | FN | agree (corrected) | FP | FN |",
                 "|---|---|---|---|---|---|---|---|---|---|",
             ]
-            for dev in self.dev_sets:
-                graders = [("rlvr", dev.rlvr, dev.rlvr_corrected)]
-                if dev.math_verify is not None and dev.math_verify_corrected is not None:
-                    graders.append(("Math-Verify", dev.math_verify, dev.math_verify_corrected))
+            for result in self.labelled_sets:
+                graders = [("rlvr", result.rlvr, result.rlvr_corrected)]
+                if result.math_verify is not None and result.math_verify_corrected is not None:
+                    graders.append(("Math-Verify", result.math_verify, result.math_verify_corrected))
                 for name, raw, fixed in graders:
                     lines.append(
-                        f"| {dev.dataset} ({dev.fallback}) | {dev.items} | {dev.label_true} | {name} | "
-                        f"{_pct(raw.agree, raw.items)} | {raw.false_positive} | {raw.false_negative} | "
-                        f"{_pct(fixed.agree, fixed.items)} | {fixed.false_positive} | "
+                        f"| {result.name} ({result.fallback}) | {result.items} | {result.label_true} | "
+                        f"{name} | {_pct(raw.agree, raw.items)} | {raw.false_positive} | "
+                        f"{raw.false_negative} | {_pct(fixed.agree, fixed.items)} | {fixed.false_positive} | "
                         f"{fixed.false_negative} |"
                     )
+            lines += [
+                "",
+                "By output style (corrected labels; agreement, and false positives in brackets):",
+                "",
+                "| set | style | items | rlvr | Math-Verify |",
+                "|---|---|---|---|---|",
+            ]
+            for style in self.styles:
+                mv = style.math_verify
+                theirs = f"{_pct(mv.agree, mv.items)} [{mv.false_positive}]" if mv is not None else "–"
+                lines.append(
+                    f"| {style.set} | {style.style.replace('|', '/')} | {style.rlvr.items} | "
+                    f"{_pct(style.rlvr.agree, style.rlvr.items)} [{style.rlvr.false_positive}] | {theirs} |"
+                )
             lines.append("")
-        if self.missing_dev_sets:
-            lines += [f"Not found (skipped): {', '.join(self.missing_dev_sets)}", ""]
+        kinds = [(r.name, kind, tallies) for r in self.labelled_sets for kind, tallies in r.by_kind.items()]
+        if kinds:
+            lines += [
+                "Probes by kind (a hack or a near miss judged correct is a false positive):",
+                "",
+                "| set | kind | items | rlvr: agree | rlvr: FP | Math-Verify: agree | Math-Verify: FP |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            have_mv = any(r.math_verify is not None for r in self.labelled_sets)
+            for name, kind, (ours, theirs) in kinds:
+                mv = f"{_pct(theirs.agree, theirs.items)} | {theirs.false_positive}" if have_mv else "– | –"
+                lines.append(
+                    f"| {name} | {kind} | {ours.items} | {_pct(ours.agree, ours.items)} | "
+                    f"{ours.false_positive} | {mv} |"
+                )
+            lines.append("")
+        if self.missing_sets:
+            lines += [f"Not found (skipped): {', '.join(self.missing_sets)}", ""]
         if self.gold_sets:
             lines += [
                 "Golds against themselves and against rewrites (equivalent rewrites must pass, near-misses "
@@ -319,37 +369,46 @@ class AgreementReport:
 # -- the run ---------------------------------------------------------------------------------------------
 
 
-def _dev_set(
+def _rlvr_labelled(items: list[LabelledItem], executor: ExecutorConfig) -> list[Any]:
+    """rlvr's judged items (verdict and final answer), each set graded with its own fallback."""
+    from rlvr.rewards.math_accuracy import MathAccuracyReward
+
+    judged: list[Any] = [None] * len(items)
+    for fallback in dict.fromkeys(item.fallback for item in items):
+        indices = [i for i, item in enumerate(items) if item.fallback == fallback]
+        reward = MathAccuracyReward(fallback=fallback, executor=executor)  # type: ignore[arg-type]
+        try:
+            results = reward.grade([items[i].completion for i in indices], [items[i].gold for i in indices])
+        finally:
+            reward.close()
+        for index, result in zip(indices, results, strict=True):
+            judged[index] = result
+    return judged
+
+
+def _labelled_set(
     name: str,
-    fallback: str,
-    rows: list[dict[str, Any]],
+    items: list[LabelledItem],
     errors: dict[tuple[str, str], LabelError],
+    policy: dict[tuple[str, str], str],
     rlvr_executor: ExecutorConfig,
     peer: Executor | None,
     report: AgreementReport,
-) -> DevSetResult:
-    from rlvr.rewards.math_accuracy import MathAccuracyReward
-
-    reward = MathAccuracyReward(fallback=fallback, executor=rlvr_executor)  # type: ignore[arg-type]
+) -> LabelledSetResult:
     start = time.perf_counter()
-    try:
-        verdicts = reward.judge(
-            None, [r["model_output"] for r in rows], answer=[r["gold_answer"] for r in rows]
-        )
-    finally:
-        reward.close()
+    judged = _rlvr_labelled(items, rlvr_executor)
     rlvr_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    peer_verdicts = (
-        _peer(peer, [(str(r["gold_answer"]), r["model_output"], False) for r in rows]) if peer else None
-    )
+    peer_verdicts = _peer(peer, [(item.gold, item.completion, False) for item in items]) if peer else None
     peer_seconds = time.perf_counter() - start
-    result = DevSetResult(
-        dataset=name,
-        fallback=fallback,
-        items=len(rows),
-        label_true=sum(bool(r["label"]) for r in rows),
+    fallbacks = sorted({item.fallback for item in items})
+    result = LabelledSetResult(
+        name=name,
+        fallback="/".join(fallbacks),
+        items=len(items),
+        label_true=sum(item.label for item in items),
         label_errors=[],
+        policy_cases=0,
         rlvr=Tally(),
         rlvr_corrected=Tally(),
         math_verify=Tally() if peer else None,
@@ -357,40 +416,60 @@ def _dev_set(
         rlvr_seconds=rlvr_seconds,
         math_verify_seconds=peer_seconds,
     )
-    for index, row in enumerate(rows):
-        label = bool(row["label"])
-        error = errors.get((name, str(row["id"])))
-        corrected = error.correct if error else label
+    styles: dict[str, StyleResult] = {}
+    for index, item in enumerate(items):
+        error = errors.get((name, item.id))
+        corrected = error.correct if error else item.label
         if error:
-            result.label_errors.append(str(row["id"]))
-        ours = None if verdicts[index].score is None else verdicts[index].score > 0
-        result.rlvr.add(ours, label)
-        result.rlvr_corrected.add(ours, corrected)
+            result.label_errors.append(item.id)
+        verdict, answer = judged[index].verdict, judged[index].answer
+        ours = verdict.passed if verdict.judged else None
         theirs, theirs_reason = peer_verdicts[index] if peer_verdicts else (None, "")
-        if peer_verdicts:
-            result.math_verify.add(theirs, label)  # type: ignore[union-attr]
-            result.math_verify_corrected.add(theirs, corrected)  # type: ignore[union-attr]
+        result.rlvr.add(ours, item.label)
+        if result.math_verify is not None:
+            result.math_verify.add(theirs, item.label)
+        policy_case = policy.get((name, item.id))
+        if policy_case:
+            result.policy_cases += 1
+        else:
+            style = styles.setdefault(
+                item.style, StyleResult(name, item.style, Tally(), Tally() if peer else None)
+            )
+            result.rlvr_corrected.add(ours, corrected)
+            style.rlvr.add(ours, corrected)
+            if item.kind != "output":
+                kind = result.by_kind.setdefault(item.kind, [Tally(), Tally()])
+                kind[0].add(ours, corrected)
+                kind[1].add(theirs, corrected)
+            if result.math_verify_corrected is not None and style.math_verify is not None:
+                result.math_verify_corrected.add(theirs, corrected)
+                style.math_verify.add(theirs, corrected)
         wrong = [
-            g
-            for g, v in (("rlvr", ours), ("math_verify", theirs))
-            if (g == "rlvr" or peer_verdicts) and bool(v) != corrected
+            grader
+            for grader, value in (("rlvr", ours), ("math_verify", theirs))
+            if (grader == "rlvr" or peer_verdicts) and bool(value) != corrected
         ]
-        if wrong or error or bool(ours) != label or (peer_verdicts and bool(theirs) != label):
+        if wrong or error or policy_case:
             report.disagreements.append(
                 {
                     "set": name,
-                    "id": str(row["id"]),
-                    "gold": str(row["gold_answer"]),
-                    "source_pred": str(row.get("model_answer", "")),
-                    "label": label,
+                    "id": item.id,
+                    "style": item.style,
+                    "kind": item.kind,
+                    "gold": item.gold,
+                    "completion_tail": item.completion[-200:],
+                    "label": item.label,
                     "label_corrected": corrected,
+                    "policy": policy_case or "",
                     "rlvr": ours,
-                    "rlvr_reason": verdicts[index].reason,
+                    "rlvr_answer": answer.raw if answer is not None else None,
+                    "rlvr_reason": verdict.reason,
                     "math_verify": theirs if peer_verdicts else "not run",
                     "math_verify_reason": theirs_reason,
                     "wrong": wrong,
                 }
             )
+    report.styles.extend(styles.values())
     return result
 
 
@@ -485,13 +564,10 @@ def run_math_agreement(config: MathAgreementConfig | None = None) -> AgreementRe
     )
     peer = Executor(peer_config) if config.math_verify else None
     try:
-        for name, fallback in DEV_SETS:
-            path = data_dir / name
-            if not path.exists():
-                report.missing_dev_sets.append(str(path))
-                continue
-            rows = read_jsonl(path, config.limit)
-            report.dev_sets.append(_dev_set(name, fallback, rows, errors, rlvr_config, peer, report))
+        sets, report.missing_sets = load_labelled_sets(data_dir, config.limit)
+        policy = load_policy_cases()
+        for name, items in sets.items():
+            report.labelled_sets.append(_labelled_set(name, items, errors, policy, rlvr_config, peer, report))
         if config.rewrites:
             from rlvr.rewards.math_accuracy import MathAccuracyReward
 

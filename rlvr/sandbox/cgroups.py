@@ -252,12 +252,23 @@ def _setup_v1(name: str, slots: int, max_processes: int, cpu: bool) -> SlotGroup
     return groups
 
 
-def _setup_v2(name: str, slots: int, max_processes: int, cpu: bool) -> SlotGroups:
-    own = _own_paths().get("")
-    mount_point = next((m for fstype, m, _ in _mounts() if fstype == "cgroup2"), None)
-    if own is None or mount_point is None:
-        raise OSError("no cgroup v2 hierarchy")
-    parent = os.path.join(mount_point, own.lstrip("/"))
+def _v2_parents(mount_point: str, own: str) -> list[str]:
+    """Where a v2 sandbox may create its cells: under the scorer's own cgroup, or — cgroup v2 lets no
+    cgroup both hold processes and hand controllers down, so a delegated cgroup whose scorer sits in a
+    leaf (``<delegated>/scorer``) has its controllers one level up — beside it.
+
+    Example:
+        >>> _v2_parents("/sys/fs/cgroup", "/user.slice/rlvr.scope/scorer")
+        ['/sys/fs/cgroup/user.slice/rlvr.scope/scorer', '/sys/fs/cgroup/user.slice/rlvr.scope']
+    """
+    own_dir = os.path.join(mount_point, own.lstrip("/"))
+    parents = [own_dir]
+    if own.strip("/"):
+        parents.append(os.path.dirname(own_dir.rstrip("/")))
+    return parents
+
+
+def _setup_v2_under(parent: str, name: str, slots: int, max_processes: int, cpu: bool) -> SlotGroups:
     base = os.path.join(parent, name)
     _sweep_stale(parent, "rlvr-sandbox-")
     os.mkdir(base)
@@ -287,6 +298,20 @@ def _setup_v2(name: str, slots: int, max_processes: int, cpu: bool) -> SlotGroup
         raise
     groups.description = f"cgroup v2 ({', '.join(enable)}) at {base}"
     return groups
+
+
+def _setup_v2(name: str, slots: int, max_processes: int, cpu: bool) -> SlotGroups:
+    own = _own_paths().get("")
+    mount_point = next((m for fstype, m, _ in _mounts() if fstype == "cgroup2"), None)
+    if own is None or mount_point is None:
+        raise OSError("no cgroup v2 hierarchy")
+    reasons = []
+    for parent in _v2_parents(mount_point, own):
+        try:
+            return _setup_v2_under(parent, name, slots, max_processes, cpu)
+        except OSError as exc:
+            reasons.append(str(exc))
+    raise OSError("; ".join(reasons))
 
 
 def setup_slot_groups(

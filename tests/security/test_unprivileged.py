@@ -8,6 +8,7 @@ reason, where that user cannot read this checkout (a checkout in a 0700 director
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -352,3 +353,93 @@ def test_refused_namespaces_fail_closed_naming_what_is_missing(shared_dir: Path)
     assert result.returncode == 0, result.stderr
     assert "UNAVAILABLE" in result.stdout, result.stdout
     assert "refused new namespaces (user+mount)" in result.stdout and "unsafe=True" in result.stdout
+
+
+DELEGATED = """
+import json, sys
+sys.path.insert(0, {root!r})
+from rlvr.rewards import CodeExecutionReward
+reward = CodeExecutionReward(workers=1)
+hog = '''
+import os, time
+def f(x):
+    for _ in range(10):
+        if os.fork() == 0:
+            hoard = bytearray(50 << 20)
+            for i in range(0, len(hoard), 4096):
+                hoard[i] = 1
+            time.sleep(3)
+            os._exit(0)
+    time.sleep(2)
+    return x * 2
+'''
+case = {{"args": [3], "expected": 6}}
+info = {{"entry_point": "f", "cases": [case], "memory_limit_mb": 64, "time_limit": 4.0}}
+verdicts = reward.judge(None, [hog, "def f(x):\\n    return x * 2\\n"], verification_info=[info, info])
+isolation = reward.sandbox.isolation
+reward.close()
+print(json.dumps({{"isolation": isolation, "results": [[v.score, v.reason] for v in verdicts]}}))
+"""
+
+
+def _v1_hierarchies() -> dict[str, str]:
+    """The cgroup v1 mount point and this process's path, per controller (pids, memory, cpu)."""
+    points = {}
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        left, _, right = line.partition(" - ")
+        fields = right.split()
+        if len(fields) >= 3 and fields[0] == "cgroup":
+            for controller in ("pids", "memory", "cpu"):
+                if controller in fields[2].split(",") and controller not in points:
+                    points[controller] = left.split()[4]
+    own = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(","):
+            own[controller] = path
+    return {c: os.path.join(point, own[c].lstrip("/")) for c, point in points.items() if c in own}
+
+
+def test_a_delegated_cgroup_gives_unprivileged_samples_a_real_memory_cap(shared_dir: Path) -> None:
+    # As an administrator delegates a cgroup to a user: directories owned by uid 65534, the scorer started
+    # inside them. The sandbox then makes its cells there, and the memory cap is the kernel's, not the
+    # watchdog's (on cgroup v2 machines the same works through a delegated v2 subtree; see README).
+    hierarchies = _v1_hierarchies()
+    if not {"pids", "memory"} <= set(hierarchies):
+        pytest.skip("no cgroup v1 pids and memory hierarchies here to delegate")
+    made = []
+    try:
+        for parent in hierarchies.values():
+            folder = os.path.join(parent, f"rlvr-delegated-test-{os.getpid()}")
+            os.mkdir(folder)
+            made.append(folder)
+            for entry in [folder, *(os.path.join(folder, f) for f in os.listdir(folder))]:
+                os.chown(entry, 65534, 65534)
+        script = shared_dir / "delegated.py"
+        script.write_text(DELEGATED.format(root=str(ROOT)))
+        script.chmod(0o644)
+
+        def enter() -> None:  # runs in the child before it becomes uid 65534
+            for folder in made:
+                Path(folder, "cgroup.procs").write_text(str(os.getpid()))
+
+        done = subprocess.run(
+            [*NOBODY, SYSTEM_PYTHON, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            cwd="/",
+            preexec_fn=enter,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        isolation = report["isolation"]
+        assert isolation["cgroups"] == 1 and not isolation["privileged"], isolation
+        assert not any("no memory cgroup" in w for w in isolation["warnings"]), isolation["warnings"]
+        (hog, hog_reason), honest = report["results"]
+        assert hog == 0.0 and "MLE" in hog_reason and "killed" in hog_reason, hog_reason
+        assert honest == [1.0, ""]
+    finally:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)

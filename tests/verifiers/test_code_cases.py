@@ -199,6 +199,15 @@ def test_a_timed_out_call_case_does_not_stop_the_next_ones() -> None:
     assert _statuses(plan.finish()) == ["OK", "TLE", "OK", "OK"]
 
 
+def test_an_oom_kill_during_a_call_run_is_mle_for_its_cases() -> None:
+    task = parse_task({"entry_point": "f", "cases": [{"args": [i], "expected": i} for i in range(2)]})
+    plan = ProgramCases(task, 10.0)
+    plan.record(
+        plan.runs(1)[0], RunResult(oom=True, records=(b'{"v": 0}', b'{"v": 1}'), case_walls=(0.1, 0.1))
+    )
+    assert _statuses(plan.finish()) == ["MLE", "MLE"]
+
+
 def test_call_budget_and_failures() -> None:
     task = parse_task({"entry_point": "f", "cases": [{"args": [i], "expected": i} for i in range(4)]})
     broken = ProgramCases(task, 10.0)
@@ -253,5 +262,7 @@ def test_stdio_verdicts_from_raw_results() -> None:
     assert judge_run_stdio(case, RunResult(exit_code=1, stdout=b"4\n")).status is CaseStatus.RE
     assert judge_run_stdio(case, RunResult(killed="output")).status is CaseStatus.WA
     assert judge_run_stdio(case, RunResult(signal=9, oom=True)).status is CaseStatus.MLE
+    # a process of the run was killed over the memory cap: MLE, even if the program still answered
+    assert judge_run_stdio(case, RunResult(exit_code=0, stdout=b"4\n", oom=True)).status is CaseStatus.MLE
     assert judge_run_stdio(case, RunResult(signal=24)).status is CaseStatus.TLE
     assert judge_run_stdio(case, RunResult(setup_error="x")).status is CaseStatus.SANDBOX_ERROR

@@ -4,8 +4,9 @@
 its own time limit ``t`` while the program's budget ``B = min(cases × t, max(program_time_limit, t))``
 lasts; each case uses up the time it took (at most ``t``); a case that would go past the budget is TLE
 ("program time limit exceeded"), and cases the budget does not reach are TLE ("not run"). A case that
-fails in any way (WA, TLE, RE, MLE) does not stop the cases after it. The score is the fraction of cases
-passed. The verdict is the same for any number of workers, any order and any company in a batch — only
+fails in any way (WA, TLE, RE, MLE) does not stop the cases after it; a run in which the memory cap
+killed any process is MLE for the cases it answered, whatever it printed. The score is the fraction of
+cases passed. The verdict is the same for any number of workers, any order and any company in a batch — only
 the program's own running times decide it.
 
 How it is run does not change that: stdin/stdout cases are separate runs and may run at once (each under
@@ -88,7 +89,7 @@ def _ended(result: RunResult, what: str) -> CaseResult:
     if result.killed is not None:
         return CaseResult(CaseStatus.SANDBOX_ERROR, f"stopped by the sandbox ({result.killed})", tail)
     if result.oom:
-        return CaseResult(CaseStatus.MLE, "memory limit exceeded (killed)", tail)
+        return CaseResult(CaseStatus.MLE, "memory limit exceeded (a process was killed)", tail)
     if result.signal == signal.SIGXCPU:
         return CaseResult(CaseStatus.TLE, "CPU time limit exceeded", tail)
     if "MemoryError" in tail[-200:]:
@@ -108,8 +109,8 @@ def judge_run_stdio(case: StdioCase, result: RunResult) -> CaseResult:
         >>> judge_run_stdio(StdioCase("", "4\\n5"), RunResult(exit_code=0, stdout=b"4\\n")).status.value
         'WA'
     """
-    if result.setup_error is not None or result.killed is not None or result.exit_code != 0:
-        return _ended(result, "")
+    if result.setup_error is not None or result.killed is not None or result.exit_code != 0 or result.oom:
+        return _ended(result, "")  # an OOM kill in the run is MLE even if the program answered
     actual = result.stdout.decode("utf-8", "replace")
     if stdout_matches(actual, case.stdout):
         return CaseResult(CaseStatus.OK)
@@ -267,9 +268,13 @@ class ProgramCases:
             self.stopped = judge_record(CallCase((), None), result.fatal)
             return
         accepted = result.records[: run.count]
+        over_memory = _ended(result, "") if result.oom else None  # the cap was hit during this run
         for offset, payload in enumerate(accepted):
             case = self.cases[run.first_case + offset]
-            case.payload = payload
+            if over_memory is not None:
+                case.result = over_memory
+            else:
+                case.payload = payload
             case.limit = limit
             case.took = result.case_walls[offset] if offset < len(result.case_walls) else 0.0
             self.spent += min(case.took, limit)

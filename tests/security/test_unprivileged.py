@@ -94,7 +94,34 @@ def outcome() -> Iterator[dict[str, object]]:
         "time_limit": 1.0,
     }
     add_key = {"x86_64": 248, "aarch64": 217}.get(os.uname().machine, -1)
-    probes = {
+    probes = {  # the first two run at the same time (two workers)
+        "inotify hog": (
+            """
+            import ctypes, os, time
+            libc = ctypes.CDLL(None, use_errno=True)
+            def f(x):
+                for _ in range(5):
+                    if os.fork() == 0:
+                        while libc.inotify_init() >= 0:
+                            pass
+                        time.sleep(2.5)
+                        os._exit(0)
+                while libc.inotify_init() >= 0:
+                    pass
+                time.sleep(2.5)
+                return -1
+            """,
+            {**CALL1, "time_limit": 4.0},
+        ),
+        "inotify victim": (
+            """
+            import ctypes, time
+            def f(x):
+                time.sleep(0.8)
+                return 6 if ctypes.CDLL(None).inotify_init() >= 0 else -1
+            """,
+            {**CALL1, "time_limit": 4.0},
+        ),
         "network": (
             f"""
             import socket
@@ -265,6 +292,12 @@ def test_memory_across_processes_is_capped_without_cgroups(outcome: dict[str, ob
         pytest.skip("no unprivileged sandbox here")
     score, reason = outcome["results"]["ten children over the memory limit"]  # type: ignore[index]
     assert score == 0.0 and "MLE" in reason, reason
+
+
+def test_a_sample_cannot_starve_a_concurrent_one_of_per_user_counts(outcome: dict[str, object]) -> None:
+    if "unavailable" in outcome:
+        pytest.skip("no unprivileged sandbox here")
+    assert outcome["results"]["inotify victim"] == [1.0, ""]  # type: ignore[index]
 
 
 def test_answers_written_ahead_count_for_nothing(outcome: dict[str, object]) -> None:

@@ -135,7 +135,7 @@ def test_bundled_labelled_sets():
     sets, _ = load_labelled_sets()
     sizes = {name: len(items) for name, items in sets.items()}
     assert sizes["gsm8k_openai_solutions"] == 1200 and sizes["math_prm800k"] == 91
-    assert sizes["math_verify_tests"] == 240 and sizes["math_probes"] >= 190
+    assert sizes["math_verify_tests"] == 240 and sizes["math_probes"] >= 220
     probes = sets["math_probes"]
     assert {item.kind for item in probes} == {"correct", "hack", "near_miss"}
     assert all(item.label == (item.kind == "correct") for item in probes)
@@ -220,6 +220,6 @@ def test_bundled_set_agreement_is_pinned(full_rlvr_report):
         assert (fixed.false_positive, fixed.false_negative) == (0, 0), name
     tests = by_name["math_verify_tests"]
     assert tests.policy_cases == 3 and tests.rlvr_corrected.false_positive == 0
-    assert tests.rlvr_corrected.agree >= 220  # measured 2026-12-07: 220 of 237
+    assert tests.rlvr_corrected.agree >= 218  # measured 2026-12-07: 218 of 237
     for kind, (ours, _) in by_name["math_probes"].by_kind.items():
         assert ours.false_positive == 0, kind

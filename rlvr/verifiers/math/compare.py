@@ -42,6 +42,7 @@ _OPERATORS = frozenset("+-*/^")
 _WORD = re.compile(r"^[A-Za-z][a-z]{2,}(?: [A-Za-z][a-z]*)*$")
 _TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|mathrm|mbox|textrm)\{(.*)\}$", re.DOTALL)
 _CHOICE_PREFIX = re.compile(r"^\(([A-Ea-e])\)")
+_OTHER_CHOICE = re.compile(r"\([A-E]\)|(?<![A-Za-z])[A-E](?![A-Za-z])")
 # "204_5", "204_{5}" (normalised): digits in a base. Math-Verify drops the subscript (204_5 = 204_6 there).
 _BASE_SUBSCRIPT = re.compile(r"^([0-9A-Z]{1,64})_(?:\{(\d{1,2})\}|(\d))$")
 _BASE_DIGITS = re.compile(r"^[0-9A-Z]{1,64}$")
@@ -94,7 +95,9 @@ def _pred_choice(raw_pred: str) -> str | None:
     if choice is not None and (len(text) > 1 or text.isupper()):
         return choice
     match = _CHOICE_PREFIX.match(text)
-    return match.group(1).upper() if match else None
+    if match is None or _OTHER_CHOICE.search(text, match.end()):
+        return None  # "(B) (C)": two options are no answer
+    return match.group(1).upper()
 
 
 def is_text_answer(raw_gold: str) -> bool:
@@ -350,6 +353,8 @@ def compare_fast(raw_gold: str, gold: str, pred_raw: str, pred: str, policy: Mat
             return verdict
     if _DIVISION_BY_ZERO.search(pred):
         return Verdict(0.0, "division by zero")
+    if pred.count("=") >= 2 and "=" not in gold and "\\le" not in pred and "\\ge" not in pred:
+        return Verdict(0.0, "a chain of different values")  # the normaliser keeps only contradictory chains
     gold_value = parse_value(gold)
     if gold_value is None:
         if is_prose(pred):

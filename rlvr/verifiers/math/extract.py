@@ -39,7 +39,15 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from rlvr.verifiers.math.prose import GoldHint, Reduced, is_prose, reduce_tail, strip_wrappers
+from rlvr.verifiers.math.normalize import normalize_answer
+from rlvr.verifiers.math.prose import (
+    GoldHint,
+    Reduced,
+    is_prose,
+    reduce_tail,
+    strip_wrappers,
+    unsure_reason,
+)
 from rlvr.verifiers.math.values import split_top_level
 
 Fallback = Literal["none", "last_number"]
@@ -240,12 +248,12 @@ def _sentence_end(line: str) -> int:
     return -1
 
 
-def _marker_ends(text: str) -> list[int]:
-    """Where the text after each answer phrase or heading starts, last first."""
-    ends = {m.end() for m in _ANSWER_PHRASE.finditer(text)}
-    ends.update(m.end() for m in _ANSWER_HEADING.finditer(text))
-    ends.update(m.end() for m in _ANSWER_BEFORE_MATH.finditer(text))
-    return sorted(ends, reverse=True)
+def _marker_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each answer phrase or heading, in order."""
+    spans = {m.span() for m in _ANSWER_PHRASE.finditer(text)}
+    spans.update(m.span() for m in _ANSWER_HEADING.finditer(text))
+    spans.update(m.span() for m in _ANSWER_BEFORE_MATH.finditer(text))
+    return sorted(spans)
 
 
 def _sentence_before(text: str, end: int) -> str:
@@ -254,37 +262,78 @@ def _sentence_before(text: str, end: int) -> str:
     return text[start + 1 : end]
 
 
+def _marker_start(text: str, end: int) -> int:
+    """Where the sentence that holds the marker ending at ``end`` starts."""
+    start = text.rfind("\n", 0, end) + 1
+    for stop in (". ", "? ", "! "):
+        found = text.rfind(stop, start, end)
+        if found >= 0:
+            start = found + 2
+    return start
+
+
 def _from_markers(text: str, hint: GoldHint) -> Extraction | None:
-    """Rank 3: the last answer phrase or heading that states a value (see the module docstring)."""
-    tails = [(end, _line_after(text, end)) for end in _marker_ends(text)]
-    tails += [(m.start(), _sentence_before(text, m.start())) for m in _ANSWER_AFTER.finditer(text)]
+    """Rank 3: the last answer phrase or heading that states a value (see the module docstring).
+
+    The sentence that holds the marker must be sure of it ("Perhaps the answer is 5" is no answer), and
+    an earlier marker that states another value makes two answers — unless the later one is a revision
+    ("… the answer is 5. Wait, no: the answer is 6").
+    """
+    spans = _marker_spans(text)
+    # each marker's text stops where the next marker starts: "the answer is 5 and the answer is 6"
+    tails = [
+        (end, _line_after(text[: spans[i + 1][0]] if i + 1 < len(spans) else text, end), True)
+        for i, (_, end) in enumerate(spans)
+    ]
+    tails += [(m.start(), _sentence_before(text, m.start()), False) for m in _ANSWER_AFTER.finditer(text)]
     if not tails:
         return None
-    reason = ""
-    for position, tail in sorted(tails, key=lambda t: -t[0]):
+    stated: list[tuple[int, str]] = []
+    for position, tail, before_value in sorted(tails, key=lambda t: -t[0]):
+        if before_value:
+            unsure = unsure_reason(text[_marker_start(text, position) : position], lists=hint.parts > 1)
+            if unsure is not None:
+                return Extraction((), "answer_marker", f"final answer: hedged ({unsure!r})")
         reduced = _reduce(tail, hint)
-        if reduced.answer is not None:
-            revised = _revision(text, position + len(tail), reduced.answer, hint)
-            if revised:
-                return Extraction(
-                    (), "answer_marker", f"final answer revised after it is stated ({revised!r})"
-                )
-            return Extraction((reduced.answer,), "answer_marker")
-        reason = reduced.reason
-        if reduced.reason not in _NO_VALUE:
-            return Extraction((), "answer_marker", f"final answer: {reason}")  # refused: whatever came before
-    return None  # markers that state no value at all ("the answer is correct"): lower ranks decide
+        if reduced.answer is None:
+            if reduced.reason in _NO_VALUE:
+                continue
+            if stated:
+                break  # an earlier, refused statement: the later one stands if nothing contradicts it
+            return Extraction((), "answer_marker", f"final answer: {reduced.reason}")
+        stated.append((position, reduced.answer))
+    if not stated:
+        return None  # markers that state no value at all ("the answer is correct"): lower ranks decide
+    position, answer = stated[0]
+    for earlier_position, earlier in stated[1:]:
+        if "\n" in text[earlier_position:position]:
+            break  # an earlier line or paragraph was reasoning: the last statement stands
+        different = normalize_answer(earlier) != normalize_answer(answer)
+        if different and not _REVISION.search(text, earlier_position, position):
+            return Extraction((), "answer_marker", "several different final answers stated")
+    revised = _revision(text, position + 1, answer, hint)
+    if revised:
+        return Extraction((), "answer_marker", f"final answer revised after it is stated ({revised!r})")
+    return Extraction((answer,), "answer_marker")
+
+
+def _canonical(answer: str) -> str:
+    return "".join(answer.split()).rstrip(".")
 
 
 _REVISION = re.compile(
-    r"\b(?:actually|wait|correction|oops|mistake|sorry|rather|instead|however)\b", re.IGNORECASE
+    r"\b(?:actually|wait|correction|oops|mistake|sorry|rather|instead|however|kidding|nope"
+    r"|on second thought|scratch that)\b|\bno,",
+    re.IGNORECASE,
 )
 
 
 def _revision(text: str, end: int, answer: str, hint: GoldHint) -> str | None:
     """A later sentence that takes the stated answer back ("The answer is 5. Actually, it is 6."): the
     value it states instead, if it states a different one."""
-    rest = text[end : end + MAX_BARE_CHARS * 2]
+    sentence_end = text.find(". ", end)
+    start = sentence_end + 1 if sentence_end >= 0 else len(text)
+    rest = text[start : start + MAX_BARE_CHARS * 2]
     match = _REVISION.search(rest)
     if match is None:
         return None
@@ -307,6 +356,14 @@ def _final_after_boxes(text: str, last_box_end: int, hint: GoldHint) -> Extracti
     reduced = _reduce(_line_after(text, last.end()), hint)
     if reduced.answer is None:
         return None if reduced.reason in _NO_VALUE else Extraction((), "answer_marker", reduced.reason)
+    boxes = find_boxed_spans(text)[0]
+    boxed = {_canonical(_reduce(content, hint).answer or content) for _, _, content in boxes}
+    if _canonical(reduced.answer) in boxed:
+        return None  # the final line repeats a box: the boxes decide
+    between = text[last_box_end : last.start()]
+    if _canonical(reduced.answer).lstrip("$") not in "".join(between.split()):
+        # stated at the end but never reached after the boxes: a box and a final line that disagree
+        return Extraction((), "answer_marker", "the final answer line and the boxed answer differ")
     return Extraction((reduced.answer,), "answer_marker")
 
 

@@ -327,13 +327,10 @@ def prepare_answer(gold: Answer | None, answer: str, policy: MathPolicy | None =
     policy = policy or MathPolicy()
     if gold is None:
         return Prepared(Verdict.unjudged("no gold answer"), None, None)
-    text = answer
-    if is_prose(answer):
-        reduced = reduce_tail(answer, gold_hint(gold))
-        if reduced.answer is None:
-            return Prepared(Verdict(0.0, reduced.reason), None, None)
-        text = reduced.answer
-    return _prepared(gold, (make_answer(text),), policy)
+    reduced = reduce_tail(answer, gold_hint(gold)) if answer.strip() else None
+    if reduced is None or reduced.answer is None:
+        return Prepared(Verdict(0.0, reduced.reason if reduced else "empty answer"), None, None)
+    return _prepared(gold, (make_answer(reduced.answer),), policy)
 
 
 def judge_in_process(prepared: Prepared) -> Verdict:

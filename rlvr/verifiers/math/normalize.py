@@ -119,6 +119,11 @@ _NUMBER = r"-?(?:\\frac(?:\{\d+\}|\d)(?:\{\d+\}|\d)|(?:\d[\d,]*(?:\.\d*)?|\.\d+)
 _UNIT_TEXT = re.compile(r"\\text\{[a-zA-Z .'/-]{1,40}\}(?:\^\{?[23]\}?)?$")
 _UNIT_WORD = re.compile(r"(?:[a-zA-Z]{2,}\.?|[a-zA-Z]{1,3}/[a-zA-Z]{1,6})(?:\^\{?[23]\}?)?$")
 _VALUE = re.compile(_NUMBER + r"$")
+_PLAIN = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+# Digits separated by single spaces: a thin-space thousands grouping ("1 000 000") is one number; any
+# other grouping ("4 5 0", "5 6") is several numbers, a list.
+_SPACED_DIGITS = re.compile(r"(?<![\d.])\d+(?: \d+)+(?![\d.])")
+_GROUPED_BY_SPACES = re.compile(r"^\d{1,3}(?: \d{3})+$")
 _VALUE_CHARS = frozenset("0123456789.,{}^_+-*/()% ")
 
 
@@ -183,6 +188,11 @@ def _items(s: str) -> list[str]:
     return items
 
 
+def _digit_groups(match: re.Match[str]) -> str:
+    """Digits separated by spaces: one number when grouped in thousands, else a list of numbers."""
+    return match[0] if _GROUPED_BY_SPACES.match(match[0]) else match[0].replace(" ", ", ")
+
+
 def _per_item_units(s: str) -> str:
     """Units stripped from every item of a list (``35 cm, 4``)."""
     items = _items(s)
@@ -230,6 +240,9 @@ def _cut_chain(s: str) -> str:
         s = s[: approx[0]]
     equals = [p for p in _top_level_positions(s, "=") if not (p > 0 and s[p - 1] in "<>!\\")]
     if len(equals) >= 2 and s[equals[-1] + 1 :].strip() and not _top_level_positions(s, _LIST_COMMA):
+        sides = [s[a + 1 : b].strip() for a, b in zip([-1, *equals], [*equals, len(s)], strict=True)]
+        if len({side for side in sides if _PLAIN.match(side)}) > 1:
+            return s  # "1=2=3": sides that contradict each other are no value
         s = s[equals[-1] + 1 :]
     return s
 
@@ -288,6 +301,8 @@ def normalize_answer(answer: str) -> str:
     if ";" in s:
         s = s.replace(";", ", ")
     s = _unbrace(_strip_unit(" ".join(s.split()).rstrip(". ")))
+    if " " in s:
+        s = _SPACED_DIGITS.sub(_digit_groups, s)
     s = _per_item_units(re.sub(r",\s+", _LIST_COMMA, s))
     # LaTeX math: spaces carry no meaning, except between letters ("\\cdot x", "a b").
     s = _SPACE_NOT_BETWEEN_LETTERS.sub("", s)

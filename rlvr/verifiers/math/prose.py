@@ -75,6 +75,7 @@ _ORDINAL = re.compile(r"(?:st|nd|rd|th)$")
 _PERCENT_WORD = re.compile(r"(\d)\s*(?:\\%|%)?\s*(?:per ?cent(?:age)?|pct)\b", re.IGNORECASE)
 _BARE_VARIABLE = re.compile(r"^\s*(?:[A-Za-z]|\\[a-z]+)(?:_\{?[A-Za-z0-9]+\}?)?(?:'|\^\{?\\prime\}?)*\s*$")
 _DIGIT = re.compile(r"\d")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d,]*(?:\.\d+)?$")
 _PROSE_PUNCTUATION = frozenset(".,;:!?'\"()")
 _FUNCTION_NAMES = frozenset(
     [
@@ -419,6 +420,17 @@ def _unsure(text: str, tokens: list[Token], *, lists: bool) -> str | None:
     return None
 
 
+def unsure_reason(text: str, *, lists: bool = False) -> str | None:
+    """The word, phrase or symbol that makes ``text`` unsure or one of several (``maybe``, ``or``,
+    ``I think``, ``≈``, ``?``), or ``None``.
+
+    Example:
+        >>> unsure_reason("Perhaps the "), unsure_reason("So the ")
+        ('perhaps', None)
+    """
+    return _unsure(text, tokenize(text), lists=lists)
+
+
 def _qualified(tokens: list[Token]) -> str | None:
     """The negation, approximation or bound that qualifies the stated value, if any."""
     words = [(i, t.text.lower()) for i, t in enumerate(tokens) if t.kind in ("word", "text")]
@@ -528,6 +540,16 @@ def _clean_number(text: str) -> str:
     return text[:-1] + "\\%" if text.endswith("%") and not text.endswith("\\%") else text
 
 
+def _contradictory_chain(tokens: list[Token], cuts: list[int]) -> bool:
+    """True when two sides of a chain of equalities are different plain numbers."""
+    numbers = set()
+    for start, end in zip([-1, *cuts], [*cuts, len(tokens)], strict=True):
+        side = [t for t in tokens[start + 1 : end] if t.kind != "word"]
+        if len(side) == 1 and side[0].kind == "number" and _PLAIN_NUMBER.match(side[0].text):
+            numbers.add(side[0].text.replace(",", "").lstrip("+"))
+    return len(numbers) > 1
+
+
 def _context_mask(tokens: list[Token]) -> list[bool]:
     """For each token, whether it belongs to the sentence's context rather than to what it states: a
     parenthetical remark, a subordinate clause after the stated value ("… if this month has 30 days",
@@ -563,13 +585,17 @@ def _single(tokens: list[Token]) -> Reduced:
     """Reduce one clause (no top-level list) to its single value."""
     if not tokens:
         return Reduced(None, "no value in the answer")
-    # 2. a chain of equalities: what follows the last "=" (or "equals")
-    for index in range(len(tokens) - 1, -1, -1):
-        token = tokens[index]
-        if token.kind == "eq" or (token.kind == "word" and token.text.lower() in ("equals", "equal")):
-            if index + 1 < len(tokens):
-                tokens = tokens[index + 1 :]
-            break
+    # 2. a chain of equalities: what follows the last "=" (or "equals"); plain numbers that differ along
+    #    the chain ("1 = 2 = 3") contradict each other
+    cuts = [
+        i
+        for i, t in enumerate(tokens)
+        if t.kind == "eq" or (t.kind == "word" and t.text.lower() in ("equals", "equal"))
+    ]
+    if cuts and cuts[-1] + 1 < len(tokens):
+        if _contradictory_chain(tokens, cuts):
+            return Reduced(None, "a chain of different values")
+        tokens = tokens[cuts[-1] + 1 :]
     # 3. the subject before a copula: dropped when the clause has one copula, or holds no value
     copulas = [i for i, t in enumerate(tokens) if t.kind == "word" and t.text.lower() in _COPULAS]
     if copulas and copulas[-1] + 1 < len(tokens):

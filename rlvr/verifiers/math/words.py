@@ -103,6 +103,10 @@ UNSURE_WORDS: frozenset[str] = frozenset(
         "unknown",
         "undetermined",
         "ambiguous",
+        "otherwise",
+        "else",
+        "alternatively",
+        "whichever",
     }
 )
 #: Words that negate, approximate or bound the value they stand with: no answer when they are in the
@@ -158,7 +162,7 @@ SUBORDINATORS: frozenset[str] = frozenset(
 #: Phrases that make a whole sentence unsure, like UNSURE_WORDS.
 UNSURE_PHRASES: tuple[str, ...] = ("in the range", "somewhere", "one of", "i think", "i believe")
 #: Symbols of an approximate or alternative value.
-HEDGE_SYMBOLS: tuple[str, ...] = ("\\approx", "\\sim", "≈", "~", "\\lor", "\\vee")
+HEDGE_SYMBOLS: tuple[str, ...] = ("\\approx", "\\sim", "≈", "~", "\\lor", "\\vee", "?")
 #: A value after one of these (within a few words: "in the next 4 days", "for 16 glasses") restates the
 #: question's context, not the answer; the value that is not in such a phrase is the answer.
 CONTEXT_PREPOSITIONS: frozenset[str] = frozenset(

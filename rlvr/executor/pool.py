@@ -31,16 +31,16 @@ import subprocess
 import sys
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 from rlvr.executor.cache import LRUCache
 from rlvr.executor.config import ExecutorConfig
 from rlvr.executor.protocol import PICKLE_PROTOCOL, FrameBuffer, encode, write_all
+from rlvr.processes import PerProcess, bootstrap_command
 from rlvr.verifiers.verdict import NOT_HANDLED
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,7 @@ _START_FAILURES_BEFORE_GIVING_UP = 3
 _RETRIES_AFTER_DEATH = 1
 _POLL_IDLE_SECONDS = 0.05
 _READ_CHUNK = 1 << 16
-_RLVR_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_BOOTSTRAP = f"import sys; sys.path.insert(0, {_RLVR_ROOT!r}); from rlvr.executor.worker import main; main()"
+_BOOTSTRAP = bootstrap_command("rlvr.executor.worker")
 
 
 class ExecutorError(RuntimeError):
@@ -197,13 +196,35 @@ def _kill_process(proc: subprocess.Popen[bytes]) -> None:
         logger.warning("worker %d did not exit after SIGKILL", proc.pid)
 
 
-def _shutdown(owner_pid: int, workers: set[_Worker]) -> None:
-    """Kill every worker, but only in the process that started them (not in a forked child)."""
-    if os.getpid() != owner_pid:
-        return
-    for worker in list(workers):
+@dataclass
+class _Workers:
+    """The executor's state that belongs to the process that started the workers (see PerProcess)."""
+
+    cond: threading.Condition = field(default_factory=lambda: threading.Condition(threading.Lock()))
+    idle: list[_Worker] = field(default_factory=list)
+    live: set[_Worker] = field(default_factory=set)
+    counters: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(ExecutorStats.__dataclass_fields__, 0)
+    )
+
+
+def _kill_workers(workers: _Workers) -> None:
+    """Kill every worker (PerProcess runs this only in the process that started them)."""
+    for worker in list(workers.live):
         worker.kill()
-    workers.clear()
+    workers.live.clear()
+    workers.idle.clear()
+
+
+def _forget_workers(workers: _Workers) -> None:
+    """A forked child: the workers are the parent's. Drop our copies of their pipes."""
+    for worker in workers.live:
+        for stream in (worker.proc.stdin, worker.proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
 
 
 def _typed(value: Any) -> Any:
@@ -272,32 +293,33 @@ class Executor:
         self.config = config
         # outcome and the deadline it was judged under (a timeout under a shorter deadline is no answer)
         self._cache: LRUCache[tuple[Outcome, float]] = LRUCache(config.cache_size)
-        self._reset_process_state()
+        self._process: PerProcess[_Workers] = PerProcess(
+            self, make=_Workers, release=_kill_workers, forget=_forget_workers
+        )
 
     # -- process-local state ---------------------------------------------------------------------------
 
-    def _reset_process_state(self) -> None:
-        self._pid = os.getpid()
-        self._cond = threading.Condition(threading.Lock())
-        self._idle: list[_Worker] = []
-        self._workers: set[_Worker] = set()
-        self._counters = dict.fromkeys(ExecutorStats.__dataclass_fields__, 0)
-        self._finalizer = weakref.finalize(self, _shutdown, self._pid, self._workers)
-
     def _ensure_own_process(self) -> None:
-        if os.getpid() == self._pid:
-            return
-        # A forked child: the workers are the parent's. Drop our copies of their pipes, start afresh.
-        self._finalizer.detach()
-        for worker in self._workers:
-            for stream in (worker.proc.stdin, worker.proc.stdout):
-                try:
-                    if stream is not None:
-                        stream.close()
-                except OSError:
-                    pass
-        self._reset_process_state()
-        self._cache._lock = threading.Lock()  # a thread of the parent may have held it at the fork
+        """In a forked child, forget the parent's workers and start afresh (the cache stays)."""
+        if self._process.forked:
+            self._process.get()
+            self._cache._lock = threading.Lock()  # a thread of the parent may have held it at the fork
+
+    @property
+    def _cond(self) -> threading.Condition:
+        return self._process.get().cond
+
+    @property
+    def _idle(self) -> list[_Worker]:
+        return self._process.get().idle
+
+    @property
+    def _workers(self) -> set[_Worker]:
+        return self._process.get().live
+
+    @property
+    def _counters(self) -> dict[str, int]:
+        return self._process.get().counters
 
     def __getstate__(self) -> dict[str, Any]:
         return {"config": self.config}
@@ -314,10 +336,10 @@ class Executor:
     def close(self) -> None:
         """Kill all workers. The executor stays usable: a later ``map`` starts new ones."""
         self._ensure_own_process()
-        with self._cond:
-            _shutdown(self._pid, self._workers)
-            self._idle.clear()
-            self._cond.notify_all()
+        workers = self._process.get()
+        with workers.cond:
+            _kill_workers(workers)
+            workers.cond.notify_all()
 
     @property
     def stats(self) -> ExecutorStats:
@@ -580,7 +602,7 @@ class Executor:
 
 
 def _run_fast(fast: Callable[..., Any], args: tuple[Any, ...]) -> Outcome | None:
-    from rlvr.executor.worker import describe_exception
+    from rlvr.processes import describe_exception
 
     try:
         value = fast(*args)

@@ -8,10 +8,13 @@ model and synthetic batch (one group of ``num_generations`` completions, full le
 - rlvr: :meth:`rlvr.integrations.trl.GRPOTrainer._compute_loss` (``grpo_loss``);
 - TRL: ``trl.GRPOTrainer._compute_loss`` with the same ``loss_type``.
 
-Reported per completion length: median step time, completion tokens per second, peak memory during the
-step, measured in a separate step (CUDA: ``torch.cuda.max_memory_allocated``, weights included; CPU: the
-rise of the process's resident set above its level before the step, sampled every millisecond after
-``malloc_trim``) and, on CUDA, MFU.
+Every ``loss_type`` TRL has is measured (default all eight; cispo with ``epsilon_high=5``, luspo at the
+sequence level, as their papers run them), each on a fresh trainer with the same random weights.
+
+Reported per loss type and completion length: median step time, completion tokens per second, peak memory
+during the step, measured in a separate step (CUDA: ``torch.cuda.max_memory_allocated``, weights included;
+CPU: the rise of the process's resident set above its level before the step, sampled every millisecond
+after ``malloc_trim``) and, on CUDA, MFU; then rlvr / TRL step-time ratios.
 
 Shapes: ``"toy"`` (a Qwen2 scaled down: hidden 256, 4 layers, 4/2 heads, intermediate 768, vocab 4096;
 float32; runs on a CPU in seconds) and ``"1.5b"`` (Qwen2.5-1.5B: hidden 1536, 28 layers, 12/2 heads,
@@ -34,6 +37,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from rlvr.integrations.loss import LOSS_TYPES as TRL_LOSS_TYPES
+
 Shape = Literal["toy", "1.5b"]
 SHAPES: dict[str, dict[str, int]] = {
     "toy": {
@@ -54,6 +59,13 @@ SHAPES: dict[str, dict[str, int]] = {
     },
 }
 DEFAULT_LENGTHS: dict[str, tuple[int, ...]] = {"toy": (64, 256), "1.5b": (1024, 4096)}
+#: TRL 1.16's loss types.
+LOSS_TYPES: tuple[str, ...] = tuple(TRL_LOSS_TYPES)
+#: Settings a loss type is run with, as its paper does.
+LOSS_TYPE_SETTINGS: dict[str, dict[str, Any]] = {
+    "cispo": {"epsilon_high": 5.0},
+    "luspo": {"importance_sampling_level": "sequence"},
+}
 #: Dense bf16 peak TFLOP/s by device-name fragment (for MFU).
 PEAK_TFLOPS: dict[str, float] = {"H200": 989.4, "H100": 989.4, "A100": 312.0, "L40S": 362.0, "A10G": 125.0}
 
@@ -62,11 +74,16 @@ PEAK_TFLOPS: dict[str, float] = {"H200": 989.4, "H100": 989.4, "A100": 312.0, "L
 class LossBenchConfig:
     """Sizes of the loss benchmark.
 
+    ``loss_types`` (default: all of :data:`LOSS_TYPES`) are measured one after the other; ``loss_type``, when
+    given, measures that one only.
+
     Example:
         >>> LossBenchConfig().completion_lengths
         (64, 256)
         >>> LossBenchConfig(shape="1.5b", device="cuda").completion_lengths
         (1024, 4096)
+        >>> LossBenchConfig(loss_types=("cispo", "vespo")).measured_loss_types
+        ('cispo', 'vespo')
         >>> LossBenchConfig(device="tpu")
         Traceback (most recent call last):
         ...
@@ -80,7 +97,8 @@ class LossBenchConfig:
     prompt_length: int = 64
     repeats: int = 5
     warmup: int = 1
-    loss_type: str = "grpo"
+    loss_type: str | None = None
+    loss_types: tuple[str, ...] | None = None
     activation_checkpointing: bool | None = None
     peak_tflops: float | None = None
 
@@ -96,12 +114,24 @@ class LossBenchConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.warmup < 0:
             raise ValueError(f"warmup must be >= 0, got {self.warmup}")
-        if self.loss_type not in ("grpo", "dapo", "dr_grpo"):
-            raise ValueError(f"loss_type must be grpo, dapo or dr_grpo, got {self.loss_type!r}")
+        if self.loss_type is not None and self.loss_type not in LOSS_TYPES:
+            raise ValueError(f"loss_type must be one of {LOSS_TYPES}, got {self.loss_type!r}")
+        if self.loss_types is not None:
+            unknown = [name for name in self.loss_types if name not in LOSS_TYPES]
+            if not self.loss_types or unknown:
+                raise ValueError(
+                    f"loss_types must be a non-empty selection of {LOSS_TYPES}, got {self.loss_types!r}"
+                )
 
     @property
     def completion_lengths(self) -> tuple[int, ...]:
         return self.lengths or DEFAULT_LENGTHS[self.shape]
+
+    @property
+    def measured_loss_types(self) -> tuple[str, ...]:
+        if self.loss_type is not None:
+            return (self.loss_type,)
+        return self.loss_types or LOSS_TYPES
 
     @property
     def checkpointing(self) -> bool:
@@ -122,6 +152,7 @@ class PathFigures:
     mfu: float | None
     loss: float
     step_ms_all: list[float] = field(default_factory=list)
+    loss_type: str = "grpo"
 
 
 @dataclass
@@ -136,29 +167,58 @@ class LossBenchReport:
     figures: list[PathFigures] = field(default_factory=list)
 
     def markdown(self) -> str:
-        """The figures as a Markdown table (rlvr and TRL side by side)."""
+        """The figures as a Markdown table (rlvr and TRL side by side, per loss type), then the ratios."""
         lines = [
             f"Loss path, {self.config['shape']} shape ({self.parameters / 1e6:.1f} M parameters), "
             f"G = {self.config['num_generations']}, prompt {self.config['prompt_length']} tokens, "
             f"{self.device_name}; median of {self.config['repeats']} steps (forward + backward), {self.date}",
             "",
-            "| completion length | path | step (ms) | completion tokens/s | peak memory (MB) | MFU | loss |",
-            "|---:|---|---:|---:|---:|---:|---:|",
+            "| loss type | completion length | path | step (ms) | completion tokens/s | peak memory (MB) "
+            "| MFU | loss |",
+            "|---|---:|---|---:|---:|---:|---:|---:|",
         ]
         for f in self.figures:
             mfu = "n/a" if f.mfu is None else f"{100 * f.mfu:.1f}%"
             lines.append(
-                f"| {f.completion_length} | {f.path} | {f.step_ms:.1f} | {f.tokens_per_s:,.0f} | "
-                f"{f.peak_memory_mb:,.1f} | {mfu} | {f.loss:.6f} |"
+                f"| {f.loss_type} | {f.completion_length} | {f.path} | {f.step_ms:.1f} | "
+                f"{f.tokens_per_s:,.0f} | {f.peak_memory_mb:,.1f} | {mfu} | {f.loss:.6f} |"
             )
-        for length in self.config["completion_lengths"]:
-            pair = {f.path: f for f in self.figures if f.completion_length == length}
-            if {"rlvr", "trl"} <= set(pair):
-                lines.append(
-                    f"\nT={length}: rlvr / TRL step time {pair['rlvr'].step_ms / pair['trl'].step_ms:.3f}, "
-                    f"peak memory {pair['rlvr'].peak_memory_mb - pair['trl'].peak_memory_mb:+.1f} MB"
-                )
+        lines.append("")
+        for loss_type, length, ratio, memory in self.ratios():
+            lines.append(
+                f"{loss_type}, T={length}: rlvr / TRL step time {ratio:.3f}, peak memory {memory:+.1f} MB"
+            )
         return "\n".join(lines)
+
+    def ratios(self) -> list[tuple[str, int, float, float]]:
+        """``(loss type, completion length, rlvr / TRL step time, rlvr - TRL peak memory in MB)``.
+
+        Example:
+            >>> figures = [PathFigures("rlvr", 64, 90.0, 1.0, 10.0, None, 0.1, loss_type="sapo"),
+            ...            PathFigures("trl", 64, 100.0, 1.0, 12.0, None, 0.1, loss_type="sapo")]
+            >>> config = {"measured_loss_types": ["sapo"], "completion_lengths": [64]}
+            >>> LossBenchReport(config, "CPU", "host", "2026-12-07", 1, figures).ratios()
+            [('sapo', 64, 0.9, -2.0)]
+        """
+        rows = []
+        for loss_type in self.config["measured_loss_types"]:
+            for length in self.config["completion_lengths"]:
+                pair = {
+                    f.path: f
+                    for f in self.figures
+                    if f.completion_length == length and f.loss_type == loss_type
+                }
+                if {"rlvr", "trl"} <= set(pair):
+                    rlvr, trl = pair["rlvr"], pair["trl"]
+                    rows.append(
+                        (
+                            loss_type,
+                            length,
+                            rlvr.step_ms / trl.step_ms,
+                            rlvr.peak_memory_mb - trl.peak_memory_mb,
+                        )
+                    )
+        return rows
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -192,7 +252,7 @@ def _rss_peak() -> Iterator[Callable[[], float]]:
         peak[0] = max(peak[0], rss())
 
 
-def _build_trainer(config: LossBenchConfig, workdir: str) -> Any:
+def _build_trainer(config: LossBenchConfig, workdir: str, loss_type: str) -> Any:
     import torch
     from datasets import Dataset
     from transformers import Qwen2Config, Qwen2ForCausalLM
@@ -224,7 +284,8 @@ def _build_trainer(config: LossBenchConfig, workdir: str) -> Any:
         per_device_train_batch_size=config.num_generations,
         num_generations=config.num_generations,
         max_completion_length=max(config.completion_lengths),
-        loss_type=config.loss_type,
+        loss_type=loss_type,
+        **LOSS_TYPE_SETTINGS.get(loss_type, {}),
         beta=0.0,  # no reference model is loaded; the KL term is switched on below with given ref log-probs
         use_cpu=not cuda,
         bf16=cuda,
@@ -319,6 +380,8 @@ def run_loss_bench(config: LossBenchConfig | None = None) -> LossBenchReport:
     import torch
     import trl
 
+    from rlvr.integrations.trl import GRPOTrainer
+
     config = config or LossBenchConfig()
     if config.device == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("--device cuda: no CUDA device is available")
@@ -326,58 +389,82 @@ def run_loss_bench(config: LossBenchConfig | None = None) -> LossBenchReport:
     device_name = (
         torch.cuda.get_device_name() if cuda else f"CPU ({platform.processor() or platform.machine()})"
     )
-    with tempfile.TemporaryDirectory(prefix="rlvr-loss-bench-") as workdir:
-        trainer = _build_trainer(config, workdir)
-        model = trainer.model
-        parameters = sum(p.numel() for p in model.parameters())
-        report = LossBenchReport(
-            config=asdict(config) | {"completion_lengths": list(config.completion_lengths)},
-            device_name=device_name,
-            machine=f"{platform.node()} {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
-            date=time.strftime("%Y-%m-%d"),
-            parameters=parameters,
-        )
-        paths: dict[str, Callable[..., Any]] = {
-            "rlvr": type(trainer)._compute_loss,
-            "trl": trl.GRPOTrainer._compute_loss,
-        }
-        peak = _peak_tflops(config, device_name) if cuda else None
-        for length in config.completion_lengths:
-            batch = _batch(config, length, trainer)
-            times: dict[str, list[float]] = {name: [] for name in paths}
-            losses: dict[str, float] = {}
-            for repeat in range(config.warmup + config.repeats):
-                for name, compute in paths.items():  # alternating, so drifts in machine load hit both
-                    elapsed, loss = _timed_step(trainer, compute, batch, cuda)
-                    if repeat >= config.warmup:
-                        times[name].append(elapsed)
-                        losses[name] = loss
-            memory: dict[str, float] = {}
-            for _ in range(2):  # twice, alternating, keeping the lower: one-time allocations hit the first
-                for name, compute in paths.items():
-                    mb = _memory_step(trainer, compute, batch, cuda)
-                    memory[name] = min(memory.get(name, mb), mb)
-            model.zero_grad(set_to_none=True)
-            tokens = config.num_generations * length
-            for name in paths:
-                step = statistics.median(times[name])
-                mfu = None
-                if peak is not None:
-                    mfu = _flops_per_step(config, length, parameters) / step / (peak * 1e12)
-                report.figures.append(
-                    PathFigures(
-                        name,
-                        length,
-                        1000 * step,
-                        tokens / step,
-                        memory[name],
-                        mfu,
-                        losses[name],
-                        [1000 * t for t in times[name]],
-                    )
-                )
-            del batch
+    report = LossBenchReport(
+        config=asdict(config)
+        | {
+            "completion_lengths": list(config.completion_lengths),
+            "measured_loss_types": list(config.measured_loss_types),
+        },
+        device_name=device_name,
+        machine=f"{platform.node()} {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        date=time.strftime("%Y-%m-%d"),
+        parameters=0,
+    )
+    paths: dict[str, Callable[..., Any]] = {
+        "rlvr": GRPOTrainer._compute_loss,
+        "trl": trl.GRPOTrainer._compute_loss,
+    }
+    for loss_type in config.measured_loss_types:
+        with tempfile.TemporaryDirectory(prefix="rlvr-loss-bench-") as workdir:
+            trainer = _build_trainer(config, workdir, loss_type)
+            report.parameters = sum(p.numel() for p in trainer.model.parameters())
+            for length in config.completion_lengths:
+                report.figures.extend(_measure(config, trainer, paths, length, loss_type, device_name))
+            del trainer
+            gc.collect()
+            if cuda:
+                torch.cuda.empty_cache()
     return report
+
+
+def _measure(
+    config: LossBenchConfig,
+    trainer: Any,
+    paths: dict[str, Callable[..., Any]],
+    length: int,
+    loss_type: str,
+    device_name: str,
+) -> list[PathFigures]:
+    """Both paths at one completion length: timed steps (alternating, after warm-up), then peak memory."""
+    cuda = config.device == "cuda"
+    parameters = sum(p.numel() for p in trainer.model.parameters())
+    peak = _peak_tflops(config, device_name) if cuda else None
+    batch = _batch(config, length, trainer)
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    losses: dict[str, float] = {}
+    for repeat in range(config.warmup + config.repeats):
+        for name, compute in paths.items():  # alternating, so drifts in machine load hit both
+            elapsed, loss = _timed_step(trainer, compute, batch, cuda)
+            if repeat >= config.warmup:
+                times[name].append(elapsed)
+                losses[name] = loss
+    memory: dict[str, float] = {}
+    for _ in range(2):  # twice, alternating, keeping the lower: one-time allocations hit the first
+        for name, compute in paths.items():
+            mb = _memory_step(trainer, compute, batch, cuda)
+            memory[name] = min(memory.get(name, mb), mb)
+    trainer.model.zero_grad(set_to_none=True)
+    tokens = config.num_generations * length
+    figures = []
+    for name in paths:
+        step = statistics.median(times[name])
+        mfu = None
+        if peak is not None:
+            mfu = _flops_per_step(config, length, parameters) / step / (peak * 1e12)
+        figures.append(
+            PathFigures(
+                name,
+                length,
+                1000 * step,
+                tokens / step,
+                memory[name],
+                mfu,
+                losses[name],
+                [1000 * t for t in times[name]],
+                loss_type,
+            )
+        )
+    return figures
 
 
 def _malloc_trim() -> None:

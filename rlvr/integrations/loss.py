@@ -82,6 +82,19 @@ AGGREGATIONS: tuple[str, ...] = (
 IMPORTANCE_LEVELS: tuple[str, ...] = ("token", "sequence")
 OBJECTIVES: tuple[str, ...] = ("clip", "cispo", "sapo", "vespo")
 
+#: TRL's ``loss_type``s as ``(objective, aggregation)`` (bnpo's token mean is over the micro-batch, dapo's,
+#: cispo's and vespo's over the accumulated batch: a trainer matter, see ``token_normalizer``).
+LOSS_TYPES: dict[str, tuple[Objective, Aggregation]] = {
+    "grpo": ("clip", "seq-mean-token-mean"),
+    "bnpo": ("clip", "token-mean"),
+    "dr_grpo": ("clip", "seq-mean-token-sum-norm"),
+    "dapo": ("clip", "token-mean"),
+    "cispo": ("cispo", "token-mean"),
+    "sapo": ("sapo", "seq-mean-token-mean"),
+    "luspo": ("clip", "seq-mean-token-sum"),
+    "vespo": ("vespo", "token-mean"),
+}
+
 #: Metrics that are token-weighted means (the trainer reduces them across processes by token count).
 MEAN_METRICS: tuple[str, ...] = (
     "kl",
@@ -269,9 +282,28 @@ class LossOptions:
             f"use sampler_correction='token_truncate' or 'token_mask', got {self.sampler_correction!r}",
         )
 
+    @classmethod
+    def for_loss_type(cls, loss_type: str, **options: object) -> LossOptions:
+        """The options of one of TRL's ``loss_type``s (its objective and aggregation), plus ``options``.
+
+        Example:
+            >>> opts = LossOptions.for_loss_type("luspo", importance_level="sequence")
+            >>> opts.objective, opts.aggregation, opts.importance_level
+            ('clip', 'seq-mean-token-sum', 'sequence')
+        """
+        if loss_type not in LOSS_TYPES:
+            raise ValueError(f"loss_type must be one of {tuple(LOSS_TYPES)}, got {loss_type!r}")
+        objective, aggregation = LOSS_TYPES[loss_type]
+        return cls(**({"objective": objective, "aggregation": aggregation} | options))  # type: ignore[arg-type]
+
     @property
     def uses_entropies(self) -> bool:
-        """Whether the loss needs the per-token entropies (entropy mask or entropy bonus)."""
+        """Whether the loss needs the per-token entropies (entropy mask or entropy bonus).
+
+        Example:
+            >>> LossOptions().uses_entropies, LossOptions(top_entropy_quantile=0.2).uses_entropies
+            (False, True)
+        """
         return self.top_entropy_quantile < 1 or self.entropy_coef != 0
 
 

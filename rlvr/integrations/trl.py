@@ -48,7 +48,13 @@ from typing import Any, ClassVar
 import torch
 import trl
 
-from rlvr.integrations.loss import MEAN_METRICS, SEQUENCE_METRICS, LossOptions, grpo_loss_from_options
+from rlvr.integrations.loss import (
+    LOSS_TYPES,
+    MEAN_METRICS,
+    SEQUENCE_METRICS,
+    LossOptions,
+    grpo_loss_from_options,
+)
 from rlvr.integrations.loss_terms import applied_entropy_coef, entropy_threshold, next_entropy_coef
 from rlvr.integrations.trl_contract import (
     CONFIG_FIELDS,
@@ -63,7 +69,6 @@ from rlvr.integrations.trl_contract import (
 )
 from rlvr.integrations.trl_options import (
     LOSS_TYPE_AGGREGATION,
-    LOSS_TYPES,
     MICRO_BATCH_TOKEN_MEAN,
     GRPOConfig,
     loss_options_from_args,

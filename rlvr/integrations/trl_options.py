@@ -17,19 +17,8 @@ from typing import Any
 
 import trl
 
-from rlvr.integrations.loss import AGGREGATIONS, KL_ESTIMATORS, LossOptions
+from rlvr.integrations.loss import AGGREGATIONS, KL_ESTIMATORS, LOSS_TYPES, LossOptions
 
-#: Each TRL ``loss_type`` as ``(objective, aggregation)`` of ``grpo_loss``.
-LOSS_TYPES: dict[str, tuple[str, str]] = {
-    "grpo": ("clip", "seq-mean-token-mean"),
-    "bnpo": ("clip", "token-mean"),
-    "dr_grpo": ("clip", "seq-mean-token-sum-norm"),
-    "dapo": ("clip", "token-mean"),
-    "cispo": ("cispo", "token-mean"),
-    "sapo": ("sapo", "seq-mean-token-mean"),
-    "luspo": ("clip", "seq-mean-token-sum"),
-    "vespo": ("vespo", "token-mean"),
-}
 #: The aggregation each TRL ``loss_type`` stands for.
 LOSS_TYPE_AGGREGATION: dict[str, str] = {name: pair[1] for name, pair in LOSS_TYPES.items()}
 #: ``loss_type``s whose token mean is over the micro-batch (TRL's bnpo); every other ``"token-mean"`` divides

@@ -710,6 +710,27 @@ def test_undefined_combinations_raise(kwargs: dict[str, object], message: str) -
     assert not defined(case)
 
 
+def test_options_for_trl_loss_types() -> None:
+    expected = {
+        "grpo": ("clip", "seq-mean-token-mean"),
+        "bnpo": ("clip", "token-mean"),
+        "dr_grpo": ("clip", "seq-mean-token-sum-norm"),
+        "dapo": ("clip", "token-mean"),
+        "cispo": ("cispo", "token-mean"),
+        "sapo": ("sapo", "seq-mean-token-mean"),
+        "luspo": ("clip", "seq-mean-token-sum"),
+        "vespo": ("vespo", "token-mean"),
+    }
+    for name, pair in expected.items():
+        options = LossOptions.for_loss_type(name, beta=0.0)
+        assert (options.objective, options.aggregation, options.beta) == (*pair, 0.0)
+    assert LossOptions.for_loss_type("grpo", aggregation="token-mean").aggregation == "token-mean"
+    with pytest.raises(ValueError, match="loss_type must be one of"):
+        LossOptions.for_loss_type("ppo")
+    with pytest.raises(ValueError, match="dual_clip applies to objective='clip' only"):
+        LossOptions.for_loss_type("sapo", dual_clip=2.0)
+
+
 def test_missing_tensors_raise() -> None:
     x = torch.zeros(2, 3)
     with pytest.raises(ValueError, match="entropies are needed"):

@@ -175,3 +175,25 @@ def test_rlvr_extras_combine_with_trl_options(tmp_path: Path) -> None:
         losses = logged(trainer, "loss")
         assert len(losses) == 2 and all(abs(x) < 1e3 for x in losses), overrides
         assert logged(trainer, "policy_loss") and logged(trainer, "ratio/max"), overrides
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"loss_type": "dapo", "top_entropy_quantile": 0.5, "entropy_coef": 0.05}, id="dapo"),
+        pytest.param({"loss_type": "vespo", "off_policy_mask_threshold": 0.001}, id="vespo"),
+        pytest.param({"loss_type": "bnpo", "use_bias_correction_kl": True}, id="bnpo"),
+    ],
+)
+def test_eval_loss_equals_trl(tmp_path: Path, overrides: dict[str, Any]) -> None:
+    """Evaluation (no accumulation, whole-batch normalisers, TRL's prediction_step) after two steps."""
+    results = []
+    for name, trainer_class in (("ours", GRPOTrainer), ("theirs", trl.GRPOTrainer)):
+        trainer = make_trainer(tmp_path / name, trainer_class, with_eval=True, **overrides)
+        trainer.train()
+        results.append(trainer.evaluate())
+    ours, theirs = results
+    assert ours["eval_loss"] == pytest.approx(theirs["eval_loss"], rel=1e-5, abs=1e-7)
+    for key in ("eval_kl", "eval_entropy", "eval_vespo/phi_seq_mean"):
+        if key in theirs:
+            assert ours[key] == pytest.approx(theirs[key], rel=1e-5, abs=1e-6), key

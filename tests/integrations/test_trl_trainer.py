@@ -437,17 +437,44 @@ def test_accelerate_launch_two_processes(tmp_path: Path) -> None:
 # -- rlvr bench loss ------------------------------------------------------------------------------------
 
 
-def test_loss_bench_runs_both_paths_at_toy_size() -> None:
+def _bench_at_toy_size(loss_types: tuple[str, ...]) -> Any:
     from rlvr.benchmarks.loss_bench import LossBenchConfig, run_loss_bench
 
-    config = LossBenchConfig(lengths=(8,), repeats=1, warmup=0, num_generations=2, prompt_length=4)
+    config = LossBenchConfig(
+        lengths=(8,), repeats=1, warmup=0, num_generations=2, prompt_length=4, loss_types=loss_types
+    )
     report = run_loss_bench(config)
-    paths = {f.path: f for f in report.figures}
-    assert set(paths) == {"rlvr", "trl"}
-    assert paths["rlvr"].loss == pytest.approx(paths["trl"].loss, rel=1e-5, abs=1e-6)
+    assert len(report.figures) == 2 * len(loss_types)
+    for loss_type in loss_types:
+        paths = {f.path: f for f in report.figures if f.loss_type == loss_type}
+        assert set(paths) == {"rlvr", "trl"}, loss_type
+        assert paths["rlvr"].loss == pytest.approx(paths["trl"].loss, rel=1e-5, abs=1e-6), loss_type
+        assert f"| {loss_type} | 8 | rlvr |" in report.markdown()
+        assert f"| {loss_type} | 8 | trl |" in report.markdown()
     assert all(f.step_ms > 0 and f.tokens_per_s > 0 and f.mfu is None for f in report.figures)
-    assert "| 8 | rlvr |" in report.markdown() and "| 8 | trl |" in report.markdown()
+    assert [row[0] for row in report.ratios()] == list(loss_types)
     assert json.loads(report.to_json())["parameters"] == report.parameters
+    return report
+
+
+def test_loss_bench_runs_new_loss_types_beside_trl_at_toy_size() -> None:
+    from rlvr.benchmarks.loss_bench import LOSS_TYPES, LossBenchConfig
+    from rlvr.integrations.trl import LOSS_TYPES as TRAINER_LOSS_TYPES
+
+    assert set(LOSS_TYPES) == set(TRAINER_LOSS_TYPES)
+    assert LossBenchConfig().measured_loss_types == LOSS_TYPES  # `rlvr bench loss` measures all eight
+    assert LossBenchConfig(loss_type="sapo").measured_loss_types == ("sapo",)
+    report = _bench_at_toy_size(("dapo", "vespo"))
+    assert len({round(f.loss, 6) for f in report.figures}) == 2  # the two loss types really differ
+    with pytest.raises(ValueError, match="loss_types"):
+        LossBenchConfig(loss_types=("ppo",))
+
+
+@pytest.mark.slow
+def test_loss_bench_runs_every_loss_type_beside_trl_at_toy_size() -> None:
+    from rlvr.benchmarks.loss_bench import LOSS_TYPES
+
+    _bench_at_toy_size(LOSS_TYPES)
 
 
 def test_benchmarks_import_stays_torch_free() -> None:

@@ -64,9 +64,11 @@ def make_trainer(
     *,
     reward_funcs: list[Any] | None = None,
     rollout_func: Any = None,
+    with_eval: bool = False,
     **overrides: Any,
 ) -> Any:
-    """A tiny trainer; every model is the same random init (seed 0), saved to disk for the reference."""
+    """A tiny trainer; every model is the same random init (seed 0), saved to disk for the reference.
+    ``with_eval`` gives it the training prompts as an evaluation set too."""
     model, tokenizer = build_tiny(MODEL, alphabet=ALPHABET, save_dir=tmp_path / "model")
     config_class = GRPOConfig if trainer_class is GRPOTrainer else trl.GRPOConfig
     settings: dict[str, Any] = {
@@ -87,7 +89,9 @@ def make_trainer(
     }
     settings.update(overrides)
     args = config_class(**settings)
-    extra = {} if rollout_func is None else {"rollout_func": rollout_func}
+    extra: dict[str, Any] = {} if rollout_func is None else {"rollout_func": rollout_func}
+    if with_eval:
+        extra["eval_dataset"] = dataset()
     return trainer_class(
         model=model,
         reward_funcs=reward_funcs or [length_reward],

@@ -1,16 +1,21 @@
-"""Code tasks and their test cases: reading ``verification_info``, per-case statuses, stdout comparison.
+"""Code tasks and their test cases: the native ``verification_info`` form, per-case statuses.
 
-``verification_info`` (a dict, or the same as a JSON string)::
+Native ``verification_info`` (a dict, or the same as a JSON string) — every dataset form rlvr reads is
+converted to this one::
 
-    {"language": "python",
-     "entry_point": "f",          # present: function-call mode; absent: stdin/stdout mode
+    {"language": "python",        # or "cpp" (stdin/stdout only); aliases: python3, py, c++, cpp17, ...
+     "entry_point": "f",          # present: function-call mode ("f" or "Solution.f"); absent: stdin/stdout
      "cases": [...],
      "time_limit": 2.0,           # seconds per case (optional)
-     "memory_limit_mb": 512}      # optional
+     "memory_limit_mb": 512,      # optional
+     "checker": "exact",          # stdin/stdout: exact | tokens | {"type": "float" or "program", ...}
+     "equality": "strict"}        # function calls: strict (type-strict) | loose (list = tuple, 1 = 1.0)
 
-stdin/stdout cases are ``{"stdin": "...", "stdout": "..."}``; function-call cases are
-``{"args": [...], "kwargs": {...}, "expected": ...}`` with optional float tolerances ``"abs_tol"`` and
+stdin/stdout cases are ``{"stdin": "...", "stdout": "..."}`` (see :mod:`rlvr.verifiers.code.checkers` for
+how output is compared); function-call cases are ``{"args": [...], "kwargs": {...}, "expected": ...}``
+(or ``"expected_any": [...]``, any one of several values) with optional float tolerances ``"abs_tol"`` and
 ``"rel_tol"`` (see :mod:`rlvr.verifiers.code.values` for the ``$`` tags of tuples, sets and the like).
+``"Solution.f"`` calls method ``f`` of a new ``Solution()`` for each case (LeetCode style).
 
 Example:
     >>> task = parse_task({"entry_point": "add", "cases": [{"args": [1, 2], "expected": 3}]})
@@ -30,6 +35,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from rlvr.verifiers.code.checkers import (
+    Checker,
+    InvalidCheckerError,
+    exact_match,
+    normal_language,
+    parse_checker,
+)
 from rlvr.verifiers.code.values import (
     DEFAULT_ABS_TOL,
     DEFAULT_REL_TOL,
@@ -38,14 +50,14 @@ from rlvr.verifiers.code.values import (
     canonical_equal,
     canonical_value,
     from_plain,
-    strict_equal,
     to_plain,
 )
 
 Mode = Literal["stdio", "call"]
+Language = Literal["python", "cpp"]
 DEFAULT_TIME_LIMIT = 2.0
 DEFAULT_MEMORY_LIMIT_MB = 512
-LANGUAGES = ("python", "python3", "py")
+LANGUAGES = ("python", "cpp")
 
 
 class InvalidTaskError(ValueError):
@@ -73,13 +85,16 @@ class StdioCase:
 
 @dataclass(frozen=True)
 class CallCase:
-    """A function-call case: ``entry_point(*args, **kwargs)`` must equal ``expected`` (type-strict)."""
+    """A function-call case: ``entry_point(*args, **kwargs)`` must equal ``expected`` — or one of
+    ``alternatives`` — type-strictly (``loose``: a list for a tuple, an int for a float of equal value)."""
 
     args: tuple[Any, ...]
     expected: Any
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     rel_tol: float = DEFAULT_REL_TOL
-    abs_tol: float = DEFAULT_ABS_TOL
+    abs_tol: float | None = DEFAULT_ABS_TOL
+    alternatives: tuple[Any, ...] = ()
+    loose: bool = False
 
     def matches(self, actual: Any) -> bool:
         """Whether a returned plain value passes this case.
@@ -88,12 +103,20 @@ class CallCase:
             >>> CallCase((1,), 2).matches(2), CallCase((1,), 2).matches(2.0)
             (True, False)
         """
-        return strict_equal(actual, self.expected, rel_tol=self.rel_tol, abs_tol=self.abs_tol)
+        try:
+            return self.matches_canonical(canonical_value(actual))
+        except (TypeError, ValueError):
+            return False
 
     @cached_property
     def expected_canonical(self) -> Canonical:
         """The expected value's canonical form (built once)."""
         return canonical_value(self.expected)
+
+    @cached_property
+    def accepted_canonical(self) -> tuple[Canonical, ...]:
+        """Every acceptable value's canonical form: ``expected``, then the ``alternatives``."""
+        return (self.expected_canonical, *(canonical_value(v) for v in self.alternatives))
 
     @cached_property
     def call_json(self) -> str:
@@ -115,20 +138,25 @@ class CallCase:
             >>> case.matches_canonical(canonical_value([1, 2]))
             False
         """
-        return canonical_equal(
-            actual, self.expected_canonical, rel_tol=self.rel_tol, abs_tol=self.abs_tol, budget=budget
+        return any(
+            canonical_equal(
+                actual, accepted, rel_tol=self.rel_tol, abs_tol=self.abs_tol, loose=self.loose, budget=budget
+            )
+            for accepted in self.accepted_canonical
         )
 
 
 @dataclass(frozen=True)
 class CodeTask:
-    """A program's task: its mode, cases and limits."""
+    """A program's task: its mode, cases, limits, language and (stdin/stdout) checker."""
 
     mode: Mode
     cases: tuple[StdioCase, ...] | tuple[CallCase, ...]
     entry_point: str | None = None
     time_limit: float = DEFAULT_TIME_LIMIT
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    language: Language = "python"
+    checker: Checker = field(default_factory=Checker)
 
 
 @dataclass(frozen=True)
@@ -158,31 +186,42 @@ def _number(info: Mapping[str, Any], key: str, default: float) -> float:
     return float(value)
 
 
-def _tolerance(raw: Mapping[str, Any], key: str, default: float) -> float:
+def _tolerance(raw: Mapping[str, Any], key: str, default: float | None) -> float | None:
     value = raw.get(key, default)
+    if value is None:
+        return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise InvalidTaskError(f"case {key} must be a number >= 0, got {value!r}")
     return float(value)
 
 
-def _call_case(raw: Mapping[str, Any]) -> CallCase:
-    if "expected" not in raw:
-        raise InvalidTaskError("a function-call case needs 'expected'")
+def _call_case(raw: Mapping[str, Any], loose: bool) -> CallCase:
+    if "expected" in raw:
+        accepted = [raw["expected"]]
+    elif isinstance(raw.get("expected_any"), list) and raw["expected_any"]:
+        accepted = list(raw["expected_any"])
+    else:
+        raise InvalidTaskError("a function-call case needs 'expected' (or a non-empty 'expected_any')")
     args, kwargs = raw.get("args", []), raw.get("kwargs", {})
     if not isinstance(args, list):
         raise InvalidTaskError(f"case args must be a list, got {type(args).__name__}")
     if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
         raise InvalidTaskError("case kwargs must be an object with string keys")
     try:
-        return CallCase(
+        case = CallCase(
             args=tuple(from_plain(a) for a in args),
-            expected=from_plain(raw["expected"]),
+            expected=from_plain(accepted[0]),
             kwargs={k: from_plain(v) for k, v in kwargs.items()},
-            rel_tol=_tolerance(raw, "rel_tol", DEFAULT_REL_TOL),
+            rel_tol=_tolerance(raw, "rel_tol", DEFAULT_REL_TOL) or 0.0,
             abs_tol=_tolerance(raw, "abs_tol", DEFAULT_ABS_TOL),
+            alternatives=tuple(from_plain(v) for v in accepted[1:]),
+            loose=loose,
         )
-    except ValueError as exc:
-        raise InvalidTaskError(f"case value: {exc}") from None
+        case.accepted_canonical  # noqa: B018 - every expected value must be a plain value, read once here
+        case.call_json  # noqa: B018
+        return case
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise InvalidTaskError(f"case value: {str(exc)[:200]}") from None
 
 
 def _stdio_case(raw: Mapping[str, Any]) -> StdioCase:
@@ -206,10 +245,10 @@ def parse_task(
     Example:
         >>> parse_task('{"cases": [{"stdin": "2\\\\n", "stdout": "4"}], "time_limit": 1}').mode
         'stdio'
-        >>> parse_task({"language": "cpp", "cases": []})
+        >>> parse_task({"language": "rust", "cases": []})
         Traceback (most recent call last):
         ...
-        rlvr.verifiers.code.cases.InvalidTaskError: language 'cpp' is not supported (only python)
+        rlvr.verifiers.code.cases.InvalidTaskError: language 'rust' is not supported (python, cpp)
     """
     if isinstance(info, (str, bytes)):
         try:
@@ -218,41 +257,54 @@ def parse_task(
             raise InvalidTaskError(f"verification_info is not valid JSON: {exc}") from None
     if not isinstance(info, Mapping):
         raise InvalidTaskError(f"verification_info must be an object, got {type(info).__name__}")
-    language = info.get("language", "python")
-    if not isinstance(language, str) or language.lower() not in LANGUAGES:
-        raise InvalidTaskError(f"language {language!r} is not supported (only python)")
+    language = normal_language(info.get("language", "python"))
+    if language not in LANGUAGES:
+        raise InvalidTaskError(f"language {str(info.get('language'))[:40]!r} is not supported (python, cpp)")
     raw_cases = info.get("cases")
     if not isinstance(raw_cases, list) or not raw_cases:
         raise InvalidTaskError("verification_info has no cases")
     if not all(isinstance(c, Mapping) for c in raw_cases):
         raise InvalidTaskError("every case must be an object")
     entry_point = info.get("entry_point")
-    if entry_point is not None and (not isinstance(entry_point, str) or not entry_point.isidentifier()):
-        raise InvalidTaskError(f"entry_point must be a Python name, got {entry_point!r}")
+    if entry_point is not None and not (
+        isinstance(entry_point, str)
+        and 1 <= len(parts := entry_point.split(".")) <= 2
+        and all(part.isidentifier() for part in parts)
+    ):
+        raise InvalidTaskError(f"entry_point must be a Python name or Class.method, got {entry_point!r}")
     time_limit = _number(info, "time_limit", default_time_limit)
     memory = _number(info, "memory_limit_mb", default_memory_limit_mb)
+    equality = info.get("equality", "strict")
+    if equality not in ("strict", "loose"):
+        raise InvalidTaskError(f"equality must be 'strict' or 'loose', got {str(equality)[:40]!r}")
+    try:
+        checker = parse_checker(info.get("checker"))
+    except InvalidCheckerError as exc:
+        raise InvalidTaskError(str(exc)) from None
     if entry_point:
-        cases: tuple[Any, ...] = tuple(_call_case(c) for c in raw_cases)
+        if language != "python":
+            raise InvalidTaskError(f"function-call cases need a Python program, not {language}")
+        cases: tuple[Any, ...] = tuple(_call_case(c, equality == "loose") for c in raw_cases)
         mode: Mode = "call"
     else:
         cases = tuple(_stdio_case(c) for c in raw_cases)
         mode = "stdio"
-    return CodeTask(mode, cases, entry_point or None, time_limit, max(16, int(memory)))
-
-
-def _normal_lines(text: str) -> list[str]:
-    lines = [line.rstrip() for line in text.split("\n")]
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
+    return CodeTask(
+        mode,
+        cases,
+        entry_point or None,
+        time_limit,
+        max(16, int(memory)),
+        language,
+        checker,  # type: ignore[arg-type]
+    )
 
 
 def stdout_matches(actual: str, expected: str) -> bool:
-    """Line-by-line comparison: trailing whitespace of each line and trailing blank lines are ignored,
-    and both must have the same number of lines (printing only the first expected line is wrong).
+    """The ``"exact"`` checker (:func:`rlvr.verifiers.code.checkers.exact_match`).
 
     Example:
         >>> stdout_matches("1\\r\\n2\\n", "1\\n2"), stdout_matches("1\\n", "1\\n2"), stdout_matches(" 1", "1")
         (True, False, False)
     """
-    return _normal_lines(actual) == _normal_lines(expected)
+    return exact_match(actual, expected)

@@ -18,9 +18,13 @@ huge ``int``        ``{"$int": "0x…"}`` (beyond 3,900 digits)
 Expected values in a dataset may use the same tags (``"expected": {"$tuple": [1, 2]}``).
 
 Equality (:func:`strict_equal`) is type-strict: ``1``, ``1.0`` and ``True`` differ, a list is not a
-tuple, and set members and dict keys compare with their types. Floats compare with a tolerance:
-``math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-9)`` by default (a case may set its own);
-NaN equals NaN; an infinity equals only itself.
+tuple, and set members and dict keys compare with their types (exactly: ``{0.1 + 0.2} != {0.3}``).
+Floats elsewhere compare with a *relative* tolerance (``rel_tol=1e-9``): an expected ``1e-12`` is not
+matched by ``0.0``. An absolute tolerance applies only where the expected value is exactly zero (``1e-9``),
+unless a case sets ``abs_tol`` itself (then within ``abs_tol`` or ``rel_tol``, as ``math.isclose``). NaN
+equals NaN; an infinity equals only itself. Nesting deeper than 100 levels is no plain value (WA).
+*Loose* equality (a task's ``"equality": "loose"``, for datasets whose own judge compares with Python's
+``==`` after JSON) also takes a list for a tuple and an int for a float of the same value.
 
 Example:
     >>> dumps((1, 2.0, {"a": None}))
@@ -41,7 +45,8 @@ import time
 from typing import Any
 
 DEFAULT_REL_TOL = 1e-9
-DEFAULT_ABS_TOL = 1e-9
+ZERO_ABS_TOL = 1e-9  # the absolute tolerance around an expected exact zero
+DEFAULT_ABS_TOL: float | None = None  # no absolute tolerance except at zero, unless a case sets one
 MAX_DEPTH = 100
 _BIG_INT_BITS = 13_000  # about 3,900 decimal digits: under CPython's 4,300-digit str() limit
 _SEQUENCE_TAGS = {"$tuple": tuple, "$set": set, "$frozenset": frozenset}
@@ -385,22 +390,38 @@ def canonical_equal(
     expected: Canonical,
     *,
     rel_tol: float = DEFAULT_REL_TOL,
-    abs_tol: float = DEFAULT_ABS_TOL,
+    abs_tol: float | None = DEFAULT_ABS_TOL,
+    loose: bool = False,
     budget: JudgeBudget | None = None,
 ) -> bool:
-    """Type-strict equality of canonical values, with a tolerance for floats outside sets and dict keys.
+    """Equality of canonical values: type-strict (or loose), floats within tolerance outside sets and
+    dict keys (see the module docstring).
 
     Example:
         >>> canonical_equal(canonical_value([0.1 + 0.2]), canonical_value([0.3]))
         True
         >>> canonical_equal(canonical_value({0.1 + 0.2}), canonical_value({0.3}))  # set members: exact
         False
+        >>> canonical_equal(canonical_value(0.0), canonical_value(1e-12))  # relative, not absolute
+        False
+        >>> canonical_equal(canonical_value((1, 2.0)), canonical_value([1.0, 2]), loose=True)
+        True
     """
     if budget is not None:
         budget.spend()
-    tag = actual[0]
-    if tag != expected[0]:
-        return False
+    tag, other = actual[0], expected[0]
+    if tag != other:
+        if not loose:
+            return False
+        if {tag, other} <= {"l", "t"}:
+            tag = other = "l"
+        elif {tag, other} == {"i", "f"}:
+            try:
+                return _floats_close(float(actual[1]), float(expected[1]), rel_tol, abs_tol)
+            except OverflowError:
+                return False
+        else:
+            return False
     if tag == "f":
         return _floats_close(actual[1], expected[1], rel_tol, abs_tol)
     if tag == "c":
@@ -409,22 +430,24 @@ def canonical_equal(
         )
     if tag in ("l", "t"):
         return len(actual[1]) == len(expected[1]) and all(
-            canonical_equal(a, e, rel_tol=rel_tol, abs_tol=abs_tol, budget=budget)
+            canonical_equal(a, e, rel_tol=rel_tol, abs_tol=abs_tol, loose=loose, budget=budget)
             for a, e in zip(actual[1], expected[1], strict=True)
         )
     if tag in ("S", "F"):
         return [key for key, _ in actual[1]] == [key for key, _ in expected[1]]
     if tag == "d":
         return [k for k, _, _ in actual[1]] == [k for k, _, _ in expected[1]] and all(
-            canonical_equal(a[2], e[2], rel_tol=rel_tol, abs_tol=abs_tol, budget=budget)
+            canonical_equal(a[2], e[2], rel_tol=rel_tol, abs_tol=abs_tol, loose=loose, budget=budget)
             for a, e in zip(actual[1], expected[1], strict=True)
         )
     return bool(actual[1:] == expected[1:])  # None, bool, int, str, bytes: exact
 
 
-def _floats_close(actual: float, expected: float, rel_tol: float, abs_tol: float) -> bool:
+def _floats_close(actual: float, expected: float, rel_tol: float, abs_tol: float | None) -> bool:
     if math.isnan(actual) or math.isnan(expected):
         return math.isnan(actual) and math.isnan(expected)
+    if abs_tol is None:
+        abs_tol = ZERO_ABS_TOL if expected == 0 else 0.0
     return math.isclose(actual, expected, rel_tol=rel_tol, abs_tol=abs_tol)
 
 
@@ -478,7 +501,7 @@ def _describe(value: Canonical, out: list[str], limit: int) -> None:
 
 
 def strict_equal(
-    actual: Any, expected: Any, *, rel_tol: float = DEFAULT_REL_TOL, abs_tol: float = DEFAULT_ABS_TOL
+    actual: Any, expected: Any, *, rel_tol: float = DEFAULT_REL_TOL, abs_tol: float | None = DEFAULT_ABS_TOL
 ) -> bool:
     """Type-strict equality of two plain values, with a tolerance for floats (see the module docstring).
 

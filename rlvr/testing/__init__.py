@@ -29,6 +29,12 @@ Select categories to test one behaviour at a time, or to leave out what your ver
 to handle: ``equivalent_pairs(["fraction", "set", "interval"])``. Hypothesis shrinks a failure to a
 small pair and prints it, with the note.
 
+Whole completions test extraction too: :func:`stated_completions` writes the gold the way models state
+a final answer (a ``# Answer`` heading, ``the answer is **120**``, a sentence with units and context, a
+chain ``… = 25 miles``, a list for a gold of several parts), and :func:`hack_completions` writes it into
+a completion that must get no credit (a hedge or alternative, a magnitude word, a second value, a
+revision). Each :class:`MathCompletion` says whether it is ``correct`` and which ``fallback`` it is for.
+
 Three kinds of near miss follow a grading policy rather than arithmetic alone (their notes say
 "policy"): a decimal approximation of an exact answer (``3.4641016`` for ``2\\sqrt{3}``), a
 percentage against its fraction (``0.5`` for ``50\\%``), and a base-subscript answer against its
@@ -54,6 +60,13 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
         "pip install hypothesis (or pip install 'rlvr[dev]')"
     ) from error
 
+from rlvr.testing._completions import (
+    COMPLETION_CATEGORIES,
+    HACK_CATEGORIES,
+    MathCompletion,
+    hack_completions,
+    stated_completions,
+)
 from rlvr.testing.math_pairs import (
     CATEGORIES,
     SYMBOLIC_CATEGORIES,
@@ -62,4 +75,15 @@ from rlvr.testing.math_pairs import (
     near_miss_pairs,
 )
 
-__all__ = ["CATEGORIES", "SYMBOLIC_CATEGORIES", "MathPair", "equivalent_pairs", "near_miss_pairs"]
+__all__ = [
+    "CATEGORIES",
+    "COMPLETION_CATEGORIES",
+    "HACK_CATEGORIES",
+    "SYMBOLIC_CATEGORIES",
+    "MathCompletion",
+    "MathPair",
+    "equivalent_pairs",
+    "hack_completions",
+    "near_miss_pairs",
+    "stated_completions",
+]

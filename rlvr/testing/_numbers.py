@@ -250,6 +250,8 @@ def _percent(draw: Draw, equivalent: bool) -> MathPair:
             ("unescaped %", f"{v}%"),
             ("space before \\%", f"{v} \\%"),
             ("the word percent", f"{v}\\text{{ percent}}"),
+            ("percent as a word", f"{v} percent"),
+            ("pct", f"{v} pct"),
         ]
         return equivalent_pair(draw, "percent", golds, spellings)
     if draw(st.integers(0, 3)) == 0:
@@ -282,6 +284,12 @@ _UNITS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("hours", ("{n}\\text{{ hours}}", "{n} hours", "{n}\\mbox{{ hours}}")),
     ("meters", ("{n}\\text{{ meters}}", "{n} meters")),
     ("miles per hour", ("{n}\\text{{ mph}}", "{n} mph")),
+    ("megabytes", ("{n} MB", "{n}\\text{{ MB}}")),
+    ("gigabytes", ("{n} GB", "{n} \\text{{GB}}")),
+    ("jars of jam", ("{n} jars of jam", "{n}\\text{{ jars of jam}}")),
+    ("km", ("{n}\\textnormal{{ km}}", "{n} km")),
+    ("inches per second", ("{n}\\text{{ inches per second}}", "{n} inches per second")),
+    ("km/h", ("{n} km/h",)),
 )
 
 
@@ -419,6 +427,127 @@ def _base(draw: Draw, equivalent: bool) -> MathPair:
     return near_miss_pair(draw, "base", golds, misses)
 
 
+def _repeating_spellings(fixed: str, block: str) -> list[Spelling]:
+    """Spellings of 0.<fixed><block><block>… : an overline over the block, over two copies of it, and an
+    ellipsis after three copies when the digits show that block and no shorter one repeating."""
+    spellings: list[Spelling] = [
+        ("\\overline", f"0.{fixed}\\overline{{{block}}}"),
+        ("\\overline over two periods", f"0.{fixed}\\overline{{{block * 2}}}"),
+    ]
+    digits = fixed + block * 3
+    shortest = next(
+        (p for p in range(1, len(digits) // 2 + 1) if digits[-p:] == digits[-2 * p : -p]), len(block)
+    )
+    if shortest == len(block) or block == block[0] * len(block):
+        spellings.append(("ellipsis", f"0.{digits}\\ldots"))
+        spellings.append(("three dots", f"0.{digits}..."))
+    return spellings
+
+
+def _repeating_value(fixed: str, block: str) -> Fraction:
+    shift = 10 ** len(fixed)
+    return Fraction(int(fixed or "0"), shift) + Fraction(int(block), shift * (10 ** len(block) - 1))
+
+
+def _repeating_decimal(draw: Draw, equivalent: bool) -> MathPair:
+    fixed = draw(st.sampled_from(("", "", "1", "8", "25")))
+    block = draw(st.sampled_from(("3", "6", "1", "5", "12", "27", "142857", "09", "45")))
+    value = _repeating_value(fixed, block)
+    golds = [("fraction", latex_number(value)), ("\\overline", f"0.{fixed}\\overline{{{block}}}")]
+    if equivalent:
+        spellings = [*_repeating_spellings(fixed, block), ("fraction", latex_number(value))]
+        return equivalent_pair(draw, "repeating_decimal", golds[:1], spellings)
+    other_block = str((int(block[-1]) + draw(st.integers(1, 7))) % 10)
+    other_block = block[:-1] + other_block if block[:-1] + other_block != block else block[:-1] + "0"
+    if set(other_block) == {"9"}:
+        other_block = block[:-1] + "2"
+    truncated = f"0.{fixed}{block * 2}"
+    misses: list[tuple[str, Sequence[Spelling]]] = [
+        ("another repeating block", _repeating_spellings(fixed, other_block)),
+        ("the decimal cut off: an approximation (policy)", [("", truncated)]),
+        ("the block written once, not repeating", [("", f"0.{fixed}{block}")]),
+    ]
+    return near_miss_pair(draw, "repeating_decimal", golds[:1], misses)
+
+
+_ONES = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+)
+_TENS = ("_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+
+def english(n: int, *, hyphen: str = "-", with_and: bool = False) -> str:
+    """``n`` (0 to 9999) in English words.
+
+    Example:
+        >>> english(105, with_and=True), english(21), english(2020)
+        ('one hundred and five', 'twenty-one', 'two thousand twenty')
+    """
+    if not 0 <= n <= 9999:
+        raise ValueError("english() writes 0 to 9999")
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (hyphen + _ONES[ones] if ones else "")
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        head = f"{_ONES[hundreds]} hundred"
+        return head + ((" and " if with_and else " ") + english(rest, hyphen=hyphen) if rest else "")
+    thousands, rest = divmod(n, 1000)
+    head = f"{_ONES[thousands]} thousand"
+    return head + (" " + english(rest, hyphen=hyphen, with_and=with_and) if rest else "")
+
+
+def _number_word_spellings(n: int) -> list[Spelling]:
+    words = english(n)
+    spellings = [
+        ("words", words),
+        ("\\text{} words", f"\\text{{{words}}}"),
+        ("capitalised", words.capitalize()),
+    ]
+    if "-" in words:
+        spellings.append(("space for the hyphen", english(n, hyphen=" ")))
+    if n > 100 and n % 100:
+        spellings.append(("with and", english(n, with_and=True)))
+    return spellings
+
+
+def _number_words(draw: Draw, equivalent: bool) -> MathPair:
+    n = draw(st.one_of(st.integers(0, 99), st.integers(100, 9999)))
+    golds = [("digits", str(n))]
+    if equivalent:
+        return equivalent_pair(draw, "number_words", golds, _number_word_spellings(n))
+    misses: list[tuple[str, Sequence[Spelling]]] = [
+        ("one more, in words", _number_word_spellings(n + 1 if n < 9999 else n - 1)),
+    ]
+    if 1 <= n <= 9:
+        misses += [
+            ("a magnitude word after it", [("", f"{english(n)} hundred"), ("", f"{english(n)} dozen")]),
+            ("a magnitude word after the digits", [("", f"{n} million"), ("", f"{n} thousand")]),
+        ]
+    return near_miss_pair(draw, "number_words", golds, misses)
+
+
 BUILDERS: dict[str, Builder] = {
     "integer": _integer,
     "decimal": _decimal,
@@ -431,4 +560,6 @@ BUILDERS: dict[str, Builder] = {
     "mixed_number": _mixed_number,
     "off_by_one": _off_by_one,
     "base": _base,
+    "repeating_decimal": _repeating_decimal,
+    "number_words": _number_words,
 }

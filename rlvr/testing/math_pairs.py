@@ -15,8 +15,10 @@ The categories, each with examples of its rewrites / near misses:
   ``1.234\times10^{40}``.
 - ``tiny``: ``2^{-80}`` = ``\frac{1}{2^{80}}`` = ``\left(\frac{1}{2}\right)^{80}`` = the denominator
   written out; fractions below 1e-8 / ``\frac{1}{2^{81}}``, denominator plus one, ``0``.
-- ``percent``: ``50\%`` = ``50`` = ``50%`` = ``50\text{ percent}`` / ``0.5`` for ``50\%``, ``5000``, ``51``.
-- ``units``: ``\$6``, ``6 \text{ dollars}``, ``100\text{ square units}``, ``12 cm`` / another amount.
+- ``percent``: ``50\%`` = ``50`` = ``50%`` = ``50\text{ percent}`` = ``50 pct`` / ``0.5`` for ``50\%``,
+  ``5000``, ``51``.
+- ``units``: ``\$6``, ``6 \text{ dollars}``, ``100\text{ square units}``, ``12 cm``, ``200 GB``,
+  ``5 jars of jam``, ``3\textnormal{ km}`` / another amount.
 - ``scientific``: ``3\times10^{5}``, ``3e5``, ``3\cdot10^5``, ``30\times10^{4}``, ``300000`` / exponent
   off by one or negated, mantissa changed.
 - ``mixed_number``: ``7\frac{3}{4}``, ``7\frac34``, ``\frac{31}{4}``, ``7.75`` / ``\frac{21}{4}`` (the
@@ -43,6 +45,10 @@ The categories, each with examples of its rewrites / near misses:
 - ``off_by_one``: n above 10^4 with separators; ``\frac{n}{n+1}`` respelled / n plus or minus one, ``1``
   for ``\frac{n}{n+1}`` (a relative tolerance passes them).
 - ``base``: ``204_5`` = ``204_{5}`` / ``54``, ``204_6``, ``205_5``, ``402_5``.
+- ``repeating_decimal``: ``\frac{5}{6}`` = ``0.8\overline{3}`` = ``0.8333\ldots`` / another repeating
+  block, the decimal cut off (an approximation: policy), the block written once.
+- ``number_words``: ``21`` = ``twenty-one`` = ``twenty one`` = ``\text{twenty-one}`` / one more in words,
+  ``two hundred`` or ``two dozen`` for ``2``, ``5 million`` for ``5``.
 
 Three kinds of near miss follow a grading policy rather than arithmetic alone; their ``note`` says
 "policy": a decimal approximation of an exact answer is not the answer (``3.4641016`` for
@@ -87,6 +93,8 @@ CATEGORIES: tuple[str, ...] = (
     "unicode",
     "off_by_one",
     "base",
+    "repeating_decimal",
+    "number_words",
 )
 
 #: Categories whose pairs a symbolic engine (sympy) usually decides: slower to verify.

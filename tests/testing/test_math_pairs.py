@@ -31,7 +31,7 @@ SYMBOLIC_EXAMPLES = 40
 
 
 #: Categories with near misses that follow a grading policy (decimal approximations, percentages, bases).
-_POLICY_CATEGORIES = ("fraction", "percent", "root", "pi", "base")
+_POLICY_CATEGORIES = ("fraction", "percent", "root", "pi", "base", "repeating_decimal")
 
 
 def _examples(category: str) -> int:
@@ -130,7 +130,7 @@ def test_import_without_hypothesis_names_the_fix() -> None:
 # ---------------------------------------------------------------------------------------------------
 # The strategies: truth, checked by independent oracles
 
-_UNIT_WORDS = re.compile(r"\s*(?:\\(?:text|mbox)\{[^{}]*\}(?:\^\{?2\}?)?|\s[a-z][a-z ]*)$")
+_UNIT_WORDS = re.compile(r"\s*(?:\\(?:text|mbox|textnormal)\{[^{}]*\}(?:\^\{?2\}?)?|\s[A-Za-z][A-Za-z /]*)$")
 _SPELLING = (
     ("\\left", ""),
     ("\\right", ""),
@@ -150,8 +150,65 @@ def _despace(text: str) -> str:
     return text
 
 
+_ONE_TO_NINETEEN = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen"
+)
+_TENS_WORDS = "twenty thirty forty fifty sixty seventy eighty ninety"
+_WORD_VALUES = {
+    **{word: value for value, word in enumerate(_ONE_TO_NINETEEN.split(" "))},
+    **{word: 10 * (index + 2) for index, word in enumerate(_TENS_WORDS.split(" "))},
+}
+
+
+def _oracle_words(text: str) -> int | None:
+    """English number words (an independent reader: totals of groups, scaled by hundred and thousand)."""
+    words = re.sub(r"\\text\{([^{}]*)\}", r"\1", text).lower().replace("-", " ").split()
+    if not words or any(w not in _WORD_VALUES and w not in ("hundred", "thousand", "and") for w in words):
+        return None
+    total, group = 0, 0
+    for word in words:
+        if word == "hundred":
+            group *= 100
+        elif word == "thousand":
+            total, group = total + group * 1000, 0
+        elif word != "and":
+            group += _WORD_VALUES[word]
+    return total + group
+
+
+def _oracle_repeating(text: str) -> Any:
+    """0.<fixed><block repeating> written with \\overline, or with an ellipsis after repeated digits."""
+    over = re.fullmatch(r"0\.(\d*)\\overline\{(\d+)\}", text)
+    dots = re.fullmatch(r"0\.(\d+)(?:\\ldots|\.\.\.)", text)
+    if over:
+        fixed, block = over.groups()
+    elif dots:
+        digits = dots.group(1)
+        period = next(p for p in range(1, len(digits)) if digits[-p:] == digits[-2 * p : -p])
+        fixed, block = digits[:-period], digits[-period:]
+    else:
+        return None
+    shift = sympy.Integer(10) ** len(fixed)
+    return sympy.Rational(int(fixed or "0"), shift) + sympy.Rational(
+        int(block), shift * (10 ** len(block) - 1)
+    )
+
+
+_MAGNITUDES = {"hundred": 100, "thousand": 1000, "million": 10**6, "dozen": 12}
+
+
 def _oracle_scalar(text: str) -> Any:
     """The exact value a scalar answer denotes (sympy), read independently of rlvr."""
+    scaled = re.fullmatch(r"(.+?)\s+(hundred|thousand|million|dozen)", text)
+    if scaled and _oracle_words(scaled.group(2)) is None:
+        return _oracle_scalar(scaled.group(1)) * _MAGNITUDES[scaled.group(2)]
+    words = _oracle_words(text)
+    if words is not None:
+        return sympy.Integer(words)
+    repeating = _oracle_repeating(text)
+    if repeating is not None:
+        return repeating
     t = text
     if re.fullmatch(r"-?\d{1,3}(?:\\,\d{3})+", t):  # thin-space thousands separators
         t = t.replace("\\,", "")

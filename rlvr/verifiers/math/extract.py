@@ -43,6 +43,7 @@ from rlvr.verifiers.math.normalize import normalize_answer
 from rlvr.verifiers.math.prose import (
     GoldHint,
     Reduced,
+    hedge_reason,
     is_prose,
     reduce_tail,
     strip_wrappers,
@@ -66,7 +67,7 @@ _BOX_COMMANDS = ("\\boxed", "\\fbox")
 # Linear-time patterns only: bounded repetitions, no nested quantifiers.
 _ANSWER_PHRASE = re.compile(
     r"\banswer\b[ \t]{0,4}(?:\([^()\n]{0,40}\)[ \t]{0,4})?(?:\*\*)?[ \t]{0,4}"
-    r"(?:(?:is|are|should be|would be|will be|must be)\b[ \t]{0,4}:?|:|=)"
+    r"(?:(?:is|are|should be|would be|will be|must be|could be|might be|may be)\b[ \t]{0,4}:?|:|=)"
     r"|\bsolutions?[ \t]{1,4}(?:is|are)\b[ \t]{0,4}:?",
     re.IGNORECASE,
 )
@@ -291,6 +292,7 @@ def _from_markers(text: str, hint: GoldHint) -> Extraction | None:
     stated: list[tuple[int, str]] = []
     for position, tail, before_value in sorted(tails, key=lambda t: -t[0]):
         if before_value:
+            # the sentence up to the marker's end: "Perhaps the answer is", "The answer could be"
             unsure = unsure_reason(text[_marker_start(text, position) : position], lists=hint.parts > 1)
             if unsure is not None:
                 return Extraction((), "answer_marker", f"final answer: hedged ({unsure!r})")
@@ -449,7 +451,9 @@ def _last_output_block(text: str) -> str | None:
     return text[body_start:end] if end >= 0 else None
 
 
-def _last_number(text: str) -> str | None:
+def _last_number(text: str) -> Extraction | None:
+    """The last number (in the last program-output block when there is one), unless the sentence that
+    holds it hedges it ("it could be 2", "2 or 3", "about 40")."""
     block = _last_output_block(text)
     if block is not None and _NUMBER.search(block):
         text = block
@@ -458,7 +462,14 @@ def _last_number(text: str) -> str | None:
         last = match
     if last is None:
         return None
-    return last.group(0).rstrip(",")
+    start = _marker_start(text, last.start())
+    stop = min(
+        (i for i in (text.find(". ", last.end()), text.find("\n", last.end())) if i >= 0), default=len(text)
+    )
+    hedge = hedge_reason(text[start:stop])
+    if hedge is not None:
+        return Extraction((), "last_number", f"the last number is hedged ({hedge!r})")
+    return Extraction((last.group(0).rstrip(","),), "last_number")
 
 
 def _boxed(spans: list[tuple[int, int, str]], unclosed: int, hint: GoldHint) -> Extraction:
@@ -506,10 +517,12 @@ def extract_answer(
         ('4',)
         >>> extract_answer("Natalia sold 72 clips.\\n#### 72").candidates
         ('72',)
-        >>> extract_answer("I think it is 72").found
+        >>> extract_answer("She sold 72 clips").found
         False
-        >>> extract_answer("I think it is 72", fallback="last_number").candidates
+        >>> extract_answer("She sold 72 clips", fallback="last_number").candidates
         ('72',)
+        >>> extract_answer("I think it is 72", fallback="last_number").reason
+        "the last number is hedged ('i think')"
         >>> extract_answer("\\\\boxed{3} or \\\\boxed{4}").candidates
         ('3', '4')
         >>> extract_answer("Steps...\\n\\n# Answer\\n\\n3\\\\sqrt{13}").candidates
@@ -555,7 +568,7 @@ def extract_answer(
         if reduced.reason not in _NO_VALUE:
             return Extraction((), method, reduced.reason)
     if fallback == "last_number":
-        number = _last_number(part)
-        if number:
-            return Extraction((number,), "last_number")
+        last = _last_number(part)
+        if last is not None:
+            return last
     return Extraction((), reason="no final answer found")

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from rlvr.verifiers.math.words import MAGNITUDE_WORDS
+
 _UNICODE = {
     "√": "\\sqrt",
     "π": "\\pi",
@@ -140,14 +142,15 @@ def _strip_unit(s: str) -> str:
     number (``200 GB``, ``5 jars of jam``). A letter glued to a number (``4t``) is algebra, not a unit."""
     for _ in range(2):
         start = s.rfind("\\text{")
-        if start > 0 and _UNIT_TEXT.match(s, start):
+        unit_words = s[start + 6 :].lower().replace("}", " ").split() if start > 0 else []
+        if start > 0 and _UNIT_TEXT.match(s, start) and not MAGNITUDE_WORDS.intersection(unit_words):
             prefix = s[:start].rstrip()
             if prefix and prefix[-1] not in "+-*/=^_{(,":
                 s = prefix
                 continue
         words = s.rsplit(" ", 6)
         cut = len(words)
-        while cut > 1 and _UNIT_WORD.match(words[cut - 1]):
+        while cut > 1 and _UNIT_WORD.match(words[cut - 1]) and words[cut - 1].lower() not in MAGNITUDE_WORDS:
             cut -= 1
         if cut < len(words) and _is_value(" ".join(words[:cut]).strip()):
             s = " ".join(words[:cut]).strip()
@@ -239,7 +242,9 @@ def _cut_chain(s: str) -> str:
     if approx and approx[0] > 0 and s[: approx[0]].strip():
         s = s[: approx[0]]
     equals = [p for p in _top_level_positions(s, "=") if not (p > 0 and s[p - 1] in "<>!\\")]
-    if len(equals) >= 2 and s[equals[-1] + 1 :].strip() and not _top_level_positions(s, _LIST_COMMA):
+    numeric = bool(equals) and not any(c.isalpha() for c in s.replace("\\frac", "").replace("\\sqrt", ""))
+    chain = len(equals) >= 2 or numeric  # "2+3=5" states 5; "7=11a+c" is an equation
+    if chain and s[equals[-1] + 1 :].strip() and not _top_level_positions(s, _LIST_COMMA):
         sides = [s[a + 1 : b].strip() for a, b in zip([-1, *equals], [*equals, len(s)], strict=True)]
         if len({side for side in sides if _PLAIN.match(side)}) > 1:
             return s  # "1=2=3": sides that contradict each other are no value

@@ -35,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -75,6 +76,7 @@ _ORDINAL = re.compile(r"(?:st|nd|rd|th)$")
 _PERCENT_WORD = re.compile(r"(\d)\s*(?:\\%|%)?\s*(?:per ?cent(?:age)?|pct)\b", re.IGNORECASE)
 _BARE_VARIABLE = re.compile(r"^\s*(?:[A-Za-z]|\\[a-z]+)(?:_\{?[A-Za-z0-9]+\}?)?(?:'|\^\{?\\prime\}?)*\s*$")
 _DIGIT = re.compile(r"\d")
+_LATEX_SPACE = re.compile(r"(?<!\\)\\ ")  # "\ ", not the row break "\\"
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d,]*(?:\.\d+)?$")
 _PROSE_PUNCTUATION = frozenset(".,;:!?'\"()")
 _FUNCTION_NAMES = frozenset(
@@ -215,7 +217,7 @@ def strip_wrappers(text: str) -> str:
         before = text
         if text.endswith("...") and not text.endswith("...."):
             pass  # an ellipsis: "0.555..." is a repeating decimal
-        elif text[-1:] in ".,;:!":
+        elif text[-1:] in ".,;:!" and text[-2:-1] != "\\":  # "\\," is LaTeX spacing
             text = text[:-1].rstrip()
         if text.startswith("**") and text.count("**") == 1:
             text = text[2:].lstrip()  # "**Answer:** 9": the label's bold
@@ -429,6 +431,17 @@ def unsure_reason(text: str, *, lists: bool = False) -> str | None:
         ('perhaps', None)
     """
     return _unsure(text, tokenize(text), lists=lists)
+
+
+def hedge_reason(text: str) -> str | None:
+    """What makes a sentence's value unsure, negated, approximate or bounded, or ``None``.
+
+    Example:
+        >>> hedge_reason("so it could be 2"), hedge_reason("about 40 apples"), hedge_reason("It has 40")
+        ('could', 'about', None)
+    """
+    tokens = tokenize(text)
+    return _unsure(text, tokens, lists=False) or _qualified(tokens)
 
 
 def _qualified(tokens: list[Token]) -> str | None:
@@ -718,7 +731,7 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
     """
     hint = hint or GoldHint(parts=parts)
     parts, kind, relation = hint.parts, hint.kind, hint.relation
-    text = strip_wrappers(text[:MAX_TAIL_CHARS])
+    text = strip_wrappers(_LATEX_SPACE.sub(" ", text[:MAX_TAIL_CHARS]))
     if not text:
         return Reduced(None, "empty final answer")
     if kind in ("text", "choice"):
@@ -733,6 +746,10 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
     if hedge is not None:
         return Reduced(None, f"hedged or alternative answer ({hedge!r})")
     if not is_prose(text):
+        for previous, token in itertools.pairwise(tokens):
+            words = token.text.lower().split() if token.kind in ("text", "word") else []
+            if words and words[0] in MAGNITUDE_WORDS and _is_numeric(previous):
+                return Reduced(None, f"a magnitude word after the value ({words[0]!r})")
         if len(tokens) == 1 and tokens[0].kind == "math":
             return Reduced(tokens[0].text)
         if any(t.kind == "math" for t in tokens) and all(

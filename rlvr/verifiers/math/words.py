@@ -69,10 +69,7 @@ MAGNITUDE_WORDS: frozenset[str] = frozenset(
         "gross",
         "lakh",
         "crore",
-        "k",
-        "m",
         "bn",
-        "mn",
     }
 )
 

@@ -1,0 +1,147 @@
+"""The shapes of real model output that issue 12 found rlvr missing or mis-scoring, one table per kind.
+
+The rows expected to pass (and the gold readings) all failed before the fix (checked against the commit
+before it); the rows expected to fail are the near misses and hacks that guard each new rule. Each rule
+also has a hypothesis property in ``tests/testing`` (stated answers and hacks).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rlvr.verifiers.math import check_answer, check_completion, gold_answer
+from rlvr.verifiers.math.judge import prepare_answer, read_gold
+
+# (id, completion, gold, fallback, expected score)
+MARKERS = [
+    (
+        "heading-answer",
+        "Steps.\n\nSo the side is found.\n\n# Answer\n\n5\\sqrt{2}",
+        "5\\sqrt{2}",
+        "none",
+        1.0,
+    ),
+    ("heading-final-answer", "Adding up.\n\n## Final Answer\n\n17", "17", "none", 1.0),
+    ("heading-math", "Steps.\n\n### Answer\n$\\frac{2}{7}$", "\\frac{2}{7}", "none", 1.0),
+    ("bold-number", "So the total is 64, and the answer is **64**.", "64", "none", 1.0),
+    ("bold-name", "Carlos won, so the answer is **Carlos**.", "\\text{Carlos}", "none", 1.0),
+    ("bold-label", "Counting them all gives twelve.\n\n**Answer:** 12", "12", "none", 1.0),
+    ("heading-wrong", "Steps.\n\n# Answer\n\n5\\sqrt{3}", "5\\sqrt{2}", "none", 0.0),
+]
+SENTENCES = [
+    ("units-mb", "The answer is 350 MB.", "350", "last_number", 1.0),
+    ("units-kittens", "The answer is 14 kittens.", "14", "last_number", 1.0),
+    ("whole-sentence", "The answer is Omar walks 6 miles during his two-hour hike.", "6", "last_number", 1.0),
+    ("possessive", "Answer: Lena's savings are $45", "45", "last_number", 1.0),
+    ("chain", "The answer is 90 cm - 30 cm = 60 cm.", "60", "last_number", 1.0),
+    ("equals-word", "So the answer is: y equals 12", "12", "none", 1.0),
+    ("value-of", "The answer is that the value of n is 8.", "8", "none", 1.0),
+    ("named-subject", "Final Answer: The smallest $k$ is 7.", "7", "none", 1.0),
+    ("alternative", "The answer is 5 or 6 apples.", "5", "last_number", 0.0),
+    ("approximately", "The answer is approximately 12.", "12", "last_number", 0.0),
+    ("million", "The answer is 3 million.", "3", "last_number", 0.0),
+    ("dozen", "The answer is three dozen.", "3", "last_number", 0.0),
+    ("negation", "The answer is not 4.", "4", "last_number", 0.0),
+    ("range", "The answer is between 2 and 3.", "2", "last_number", 0.0),
+    ("two-values", "The answer is 4 apples and 5 pears.", "4", "last_number", 0.0),
+]
+LISTS = [
+    ("text-and", "\\boxed{4 \\text{ and } -1}", "4,-1", "none", 1.0),
+    ("x-or-x", "The solutions are x = 4 or x = -1.", "4,-1", "none", 1.0),
+    ("semicolons", "\\boxed{-3; -2}", "-3,-2", "none", 1.0),
+    ("named-tuple", "\\boxed{(a, b) = (2, 9)}", "(2,9)", "none", 1.0),
+    ("boxed-parts", "The points are \\boxed{(1,3)} and \\boxed{(5,3)}.", "(1,3),(5,3)", "none", 1.0),
+    ("hedge-for-one", "It is \\boxed{4} or \\boxed{-1}.", "4", "none", 0.0),
+    ("list-for-one", "x = 4 or x = -1", "4", "none", 0.0),
+]
+VALUES = [
+    ("overline", "0.\\overline{6}", "\\frac{2}{3}", 1.0),
+    ("overline-after-digit", "0.1\\overline{6}", "\\frac{1}{6}", 1.0),
+    ("ellipsis", "0.777\\ldots", "\\frac{7}{9}", 1.0),
+    ("truncated-is-not-exact", "0.777", "\\frac{7}{9}", 0.0),
+    ("number-word", "seven", "7", 1.0),
+    ("number-words-hyphen", "thirty-two", "32", 1.0),
+    ("percent-word", "45 percent", "45\\%", 1.0),
+    ("pct", "45 pct", "45\\%", 1.0),
+    ("unit-gb", "3 GB", "3", 1.0),
+    ("unit-phrase", "12 boxes of cereal", "12", 1.0),
+    ("textnormal-unit", "8\\textnormal{ m}", "8", 1.0),
+    ("reals", "\\mathbb{R}", "(-\\infty,\\infty)", 1.0),
+    (
+        "array-matrix",
+        "\\left[\\begin{array}{cc}1 & 0 \\\\ 2 & 5\\end{array}\\right]",
+        "\\begin{pmatrix}1&0\\\\2&5\\end{pmatrix}",
+        1.0,
+    ),
+    (
+        "scalar-matrix",
+        "\\frac{1}{2}\\begin{pmatrix}2\\\\4\\end{pmatrix}",
+        "\\begin{pmatrix}1\\\\2\\end{pmatrix}",
+        1.0,
+    ),
+    (
+        "negated-matrix",
+        "-\\begin{pmatrix}1\\\\-2\\end{pmatrix}",
+        "\\begin{pmatrix}-1\\\\2\\end{pmatrix}",
+        1.0,
+    ),
+    (
+        "scalar-matrix-wrong",
+        "2\\begin{pmatrix}1\\\\2\\end{pmatrix}",
+        "\\begin{pmatrix}1\\\\2\\end{pmatrix}",
+        0.0,
+    ),
+    ("pi-with-unit", "6\\pi \\text{ meters per second}", "6\\pi", 1.0),
+]
+BUGS = [
+    ("times-differ", "5:00", "2:00", 0.0),
+    ("division-by-zero", "\\frac{2}{0}", "\\frac{7}{0}", 0.0),
+    ("leading-zero-group", "0,250", "250", 0.0),
+    ("comma-then-space", "41, 207", "41207", 0.0),
+    ("braced-comma-spaced", "27 {, }480", "27480", 1.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("completion", "gold", "fallback", "expected"),
+    [row[1:] for row in MARKERS + SENTENCES + LISTS],
+    ids=[row[0] for row in MARKERS + SENTENCES + LISTS],
+)
+def test_completion_shapes(completion: str, gold: str, fallback: str, expected: float) -> None:
+    verdict = check_completion(completion, gold, fallback=fallback)  # type: ignore[arg-type]
+    assert verdict.score == expected, verdict
+    if expected == 0.0:
+        assert verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "expected"), [row[1:] for row in VALUES + BUGS], ids=[row[0] for row in VALUES + BUGS]
+)
+def test_answer_shapes(answer: str, gold: str, expected: float) -> None:
+    assert check_answer(gold, answer).score == expected
+    assert check_completion(f"So \\boxed{{{answer}}}.", gold).score == expected
+
+
+def test_prose_never_reaches_sympy() -> None:
+    prepared = prepare_answer(read_gold("\\cot x"), "the cotangent of the angle between the two lines")
+    assert prepared.job is None and prepared.verdict is not None and prepared.verdict.score == 0.0
+
+
+@pytest.mark.parametrize(
+    ("solution", "gold"),
+    [
+        ("Factoring, $x = \\boxed{3}$ or $x = \\boxed{-5}$.", "3, -5"),
+        ("So $y=\\boxed{2}$, and the only solution is $\\boxed{2}$.", "2"),
+        ("First $\\boxed{\\frac{1}{2}}$ as a check. Thus the sum is $\\boxed{9}$.", "9"),
+        ("Either point works: $\\boxed{(1,2)}$ and $\\boxed{(3,4)}$ are both accepted.", "(3,4)"),
+    ],
+)
+def test_golds_box_several_answers(solution: str, gold: str) -> None:
+    assert gold_answer(solution) == gold
+
+
+def test_multi_box_gold_is_compared_exactly() -> None:
+    solution = "Factoring, $x = \\boxed{3}$ or $x = \\boxed{-5}$."
+    assert check_completion("\\boxed{-5, 3}", solution).score == 1.0
+    assert check_completion("The roots are \\boxed{3} and \\boxed{-5}.", solution).score == 1.0
+    assert check_completion("\\boxed{3}", solution).score == 0.0

@@ -13,10 +13,13 @@ Example:
 from rlvr.rewards.base import Item, Reward
 from rlvr.rewards.code_execution import CodeExecutionConfig, CodeExecutionReward, code_execution
 from rlvr.rewards.compose import CombineConfig, CombinedReward, combine
+from rlvr.rewards.cosine_length import CosineScaledConfig, CosineScaledReward, cosine_scaled
 from rlvr.rewards.inputs import Completion, MalformedInputError, MissingColumnError, Prompt
 from rlvr.rewards.language import LanguageConsistencyConfig, LanguageConsistencyReward, language_consistency
 from rlvr.rewards.math_accuracy import MathAccuracyConfig, MathAccuracyReward, math_accuracy
+from rlvr.rewards.overlong import SoftOverlongConfig, SoftOverlongReward, soft_overlong
 from rlvr.rewards.registry import REWARDS, RewardSpec, get_reward_spec
+from rlvr.rewards.repetition import RepetitionPenaltyConfig, RepetitionPenaltyReward, repetition_penalty
 from rlvr.rewards.think_format import (
     TagCountReward,
     ThinkFormatConfig,
@@ -33,6 +36,8 @@ __all__ = [
     "CombineConfig",
     "CombinedReward",
     "Completion",
+    "CosineScaledConfig",
+    "CosineScaledReward",
     "Item",
     "LanguageConsistencyConfig",
     "LanguageConsistencyReward",
@@ -41,16 +46,23 @@ __all__ = [
     "MathAccuracyReward",
     "MissingColumnError",
     "Prompt",
+    "RepetitionPenaltyConfig",
+    "RepetitionPenaltyReward",
     "Reward",
     "RewardSpec",
+    "SoftOverlongConfig",
+    "SoftOverlongReward",
     "TagCountReward",
     "ThinkFormatConfig",
     "ThinkFormatReward",
     "code_execution",
     "combine",
+    "cosine_scaled",
     "get_reward_spec",
     "language_consistency",
     "math_accuracy",
+    "repetition_penalty",
+    "soft_overlong",
     "tag_count",
     "think_answer_format",
     "think_format",

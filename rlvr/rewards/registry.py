@@ -9,8 +9,11 @@ from types import MappingProxyType
 from rlvr.executor import ExecutorConfig
 from rlvr.rewards.base import Reward
 from rlvr.rewards.code_execution import CodeExecutionReward
+from rlvr.rewards.cosine_length import CosineScaledReward
 from rlvr.rewards.language import LanguageConsistencyReward
 from rlvr.rewards.math_accuracy import MathAccuracyReward
+from rlvr.rewards.overlong import SoftOverlongReward
+from rlvr.rewards.repetition import RepetitionPenaltyReward
 from rlvr.rewards.think_format import TagCountReward, ThinkFormatReward
 
 
@@ -88,6 +91,24 @@ REWARDS: Mapping[str, RewardSpec] = MappingProxyType(
             )
             for name in ("language", "language_consistency")
         },
+        "soft_overlong": RewardSpec(
+            "soft_overlong",
+            SoftOverlongReward,
+            "DAPO's soft overlong punishment: 0 up to max_completion_len - buffer, then down to -1",
+            "completion_ids (token ids, as TRL passes them) or completion_length; needs max_completion_len",
+        ),
+        "cosine_scaled": RewardSpec(
+            "cosine_scaled",
+            CosineScaledReward,
+            "correctness (math by default) scaled by length on a cosine schedule: short right answers win",
+            "completion_ids or completion_length, plus the accuracy reward's columns; needs max_len",
+        ),
+        "repetition_penalty": RewardSpec(
+            "repetition_penalty",
+            RepetitionPenaltyReward,
+            "n-gram repetition penalty: 0 without repeats, down to max_penalty (-1) for all repetition",
+            "completion_ids (unit=tokens, the default) or none (unit=words)",
+        ),
     }
 )
 

@@ -20,6 +20,8 @@ used. Identical (program, task) pairs in a batch run once.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from rlvr.executor.cache import LRUCache
 from rlvr.processes import describe_exception
 from rlvr.rewards.base import Item, Reward
 from rlvr.verifiers.verdict import Verdict
@@ -57,6 +60,11 @@ class CodeExecutionConfig:
         network_per_sample: a new network namespace for every program, not one per sandbox cell (see
             :class:`rlvr.sandbox.SandboxConfig`).
         seccomp: the seccomp filter in every program's process (see :mod:`rlvr.sandbox.seccomp`).
+        compile_time_limit: seconds to compile one C++ program (inside the sandbox); past it, CE.
+        compile_memory_mb: memory to compile one C++ program; past it, CE.
+        cache_size: verdicts remembered across calls (an identical program on an identical task is judged
+            once: an infinite loop costs its full time only the first time); 0 disables. Compiled C++
+            programs are remembered likewise.
 
     Example:
         >>> CodeExecutionConfig(all_or_nothing=True).all_or_nothing
@@ -81,15 +89,20 @@ class CodeExecutionConfig:
     ro_paths: str = ""
     network_per_sample: bool = False
     seccomp: bool = True
+    compile_time_limit: float = 30.0
+    compile_memory_mb: int = 2048
+    cache_size: int = 4096
 
     def __post_init__(self) -> None:
         if not isinstance(self.info_column, str) or not self.info_column:
             raise ValueError(f"info_column must be a column name, got {self.info_column!r}")
-        for name in ("default_time_limit", "max_time_limit", "program_time_limit"):
+        for name in ("default_time_limit", "max_time_limit", "program_time_limit", "compile_time_limit"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
                 raise ValueError(f"{name} must be a number > 0, got {value!r}")
-        for name in ("default_memory_limit_mb", "max_memory_limit_mb", "max_processes"):
+        if isinstance(self.cache_size, bool) or not isinstance(self.cache_size, int) or self.cache_size < 0:
+            raise ValueError(f"cache_size must be an int >= 0, got {self.cache_size!r}")
+        for name in ("default_memory_limit_mb", "max_memory_limit_mb", "max_processes", "compile_memory_mb"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
@@ -123,6 +136,8 @@ class CodeExecutionReward(Reward):
     def __init__(self, config: Any | None = None, /, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self._sandbox: Any = None
+        self._verdicts: LRUCache[Verdict] = LRUCache(self.config.cache_size)
+        self._builds: Any = None  # compiled C++ programs (rlvr.sandbox.programs.Builds), made on first use
 
     @property
     def required_columns(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -132,6 +147,7 @@ class CodeExecutionReward(Reward):
         state = super().__getstate__()
         state["_sandbox"] = None  # a copy starts its own fork server on first use
         state["_executor"] = None
+        state["_builds"] = None
         return state
 
     @property
@@ -183,23 +199,29 @@ class CodeExecutionReward(Reward):
             default_time_limit=config.default_time_limit,
             default_memory_limit_mb=config.default_memory_limit_mb,
         )
-        return CodeTask(
-            task.mode,
-            task.cases,
-            task.entry_point,
-            min(task.time_limit, config.max_time_limit),
-            min(task.memory_limit_mb, config.max_memory_limit_mb),
+        return dataclasses.replace(
+            task,
+            time_limit=min(task.time_limit, config.max_time_limit),
+            memory_limit_mb=min(task.memory_limit_mb, config.max_memory_limit_mb),
         )
+
+    def _verdict_key(self, program: str, raw: Any) -> str:
+        """What identifies a judgement: the program, the task and every option that changes the verdict."""
+        info = raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True, default=repr)
+        options = (self.config.all_or_nothing, self.config.program_time_limit, self.config.max_time_limit)
+        text = f"{options!r}\0{program}\0{info}"
+        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
     def judge_batch(self, items: Sequence[Item]) -> list[Verdict]:
         from rlvr.sandbox.client import SandboxUnavailableError
-        from rlvr.sandbox.programs import judge_programs
+        from rlvr.sandbox.programs import BuildLimits, Builds, judge_programs
         from rlvr.verifiers.code.cases import InvalidTaskError
         from rlvr.verifiers.code.program import extract_program
 
         verdicts: list[Verdict | None] = [None] * len(items)
-        unique: dict[tuple[str, str], int] = {}
+        unique: dict[str, int] = {}
         work: list[tuple[str, Any]] = []
+        keys: list[str] = []
         where: list[int] = []  # per item: its index in `work`, or -1
         for index, item in enumerate(items):
             raw = item.row.get(self.config.info_column)
@@ -209,35 +231,51 @@ class CodeExecutionReward(Reward):
                 verdicts[index] = Verdict.unjudged(f"invalid verification_info: {exc}")
                 where.append(-1)
                 continue
-            program = extract_program(item.completion.text)
-            key = (program, raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True, default=repr))
+            program = extract_program(item.completion.text, task.language)
+            key = self._verdict_key(program, raw)
+            cached = self._verdicts.get(key)
+            if cached is not None:
+                verdicts[index] = cached
+                where.append(-1)
+                continue
             if key not in unique:
                 unique[key] = len(work)
                 work.append((program, task))
+                keys.append(key)
             where.append(unique[key])
         if work:
+            config = self.config
+            limits = BuildLimits(
+                compile_time_limit=config.compile_time_limit, compile_memory_mb=config.compile_memory_mb
+            )
+            if self._builds is None:
+                self._builds = Builds(size=max(1, min(config.cache_size, 256)))
             try:
-                results = judge_programs(
-                    self.sandbox,
-                    work,
-                    all_or_nothing=self.config.all_or_nothing,
-                    program_time_limit=self.config.program_time_limit,
-                )
+                results = [
+                    r.verdict
+                    for r in judge_programs(
+                        self.sandbox,
+                        work,
+                        all_or_nothing=config.all_or_nothing,
+                        program_time_limit=config.program_time_limit,
+                        limits=limits,
+                        builds=self._builds,
+                    )
+                ]
             except SandboxUnavailableError as exc:
                 logger.error(
                     "%s: the code sandbox is unavailable, every item is unjudged: %s", self.__name__, exc
                 )
-                results = None
-                reason = f"sandbox unavailable: {exc}"
+                results = [Verdict.unjudged(f"sandbox unavailable: {exc}")] * len(work)
             except Exception as exc:  # a fault of the sandbox itself: unjudged, never a crash of the trainer
                 logger.exception("%s: the code sandbox failed; the batch is unjudged", self.__name__)
-                results = None
-                reason = f"sandbox error: {describe_exception(exc, 300)}"
+                results = [Verdict.unjudged(f"sandbox error: {describe_exception(exc, 300)}")] * len(work)
+            for key, verdict in zip(keys, results, strict=True):
+                if verdict.score is not None:  # a failure of the sandbox is tried again next time
+                    self._verdicts.put(key, verdict)
             for index, slot in enumerate(where):
                 if slot >= 0:
-                    verdicts[index] = (
-                        results[slot].verdict if results is not None else Verdict.unjudged(reason)
-                    )
+                    verdicts[index] = results[slot]
         return verdicts  # type: ignore[return-value]
 
 

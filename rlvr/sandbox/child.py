@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import math
@@ -41,6 +42,7 @@ from rlvr.sandbox.wire import GO, SampleJob, decode
 RESULT_FD = runner.RESULT_FD
 CONTROL_FD = 4
 JOB_FD = 5  # until the go byte; in function-call mode then moved to runner.CALLS_FD, read-only
+PROGRAM_FD = 6  # a compiled program (close-on-exec: executing it closes it)
 EXIT_SETUP_FAILED = 70
 _MAX_JOB_BYTES = 1 << 30
 
@@ -176,8 +178,10 @@ def _fixed_limits(settings: SampleSettings) -> None:
 
 
 def _job_limits(settings: SampleSettings, job: SampleJob) -> None:
-    """Address space and CPU time for this job: only ever lowered, so no privilege is needed."""
-    memory = settings.base_vm + (int(job["memory_mb"]) << 20) + (64 << 20)
+    """Address space and CPU time for this job: only ever lowered, so no privilege is needed. A compiled
+    program gets its memory and a margin; Python and the compiler also get the fork server's own size."""
+    base = 0 if job.get("binary") else settings.base_vm
+    memory = base + (int(job["memory_mb"]) << 20) + (64 << 20)
     cpu = max(1, int(job["cpu_seconds"]))
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -211,11 +215,39 @@ def lock_down_server(settings: SampleSettings) -> None:
         linux.join_new_session_keyring()
 
 
-def _start_job(settings: SampleSettings, job: SampleJob) -> None:
-    """Job-specific set-up: descriptors 0-5, address-space and CPU limits, environment, signals."""
+def _write_files(files: dict[str, str]) -> None:
+    """The job's files, in the working directory (the sample's private ``/tmp``); plain names only."""
+    for name, text in files.items():
+        if not name or "/" in name or name in (".", ".."):
+            raise ValueError(f"a job file needs a plain name, got {name!r}")
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        try:
+            view = memoryview(text.encode("utf-8", "surrogateescape"))
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+
+def _binary(job: SampleJob) -> int | None:
+    """A compiled program, in an anonymous in-memory file to be executed from (``fexecve``)."""
+    if not job.get("binary"):
+        return None
+    fd = os.memfd_create("program", os.MFD_CLOEXEC)
+    view = memoryview(base64.b64decode(job["binary"] or ""))
+    while view:
+        view = view[os.write(fd, view) :]
+    return fd
+
+
+def _start_job(settings: SampleSettings, job: SampleJob) -> int | None:
+    """Job-specific set-up: descriptors 0-5, its files, address-space and CPU limits, environment,
+    signals. Returns the descriptor of a compiled program to run, if the job has one."""
     where = Descriptors()
     call = job["mode"] == "call"
-    if call:
+    _write_files(job.get("files") or {})
+    program = _binary(job)
+    if call or job["mode"] == "compile":
         stdin = os.open("/dev/null", os.O_RDONLY)
     else:
         stdin = os.memfd_create("stdin", 0)
@@ -233,12 +265,17 @@ def _start_job(settings: SampleSettings, job: SampleJob) -> None:
     }
     if call:
         mapping[RESULT_FD] = where.res
+    if program is not None:
+        mapping[PROGRAM_FD] = program
     _keep_only(mapping)
+    if program is not None:
+        os.set_inheritable(PROGRAM_FD, False)  # executing it closes it
     _job_limits(settings, job)
     os.environ.clear()
     for sig in (signal.SIGTERM, signal.SIGALRM, signal.SIGXCPU, signal.SIGCHLD, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    return None if program is None else PROGRAM_FD
 
 
 def _hand_over(call: bool) -> None:
@@ -271,7 +308,7 @@ def child_main(
         if body is None:  # the server let this sample go unused
             os._exit(0)
         job: SampleJob = decode(body)  # type: ignore[assignment]
-        _start_job(settings, job)
+        program = _start_job(settings, job)
         ctl = CONTROL_FD
         if os.read(JOB_FD, 1) != GO:  # armed, then let go unused
             os._exit(0)
@@ -283,10 +320,14 @@ def child_main(
     # -- from here on the program's code runs: nothing below is trusted ----------------------------------
     code = 1
     try:
-        if job["mode"] == "call":
+        if program is not None:  # a compiled program takes this process's place (pid 1 of the namespace)
+            os.execve(program, [*(job.get("argv") or ["program"])], {})
+        elif job["mode"] == "call":
             code = runner.run_calls(job["program"], job["entry_point"] or "")
+        elif job["mode"] == "compile":
+            code = runner.compile_cpp(job["program"], job.get("compiler"))
         else:
-            code = runner.run_stdio(job["program"])
+            code = runner.run_stdio(job["program"], list(job.get("argv") or ()))
     finally:
         os._exit(code)
 

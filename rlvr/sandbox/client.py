@@ -31,7 +31,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -61,14 +61,17 @@ class SandboxUnavailableError(RuntimeError):
 class Job:
     """One run of a program.
 
-    ``mode="stdio"``: the program reads ``stdin``. ``mode="call"``: ``entry_point`` is called once per
-    item of ``calls`` (each the JSON text of ``[args, kwargs]`` in plain-value form, see
+    ``mode="stdio"``: the program reads ``stdin`` (a Python ``program``, or a compiled ``binary``; with
+    ``argv`` and ``files`` written into its ``/tmp`` first). ``mode="call"``: ``entry_point`` is called
+    once per item of ``calls`` (each the JSON text of ``[args, kwargs]`` in plain-value form, see
     :mod:`rlvr.verifiers.code.values`), numbered from ``first_case``; the sandbox sends each one only when
-    its case starts. ``time_limit`` applies per case; ``budget`` (default ``time_limit``) is the whole
-    run's wall clock.
+    its case starts. ``mode="compile"``: ``program`` is C++ source, compiled inside the sandbox with
+    ``g++ -O2 -std=c++17``; the binary comes back as ``stdout``, the compiler's first messages as stderr.
+    ``time_limit`` applies per case; ``budget`` (default ``time_limit``) is the whole run's wall clock;
+    ``output_limit`` overrides the sandbox's byte cap for this run.
     """
 
-    mode: Literal["stdio", "call"]
+    mode: Literal["stdio", "call", "compile"]
     program: str
     stdin: str = ""
     entry_point: str | None = None
@@ -77,6 +80,10 @@ class Job:
     time_limit: float = 2.0
     budget: float | None = None
     memory_mb: int = 512
+    binary: bytes | None = None
+    argv: tuple[str, ...] = ()
+    files: Mapping[str, str] = field(default_factory=dict)
+    output_limit: int | None = None
 
     @property
     def total_budget(self) -> float:
@@ -96,6 +103,10 @@ class Job:
             time_limit=float(self.time_limit),
             budget=float(self.total_budget),
             memory_mb=int(self.memory_mb),
+            binary=None if self.binary is None else base64.b64encode(self.binary).decode("ascii"),
+            argv=list(self.argv),
+            files=dict(self.files),
+            output_limit=self.output_limit,
         )
 
 

@@ -72,10 +72,11 @@ def _exit_status(code: Any) -> int:
     return 1
 
 
-def run_stdio(program: str) -> int:
-    """Run ``program`` as ``__main__`` on descriptors 0/1/2, as ``python program.py`` would; returns the
-    exit status (then the caller leaves with ``os._exit``)."""
+def run_stdio(program: str, argv: list[str] | None = None) -> int:
+    """Run ``program`` as ``__main__`` on descriptors 0/1/2, as ``python program.py *argv`` would; returns
+    the exit status (then the caller leaves with ``os._exit``)."""
     _open_std_streams()
+    sys.argv = ["program.py", *(argv or [])[1:]] if argv else ["program.py"]
     status = 0
     try:
         _load(program, "__main__")
@@ -100,11 +101,42 @@ def run_stdio(program: str) -> int:
     return status
 
 
-def _answer(function: Any, call: bytes) -> bytes:
+COMPILE_COMMAND = ("-O2", "-std=c++17", "-s", "-o", "program", "program.cpp")
+_COMPILER_MESSAGES = 2000
+
+
+def compile_cpp(source: str, compiler: str | None) -> int:
+    """Compile C++ ``source`` here (in the sample's private ``/tmp``) with ``g++ -O2 -std=c++17``; the
+    binary goes to descriptor 1, the compiler's first messages to descriptor 2; returns its exit status.
+    """
+    if not compiler:
+        os.write(2, b"no C++ compiler (g++) on this machine")
+        return 127
+    with open("program.cpp", "w", encoding="utf-8", errors="surrogateescape") as stream:
+        stream.write(source)
+    log = os.open("compiler.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the compiler's process
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.execve(compiler, [compiler, *COMPILE_COMMAND], {"PATH": "/usr/bin:/bin", "LC_ALL": "C"})
+    os.close(log)
+    status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    with open("compiler.log", "rb") as stream:
+        write_all(2, stream.read(_COMPILER_MESSAGES))
+    if status != 0:
+        return status if status > 0 else 128 - status
+    with open("program", "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            write_all(1, chunk)
+    return 0
+
+
+def _answer(resolve: Any, call: bytes) -> bytes:
     """The record for one call (never raises for anything the program does)."""
     try:
         args, kwargs = from_plain(json.loads(call))
-        return value_record(function(*args, **kwargs))
+        return value_record(resolve()(*args, **kwargs))
     except NotPlainError as exc:
         return error_record(f"returned {exc}", "not_plain")
     except MemoryError:
@@ -142,6 +174,27 @@ def _receive_call(fd: int) -> bytes | None:
     return body[HEADER.size :]
 
 
+def _entry(module: types.ModuleType, entry_point: str) -> Any:
+    """What gives the callable for each case: the function, or — ``"Class.method"`` — the method of a
+    new instance of the class for each case (LeetCode style).
+
+    Raises:
+        NameError: the program defines no such function or class.
+    """
+    owner, _, method = entry_point.rpartition(".")
+    if not owner:
+        function = module.__dict__.get(entry_point)
+        if not callable(function):
+            raise NameError(f"the program defines no function {entry_point!r}")
+        return lambda: function
+    cls = module.__dict__.get(owner)
+    if not isinstance(cls, type):
+        raise NameError(f"the program defines no class {owner!r}")
+    if not callable(getattr(cls, method, None)):
+        raise NameError(f"class {owner!r} has no method {method!r}")
+    return lambda: getattr(cls(), method)
+
+
 def run_calls(program: str, entry_point: str) -> int:
     """Load ``program``, then answer each case the fork server sends on :data:`CALLS_FD` until it stops
     sending; returns the exit status (then the caller leaves with ``os._exit``)."""
@@ -150,9 +203,7 @@ def run_calls(program: str, entry_point: str) -> int:
     receive = _receive_call
     try:
         module = _load(program, "__solution__")
-        function = module.__dict__.get(entry_point)
-        if not callable(function):
-            raise NameError(f"the program defines no function {entry_point!r}")
+        resolve = _entry(module, entry_point)
     except BaseException as exc:
         _flush()
         kind = "memory" if isinstance(exc, MemoryError) else "error"
@@ -166,7 +217,7 @@ def run_calls(program: str, entry_point: str) -> int:
             index, call = split_indexed(body)
         except (OSError, FrameError, WireError):
             return 1
-        record = _answer(function, call)
+        record = _answer(resolve, call)
         _flush()
         try:
             send(RESULT_FD, indexed(index, record))

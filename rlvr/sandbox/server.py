@@ -140,6 +140,7 @@ class ForkServer:
         self.cgroup_name = ""
         self.spawner_cells: dict[int, Cell] = {}  # a spawner's socket -> its cell
         self.filter: seccomp.Filter | None = None
+        self.compiler = shutil.which("g++", path="/usr/bin:/bin")  # inside the read-only root too
         self.process_cap = int(config["max_processes"])  # per sample (lowered where NPROC is shared)
         self.watch_memory = False  # no memory cgroup: the watchdog reads the samples' memory
         self.next_watch = 0.0
@@ -267,6 +268,10 @@ class ForkServer:
                 time_limit=10.0,
                 budget=10.0,
                 memory_mb=256,
+                binary=None,
+                argv=[],
+                files={},
+                output_limit=None,
             )
         )
         deadline = time.monotonic() + self.config["setup_timeout"] + 15
@@ -624,7 +629,7 @@ class ForkServer:
         """Give a prepared sample its job; it sets itself up for it and waits for :meth:`_go`."""
         if self.groups is not None:  # the cell's spawner lives there too (some 2 MB are charged to it)
             self.groups.set_memory(handle.cell.index, (int(run["memory_mb"]) << 20) + RESIDENT_ALLOWANCE)
-        handle.state.arm(run, time.monotonic(), self.config["max_output_bytes"])
+        handle.state.arm(run, time.monotonic(), self._output_cap(run))
         self.armed.append(handle)
         job = SampleJob(
             mode=run["mode"],
@@ -633,8 +638,17 @@ class ForkServer:
             entry_point=run["entry_point"],
             memory_mb=run["memory_mb"],
             cpu_seconds=cpu_seconds(run["budget"]),
+            binary=run.get("binary"),
+            argv=list(run.get("argv") or ()),
+            files=dict(run.get("files") or {}),
+            compiler=self.compiler,
         )
         self._queue_job_bytes(handle, encode(job))
+
+    def _output_cap(self, run: RunRequest | None) -> int:
+        """The byte cap of a run's outputs: its own, or the sandbox's."""
+        limit = run.get("output_limit") if run is not None else None
+        return int(limit) if isinstance(limit, int) and limit > 0 else int(self.config["max_output_bytes"])
 
     def _go(self, handle: _Handle) -> None:
         """Start an armed sample's program: from now on it holds a slot and its clocks run."""
@@ -665,8 +679,8 @@ class ForkServer:
 
     def _read_stream(self, handle: _Handle, fd: int) -> None:
         name = handle.streams[fd]
-        cap = self.config["max_output_bytes"]
         state = handle.state
+        cap = self._output_cap(state.run)
         try:
             chunk = os.read(fd, _READ_CHUNK)
         except BlockingIOError:
@@ -707,7 +721,7 @@ class ForkServer:
     def _records(self, handle: _Handle, chunk: bytes, now: float) -> None:
         """Bytes on the result pipe: only complete records count, and only for the running case."""
         state = handle.state
-        if handle.totals["res"] > self.config["max_output_bytes"]:
+        if handle.totals["res"] > self._output_cap(state.run):
             self._kill(handle, "output", now)
             return
         if state.record_reader is None:  # a stdin/stdout run has no results channel to speak on

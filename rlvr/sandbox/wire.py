@@ -76,12 +76,17 @@ class ServerReady(TypedDict):
     notes: list[str]
 
 
+Mode = Literal["stdio", "call", "compile"]
+
+
 class RunRequest(TypedDict):
-    """One run of a program: ``calls`` are the JSON texts of ``[args, kwargs]`` from ``first_case`` on."""
+    """One run of a program: ``calls`` are the JSON texts of ``[args, kwargs]`` from ``first_case`` on;
+    ``binary`` (base64) is a compiled program run instead of Python ``program``; ``files`` are written
+    into the sample's ``/tmp`` before it starts; ``output_limit`` overrides the sandbox's byte cap."""
 
     op: Literal["run"]
     id: int
-    mode: Literal["stdio", "call"]
+    mode: Mode
     program: str
     stdin: str
     entry_point: str | None
@@ -90,17 +95,25 @@ class RunRequest(TypedDict):
     time_limit: float
     budget: float
     memory_mb: int
+    binary: str | None
+    argv: list[str]
+    files: dict[str, str]
+    output_limit: int | None
 
 
 class SampleJob(TypedDict):
     """What a prepared sample needs to set itself up for a run (no expected values, no arguments)."""
 
-    mode: Literal["stdio", "call"]
+    mode: Mode
     program: str
     stdin: str
     entry_point: str | None
     memory_mb: int
     cpu_seconds: int
+    binary: str | None
+    argv: list[str]
+    files: dict[str, str]
+    compiler: str | None
 
 
 class RunReport(TypedDict):

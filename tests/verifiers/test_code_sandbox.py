@@ -310,4 +310,4 @@ def test_unsafe_mode_warns_on_every_use(caplog: pytest.LogCaptureFixture) -> Non
 
 
 def test_status_values_are_the_documented_ones() -> None:
-    assert [s.value for s in CaseStatus] == ["OK", "WA", "TLE", "MLE", "RE", "SANDBOX_ERROR"]
+    assert [s.value for s in CaseStatus] == ["OK", "WA", "TLE", "MLE", "RE", "CE", "SANDBOX_ERROR"]

@@ -72,6 +72,7 @@ class CaseStatus(str, enum.Enum):
     TLE = "TLE"  # time limit exceeded (also: not run after an earlier case timed out)
     MLE = "MLE"  # memory limit exceeded
     RE = "RE"  # runtime error: an exception, a crash, an exit before answering
+    CE = "CE"  # compilation error (also: the compiler's time or memory limit)
     SANDBOX_ERROR = "SANDBOX_ERROR"  # the sandbox failed, not the program: the item is not judged
 
 

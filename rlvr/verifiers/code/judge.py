@@ -34,8 +34,10 @@ from __future__ import annotations
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
-from rlvr.verifiers.code.cases import CallCase, CaseResult, CaseStatus, CodeTask, StdioCase, stdout_matches
+from rlvr.verifiers.code.cases import CallCase, CaseResult, CaseStatus, CodeTask, StdioCase
+from rlvr.verifiers.code.checkers import Checker
 from rlvr.verifiers.code.runs import RunResult
 from rlvr.verifiers.code.values import JudgeBudget, Malformed, TooCostly, canonical, describe, parse_json
 from rlvr.verifiers.verdict import Verdict
@@ -61,12 +63,14 @@ class ProgramResult:
 
 @dataclass(frozen=True)
 class CaseRun:
-    """One run to make: ``count`` cases from ``first_case``, ``time_limit`` per case, ``budget`` in all."""
+    """One run to make: ``count`` cases from ``first_case``, ``time_limit`` per case, ``budget`` in all;
+    ``kind="check"``: the checker program on case ``first_case``'s output."""
 
     first_case: int
     count: int
     time_limit: float
     budget: float
+    kind: Literal["cases", "check"] = "cases"
 
 
 def _tail(text: str) -> str:
@@ -100,19 +104,30 @@ def _ended(result: RunResult, what: str) -> CaseResult:
     return CaseResult(CaseStatus.RE, f"exited with status {result.exit_code}{suffix}", tail)
 
 
-def judge_run_stdio(case: StdioCase, result: RunResult) -> CaseResult:
-    """The status of one stdin/stdout run.
+@overload
+def judge_run_stdio(case: StdioCase, result: RunResult) -> CaseResult: ...
+@overload
+def judge_run_stdio(case: StdioCase, result: RunResult, checker: Checker) -> CaseResult | None: ...
+def judge_run_stdio(case: StdioCase, result: RunResult, checker: Checker | None = None) -> CaseResult | None:
+    """The status of one stdin/stdout run under ``checker`` (default: exact); ``None`` when the run ended
+    cleanly and a checker program must decide.
 
     Example:
         >>> judge_run_stdio(StdioCase("", "4"), RunResult(exit_code=0, stdout=b"4\\n")).status.value
         'OK'
         >>> judge_run_stdio(StdioCase("", "4\\n5"), RunResult(exit_code=0, stdout=b"4\\n")).status.value
         'WA'
+        >>> run = RunResult(exit_code=0, stdout=b"4\\n5")
+        >>> judge_run_stdio(StdioCase("", "4 5"), run, Checker("tokens")).status.value
+        'OK'
     """
     if result.setup_error is not None or result.killed is not None or result.exit_code != 0 or result.oom:
         return _ended(result, "")  # an OOM kill in the run is MLE even if the program answered
+    checker = checker or Checker()
+    if checker.is_program:
+        return None
     actual = result.stdout.decode("utf-8", "replace")
-    if stdout_matches(actual, case.stdout):
+    if checker.matches(actual, case.stdout):
         return CaseResult(CaseStatus.OK)
     return CaseResult(CaseStatus.WA, "wrong output", result.stderr_tail)
 
@@ -187,18 +202,79 @@ def verdict_of(cases: Sequence[CaseResult], all_or_nothing: bool) -> Verdict:
 class _Case:
     """One case's raw outcome before the in-order accounting."""
 
+    ran: bool = False
     result: CaseResult | None = None  # decided now (stdio, failures) ...
     payload: bytes | None = None  # ... or a record, judged at the end
+    output: bytes | None = None  # ... or the output a checker program still has to judge
+    checking: bool = False  # its checker run has been handed out
     took: float = 0.0  # seconds it ran
     limit: float = 0.0  # the time limit it ran under
     cut: bool = False  # stopped at that limit
 
 
+#: testlib's exit statuses that mean "not accepted" (wrong answer, presentation error, extra output,
+#: unexpected end of file); 3 is the checker's own failure.
+CHECKER_REJECTS = (1, 2, 4, 8)
+
+
+def judge_check(result: RunResult) -> CaseResult:
+    """The status of a case from its checker program's run (testlib-style: exit status 0 accepts).
+
+    A checker that crashes, hangs, reports its own failure or cannot run makes the item unjudged
+    (``SANDBOX_ERROR``): never a pass, never the program's fault.
+
+    Example:
+        >>> judge_check(RunResult(exit_code=0)).status.value, judge_check(RunResult(exit_code=1)).status.value
+        ('OK', 'WA')
+        >>> judge_check(RunResult(exit_code=3, stderr_tail="FAIL bad answer file")).status.value
+        'SANDBOX_ERROR'
+    """
+    message = _tail(result.stderr_tail or result.stdout.decode("utf-8", "replace"))
+    if result.setup_error is not None:
+        return CaseResult(CaseStatus.SANDBOX_ERROR, f"checker: {result.setup_error[:_DETAIL_CHARS]}")
+    if result.killed is None and not result.oom and result.signal is None:
+        if result.exit_code == 0:
+            return CaseResult(CaseStatus.OK)
+        if result.exit_code in CHECKER_REJECTS:
+            return CaseResult(CaseStatus.WA, f"checker: {message}" if message else "rejected by the checker")
+    why = result.killed or ("memory" if result.oom else f"status {result.exit_code}, signal {result.signal}")
+    return CaseResult(CaseStatus.SANDBOX_ERROR, f"the checker failed ({why}): {message}"[:_DETAIL_CHARS])
+
+
+def compile_outcome(result: RunResult) -> tuple[bytes | None, CaseResult | None]:
+    """``(binary, None)`` from a successful compile run, else ``(None, the status every case gets)``:
+    CE with the compiler's first messages, or a sandbox error when the compiler could not run at all.
+
+    Example:
+        >>> compile_outcome(RunResult(exit_code=0, stdout=b"ELF"))
+        (b'ELF', None)
+        >>> compile_outcome(RunResult(exit_code=1, stderr_tail="x.cpp:1: error: ..."))[1].status.value
+        'CE'
+    """
+    messages = result.stderr_tail.strip()
+    if result.setup_error is not None:
+        return None, CaseResult(CaseStatus.SANDBOX_ERROR, result.setup_error[:_DETAIL_CHARS])
+    if result.exit_code == 127 and messages.startswith("no C++ compiler"):
+        return None, CaseResult(CaseStatus.SANDBOX_ERROR, messages[:_DETAIL_CHARS])
+    if result.killed in ("timeout", "budget"):
+        return None, CaseResult(CaseStatus.CE, "compilation time limit exceeded")
+    if result.killed == "output":
+        return None, CaseResult(CaseStatus.CE, "the compiled program is too large")
+    if result.oom or result.killed == "memory":
+        return None, CaseResult(CaseStatus.CE, "compilation memory limit exceeded")
+    if result.exit_code == 0 and result.stdout:
+        return result.stdout, None
+    first = messages[:_DETAIL_CHARS] or f"the compiler exited with status {result.exit_code}"
+    return None, CaseResult(CaseStatus.CE, first)
+
+
 class ProgramCases:
     """One program's way through its cases under the rule in the module docstring.
 
-    :meth:`runs` says what to start now; :meth:`record` takes a finished run's raw result (cheap: no value
-    is read); :meth:`finish` does the in-order accounting and judges the records.
+    :meth:`runs` says what to start now — case runs, and checker runs for cases a checker program judges;
+    :meth:`record` takes a finished run's raw result (cheap: no value is read); :meth:`finish` does the
+    in-order accounting and judges the records. :meth:`stop` ends a program that cannot run at all (a
+    compile error, a checker that does not compile).
     """
 
     def __init__(self, task: CodeTask, program_time_limit: float) -> None:
@@ -211,14 +287,20 @@ class ProgramCases:
         self.in_flight = 0
         self.spent = 0.0  # function-call mode: the budget used so far (runs are sequential)
         self.stopped: CaseResult | None = None  # what every case not reached gets
+        # a C++ checker program must be compiled before it can judge a case
+        self.checks_ready = not (task.checker.is_program and task.checker.language == "cpp")
+
+    def stop(self, result: CaseResult) -> None:
+        """Every case gets ``result`` (the program or its checker could not be built)."""
+        self.stopped = result
+        for case in self.cases:
+            case.ran, case.result, case.payload, case.output = False, None, None, None
 
     # -- what to run ---------------------------------------------------------------------------------------
 
     def _spent_before(self, index: int) -> float:
         """A lower bound of the budget used before case ``index``: the cases before it that finished."""
-        return sum(
-            min(c.took, c.limit) for c in self.cases[:index] if c.result is not None or c.payload is not None
-        )
+        return sum(min(c.took, c.limit) for c in self.cases[:index] if c.ran)
 
     def runs(self, parallel: int) -> list[CaseRun]:
         """The runs to start now (at most ``parallel`` of this program's at once)."""
@@ -227,6 +309,14 @@ class ProgramCases:
         limit = self.task.time_limit
         if self.stopped is not None:
             return out
+        if self.checks_ready:
+            for index, case in enumerate(self.cases):
+                if self.in_flight >= parallel:
+                    return out
+                if case.output is not None and not case.checking:
+                    case.checking = True
+                    out.append(CaseRun(index, 1, 0.0, 0.0, kind="check"))
+                    self.in_flight += 1
         if self.task.mode == "call":
             if self.in_flight == 0 and self.next_case < count and self.spent < self.budget:
                 remaining = self.budget - self.spent
@@ -248,16 +338,29 @@ class ProgramCases:
     def record(self, run: CaseRun, result: RunResult) -> None:
         """Take a finished run's raw result."""
         self.in_flight -= 1
+        if self.stopped is not None:
+            return
+        if run.kind == "check":
+            case = self.cases[run.first_case]
+            case.result, case.output = judge_check(result), None
+            if case.result.status is CaseStatus.SANDBOX_ERROR:
+                self.stopped = case.result
+            return
         if self.task.mode == "call":
             self._record_calls(run, result)
             return
         case = self.cases[run.first_case]
+        case.ran = True
         case.limit = run.time_limit
         case.cut = result.killed in ("timeout", "budget")
         case.took = run.time_limit if case.cut else result.wall_s
-        case.result = judge_run_stdio(self.task.cases[run.first_case], result)  # type: ignore[arg-type]
-        if case.result.status is CaseStatus.SANDBOX_ERROR:
-            self.stopped = case.result
+        outcome = judge_run_stdio(self.task.cases[run.first_case], result, self.task.checker)  # type: ignore[arg-type]
+        if outcome is None:  # ran cleanly: its checker program decides
+            case.output = result.stdout
+        else:
+            case.result = outcome
+            if outcome.status is CaseStatus.SANDBOX_ERROR:
+                self.stopped = outcome
 
     def _record_calls(self, run: CaseRun, result: RunResult) -> None:
         limit = self.task.time_limit
@@ -271,6 +374,7 @@ class ProgramCases:
         over_memory = _ended(result, "") if result.oom else None  # the cap was hit during this run
         for offset, payload in enumerate(accepted):
             case = self.cases[run.first_case + offset]
+            case.ran = True
             if over_memory is not None:
                 case.result = over_memory
             else:
@@ -282,6 +386,7 @@ class ProgramCases:
         if len(accepted) == run.count:
             return
         case = self.cases[self.next_case]
+        case.ran = True
         case.result = _ended(result, "before returning")
         case.limit = run.time_limit
         case.cut = result.killed in ("timeout", "budget")
@@ -296,15 +401,14 @@ class ProgramCases:
     def finish(self, budget: JudgeBudget | None = None) -> list[CaseResult]:
         """Every case's result: the in-order accounting of the module docstring, then the records judged."""
         budget = budget or JudgeBudget()
-        if self.stopped is not None and self.stopped.status is CaseStatus.SANDBOX_ERROR:
+        if self.stopped is not None and self.stopped.status in (CaseStatus.SANDBOX_ERROR, CaseStatus.CE):
             return [self.stopped] * len(self.cases)
         limit = self.task.time_limit
         out: list[CaseResult] = []
         spent = 0.0
         for index, case in enumerate(self.cases):
-            ran = case.result is not None or case.payload is not None
             allowed = min(limit, self.budget - spent)
-            if not ran or allowed <= 0:
+            if not case.ran or allowed <= 0:
                 out.append(self.stopped or CaseResult(CaseStatus.TLE, "not run: program time limit exceeded"))
                 continue
             if case.took > allowed + _CLOCK_SLACK or (case.cut and case.limit >= allowed):
@@ -315,7 +419,8 @@ class ProgramCases:
             spent += case.took
             if case.payload is not None:
                 out.append(judge_record(self.task.cases[index], case.payload, budget))  # type: ignore[arg-type]
-            else:
-                assert case.result is not None
+            elif case.result is not None:
                 out.append(case.result)
+            else:  # its checker never ran: not judged (never a pass)
+                out.append(CaseResult(CaseStatus.SANDBOX_ERROR, "the case's checker did not run"))
         return out

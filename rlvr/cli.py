@@ -151,6 +151,7 @@ def _bench_math(args: argparse.Namespace) -> int:
         completions=args.completions,
         data_dir=args.data_dir,
         seed=args.seed,
+        score_lines=args.score_lines,
     )
     return _emit(run_math_bench(config), args)
 
@@ -243,6 +244,9 @@ def _add_bench_parsers(commands: Any) -> None:
     math.add_argument("--completions", type=int, default=1024, help="end-to-end completions (0 skips)")
     math.add_argument("--data-dir", help="folder of the development sets (default: $RLVR_DATA_DIR)")
     math.add_argument("--seed", type=int, default=0, help="shuffle of the pairs")
+    math.add_argument(
+        "--score-lines", type=int, default=1000, help="lines of the whole-process rlvr score file (0 skips)"
+    )
     agreement = target(
         "math-agreement",
         "agreement with labelled outputs and golds, rlvr and Math-Verify side by side",

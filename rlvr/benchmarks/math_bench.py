@@ -25,6 +25,12 @@ Measured, each as the median of ``repeats`` timed runs after a warm-up:
   (``parse(completion)``, ``parse("\\\\boxed{gold}")``, ``verify``) in one process and through a
   ``ProcessPoolExecutor(W)``, cold (pool start-up and imports included) and warm.
 
+- **whole process**: a 1,000-line ``rlvr score math`` input file (MATH-500 golds, each boxed once as
+  itself and once as its first rewrite or near miss) scored by ``rlvr score math`` as a new Python process
+  — interpreter start, imports, worker start if any item needs one, output written — against the same
+  file scored by a Python process that imports Math-Verify and runs ``parse``/``verify`` on every line.
+  Wall time from process start to exit, the two alternating, median of ``repeats`` runs each.
+
 Caches: rlvr's executor cache is off except where named. Math-Verify keeps a 20-entry LRU of parsed
 LaTeX strings and sympy its own caches; both graders run the same items in the same process, so sympy's
 caches serve both alike, and shuffled distinct pairs keep Math-Verify's 20-entry cache mostly cold (as it
@@ -38,6 +44,9 @@ import logging
 import platform
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -69,6 +78,7 @@ class MathBenchConfig:
         data_dir: folder with the Qwen2.5-Math outputs and ``math500_test.jsonl`` for the end-to-end run
             (``--data-dir``; default ``$RLVR_DATA_DIR``, else ``../shared/data``).
         seed: the shuffle of the pairs (``--seed``).
+        score_lines: lines of the whole-process ``rlvr score math`` file (``--score-lines``; 0 skips it).
 
     Example:
         >>> MathBenchConfig(repeats=0)
@@ -83,9 +93,10 @@ class MathBenchConfig:
     completions: int = 1024
     data_dir: str | None = None
     seed: int = 0
+    score_lines: int = 1000
 
     def __post_init__(self) -> None:
-        for name, low in (("items", 1), ("repeats", 1), ("completions", 0)):
+        for name, low in (("items", 1), ("repeats", 1), ("completions", 0), ("score_lines", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be >= {low}, got {value!r}")
@@ -224,6 +235,22 @@ class EndToEndResult:
 
 
 @dataclass
+class WholeProcessResult:
+    """Wall time of scoring one file in a new process, both graders (seconds, medians)."""
+
+    lines: int
+    rlvr_s: float = 0.0
+    peer_s: float = 0.0
+    rlvr_mean: float = 0.0
+    peer_mean: float = 0.0
+    rlvr_workers_needed: int = 0
+
+    @property
+    def ratio(self) -> float:
+        return self.peer_s / self.rlvr_s if self.rlvr_s else 0.0
+
+
+@dataclass
 class MathBenchReport:
     """The figures of one run of ``rlvr bench math`` (``markdown()``, ``to_json()``)."""
 
@@ -234,6 +261,7 @@ class MathBenchReport:
     command: str = "rlvr bench math"
     sets: list[SetResult] = field(default_factory=list)
     end_to_end: EndToEndResult | None = None
+    whole_process: WholeProcessResult | None = None
     raw: dict[str, list[float]] = field(default_factory=dict)
 
     def markdown(self) -> str:
@@ -271,6 +299,12 @@ class MathBenchReport:
                 f"| {name} | rlvr warm ({w} workers) vs Math-Verify in 1 process | {e.rlvr_warm_s:.3f} s | "
                 f"{e.peer_single_s:.2f} s | {_ratio(e.peer_single_s, e.rlvr_warm_s)} |",
             ]
+        p = self.whole_process
+        if p is not None:
+            lines.append(
+                f"| whole process, {p.lines}-line file | `rlvr score math` vs a Math-Verify script: wall "
+                f"time, process start to exit | {p.rlvr_s:.2f} s | {p.peer_s:.2f} s | **{p.ratio:.1f}x** |"
+            )
         lines.append("")
         for s in self.sets:
             lines.append(
@@ -286,6 +320,17 @@ class MathBenchReport:
                 f"start-up and sympy import included, takes {e.rlvr_first_symbolic_s:.2f} s. Math-Verify's "
                 f"cold pool forks from a process that has already imported it. Mean reward: rlvr "
                 f"{e.rlvr_mean:.3f}, Math-Verify {e.peer_mean:.3f}."
+            )
+        if p is not None:
+            workers = (
+                "no worker process starts"
+                if not p.rlvr_workers_needed
+                else "worker processes start, overlapped with the fast path"
+            )
+            lines.append(
+                f"- whole process: {p.lines} lines (MATH-500 golds boxed as themselves and as a rewrite or "
+                f"near miss); {p.rlvr_workers_needed} of them need a worker process (sympy), so {workers}. "
+                f"Mean reward: rlvr {p.rlvr_mean:.3f}, Math-Verify {p.peer_mean:.3f}."
             )
         return "\n".join(lines)
 
@@ -409,18 +454,16 @@ def _bench_set(
     result.peer_per_s, result.peer_p50_us, result.peer_p99_us, theirs = timings["math_verify"]
     result.rlvr_peer_disagreements = sum(bool(a) != bool(b) for a, b in zip(ours, theirs, strict=True))
 
+    result.rlvr_fast_share = fast_share(pairs)
     # through the pool: one untimed pass over the items warms every worker up
     reward = MathAccuracyReward(executor=ExecutorConfig(max_workers=workers, cache_size=0))
     try:
         reward(completions=_boxed(answers), answer=golds)
-        before = reward.executor.stats
         seconds = _median_seconds(
             lambda: reward(completions=_boxed(answers), answer=golds),
             config.repeats,
             report.raw.setdefault(f"{key}_rlvr_pool", []),
         )
-        after = reward.executor.stats
-        result.rlvr_fast_share = (after.fast_path - before.fast_path) / max(1, after.items - before.items)
         result.rlvr_pool_per_s = len(pairs) / seconds
     finally:
         reward.close()
@@ -456,7 +499,7 @@ def _bench_end_to_end(
             scores = reward(completions=texts, answer=golds)
             cold.append(time.perf_counter() - start)
             stats = reward.executor.stats
-            result.rlvr_pool_share = stats.pool_judgements / max(1, stats.items)
+            result.rlvr_pool_share = stats.pool_judgements / max(1, len(items))
             result.rlvr_workers_started = stats.workers_started
             start = time.perf_counter()
             reward(completions=texts, answer=golds)
@@ -469,7 +512,8 @@ def _bench_end_to_end(
         reward = MathAccuracyReward(executor=ExecutorConfig(max_workers=workers))
         try:
             start = time.perf_counter()
-            reward(completions=[f"\\boxed{{\\sqrt{{{12 + attempt}}}}}"], answer=["2\\sqrt{3}"])
+            k = attempt + 2  # a trigonometric identity: only sympy decides it
+            reward(completions=[f"\\boxed{{1-\\cos^{{2}}({k}x)}}"], answer=[f"\\sin^2({k}x)"])
             first.append(time.perf_counter() - start)
         finally:
             reward.close()
@@ -517,9 +561,105 @@ def _bench_end_to_end(
     return result
 
 
+def fast_share(pairs: Sequence[Pair]) -> float:
+    """The share of (gold, answer) pairs rlvr decides in the calling process (no worker needed).
+
+    Example:
+        >>> fast_share([("2", "2"), ("\\\\cot x", "\\\\frac{\\\\cos x}{\\\\sin x}")])
+        0.5
+    """
+    from rlvr.verifiers.math.judge import prepare_answer, read_gold
+
+    decided = sum(prepare_answer(read_gold(gold), answer).job is None for gold, answer in pairs)
+    return decided / len(pairs) if pairs else 0.0
+
+
+def score_file_lines(count: int) -> list[dict[str, str]]:
+    """The whole-process file: MATH-500 golds, each boxed once as itself and once as its first rewrite
+    (an equivalent spelling or a near miss), ``count`` lines in all.
+
+    Example:
+        >>> lines = score_file_lines(4)
+        >>> len(lines), lines[0]["completion"].startswith("The answer is $\\\\boxed{")
+        (4, True)
+    """
+    lines: list[dict[str, str]] = []
+    golds = [g.answer for g in math500_golds()]
+    while len(lines) < count:
+        for gold in golds:
+            rewrites = math_rewrites(gold)
+            second = rewrites[len(lines) // (2 * len(golds)) % len(rewrites)].text if rewrites else gold
+            lines.append({"completion": f"The answer is $\\boxed{{{gold}}}$.", "answer": gold})
+            lines.append({"completion": f"So \\boxed{{{second}}}", "answer": gold})
+            if len(lines) >= count:
+                break
+    return lines[:count]
+
+
+_PEER_SCRIPT = """
+import json, logging, sys
+from math_verify import parse, verify
+logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+n = total = 0
+with open(sys.argv[1], encoding="utf-8") as stream:
+    for line in stream:
+        record = json.loads(line)
+        gold = parse("\\\\boxed{" + record["answer"] + "}")
+        total += bool(gold and verify(gold, parse(record["completion"])))
+        n += 1
+print(total / max(1, n))
+"""
+
+
+def _bench_whole_process(
+    config: MathBenchConfig, workers: int, report: MathBenchReport
+) -> WholeProcessResult:
+    lines = score_file_lines(config.score_lines)
+    result = WholeProcessResult(len(lines))
+    from rlvr.verifiers.math.judge import prepare_completion, read_gold
+
+    result.rlvr_workers_needed = sum(
+        prepare_completion(r["completion"], read_gold(r["answer"])).job is not None for r in lines
+    )
+    ours, theirs = report.raw.setdefault("whole_rlvr", []), report.raw.setdefault("whole_math_verify", [])
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "items.jsonl"
+        target = Path(folder) / "scored.jsonl"
+        source.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+        rlvr_command = [
+            sys.executable,
+            "-m",
+            "rlvr.cli",
+            "score",
+            "math",
+            "--input",
+            str(source),
+            "--output",
+            str(target),
+            "--workers",
+            str(workers),
+        ]
+        peer_command = [sys.executable, "-c", _PEER_SCRIPT, str(source)]
+        peer_out = ""
+        for _ in range(config.repeats):
+            start = time.perf_counter()
+            subprocess.run(rlvr_command, check=True, capture_output=True, timeout=600)
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            peer_out = subprocess.run(
+                peer_command, check=True, capture_output=True, text=True, timeout=600
+            ).stdout
+            theirs.append(time.perf_counter() - start)
+        scores = [json.loads(line)["reward"] for line in target.read_text(encoding="utf-8").splitlines()]
+    result.rlvr_s, result.peer_s = statistics.median(ours), statistics.median(theirs)
+    result.rlvr_mean = sum(s or 0.0 for s in scores) / len(scores)
+    result.peer_mean = float(peer_out.strip() or 0.0)
+    return result
+
+
 def e2e_warm_up(workers: int) -> list[tuple[str, str]]:
     """Small completions (not in the timed batch) that start every worker: symbolic answers."""
-    return [(f"so \\boxed{{{k}\\sqrt{{2}}}}", f"\\sqrt{{{2 * k * k}}}") for k in range(2, 2 + 2 * workers)]
+    return [(f"so \\boxed{{1-\\cos^{{2}}({k}x)}}", f"\\sin^2({k}x)") for k in range(2, 2 + 2 * workers)]
 
 
 def run_math_bench(config: MathBenchConfig | None = None) -> MathBenchReport:
@@ -537,6 +677,7 @@ def run_math_bench(config: MathBenchConfig | None = None) -> MathBenchReport:
     options += [f"--items {config.items}"] if config.items != defaults.items else []
     options += [f"--completions {config.completions}"] if config.completions != defaults.completions else []
     options += [f"--workers {config.workers}"] if config.workers else []
+    options += [f"--score-lines {config.score_lines}"] if config.score_lines != defaults.score_lines else []
     report = MathBenchReport(
         command="rlvr bench math " + " ".join(options),
         repeats=config.repeats,
@@ -560,4 +701,6 @@ def run_math_bench(config: MathBenchConfig | None = None) -> MathBenchReport:
         report.end_to_end = _bench_end_to_end(
             e2e_completions(config.completions, data_dir), config, workers, report
         )
+    if config.score_lines:
+        report.whole_process = _bench_whole_process(config, workers, report)
     return report

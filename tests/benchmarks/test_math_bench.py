@@ -22,7 +22,8 @@ HAVE_DATA = (default_data_dir() / DEV_COMPLETIONS_FILE).exists()
 
 
 @pytest.mark.parametrize(
-    "options", [{"items": 0}, {"repeats": 0}, {"workers": 0}, {"completions": -1}, {"items": 1.5}]
+    "options",
+    [{"items": 0}, {"repeats": 0}, {"workers": 0}, {"completions": -1}, {"items": 1.5}, {"score_lines": -1}],
 )
 def test_config_rejects_bad_values(options):
     with pytest.raises(ValueError):
@@ -55,8 +56,13 @@ def test_end_to_end_items_are_distinct():
 
 
 def test_smoke_run():
-    config = MathBenchConfig(items=8, repeats=1, workers=1, completions=16 if HAVE_DATA else 0)
+    config = MathBenchConfig(
+        items=8, repeats=1, workers=1, completions=16 if HAVE_DATA else 0, score_lines=20
+    )
     report = run_math_bench(config)
+    whole = report.whole_process
+    assert whole is not None and whole.lines == 20 and whole.rlvr_s > 0 and whole.peer_s > 0
+    assert whole.rlvr_mean == whole.peer_mean  # the same 20 verdicts: golds and their first rewrites
     assert [s.items for s in report.sets] == [8, 8]
     for s in report.sets:
         assert s.rlvr_per_s > 0 and s.peer_per_s > 0 and s.rlvr_pool_per_s > 0 and s.peer_pool_per_s > 0
@@ -68,4 +74,14 @@ def test_smoke_run():
     data = json.loads(report.to_json())
     assert data["sets"][0]["ratio"] > 0
     text = report.markdown()
-    assert "verifications/s" in text and "p99 latency" in text
+    assert "verifications/s" in text and "p99 latency" in text and "whole process, 20-line file" in text
+
+
+def test_score_file_is_decided_in_process():
+    """The whole-process file needs no worker: every line is decided by the fast path."""
+    from rlvr.benchmarks.math_bench import score_file_lines
+    from rlvr.verifiers.math.judge import prepare_completion, read_gold
+
+    lines = score_file_lines(1000)
+    assert len(lines) == 1000
+    assert all(prepare_completion(r["completion"], read_gold(r["answer"])).job is None for r in lines)

@@ -87,6 +87,8 @@ _ALTERNATIVES = re.compile(r"\b(?:accept|accepted|acceptable|either|alternativel
 _CONNECTIVE_WORDS = frozenset({"and", "or", "text", "quad", "qquad", "respectively", "also"})
 _MAX_CONNECTIVE_CHARS = 100
 _ANY_PARTS = 64  # a gold written as a sentence may list any number of values
+# A letter that is not part of a LaTeX command, or a sign of doubt: the text may be a sentence.
+_NEEDS_READING = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]|[?~≈]|\\approx|\\sim")
 
 
 def _connective(text: str) -> bool:
@@ -165,7 +167,8 @@ def gold_answer(raw: object) -> str | None:
             return None
         text = boxed
     text = text.strip()
-    if (is_prose(text) or text.count("$") > 2) and not is_text_answer(text):
+    needs_reading = _NEEDS_READING.search(text) is not None or text.count("$") > 2
+    if needs_reading and (is_prose(text) or text.count("$") > 2) and not is_text_answer(text):
         reduced = reduce_tail(text, GoldHint(parts=_ANY_PARTS))
         if reduced.answer is not None:
             text = reduced.answer  # "125 miles", "19, 46, and 82", "$1$ and $2$ and $3$"
@@ -327,10 +330,14 @@ def prepare_answer(gold: Answer | None, answer: str, policy: MathPolicy | None =
     policy = policy or MathPolicy()
     if gold is None:
         return Prepared(Verdict.unjudged("no gold answer"), None, None)
-    reduced = reduce_tail(answer, gold_hint(gold)) if answer.strip() else None
-    if reduced is None or reduced.answer is None:
-        return Prepared(Verdict(0.0, reduced.reason if reduced else "empty answer"), None, None)
-    return _prepared(gold, (make_answer(reduced.answer),), policy)
+    if not answer.strip():
+        return Prepared(Verdict(0.0, "empty answer"), None, None)
+    if _NEEDS_READING.search(answer):  # words, a question mark, an approximation: read it as a sentence
+        reduced = reduce_tail(answer, gold_hint(gold))
+        if reduced.answer is None:
+            return Prepared(Verdict(0.0, reduced.reason), None, None)
+        answer = reduced.answer
+    return _prepared(gold, (make_answer(answer),), policy)
 
 
 def judge_in_process(prepared: Prepared) -> Verdict:

@@ -305,19 +305,29 @@ def normalize_answer(answer: str) -> str:
         s = _LIST_WORD.sub(", ", s)
     if ";" in s:
         s = s.replace(";", ", ")
-    s = _unbrace(_strip_unit(" ".join(s.split()).rstrip(". ")))
+    s = " ".join(s.split()).rstrip(". ")
+    if " " in s or "\\text{" in s:
+        s = _strip_unit(s)
+    if s[:1] == "{":
+        s = _unbrace(s)
     if " " in s:
         s = _SPACED_DIGITS.sub(_digit_groups, s)
-    s = _per_item_units(re.sub(r",\s+", _LIST_COMMA, s))
+    if "," in s:
+        s = _per_item_units(re.sub(r",\s+", _LIST_COMMA, s))
     # LaTeX math: spaces carry no meaning, except between letters ("\\cdot x", "a b").
-    s = _SPACE_NOT_BETWEEN_LETTERS.sub("", s)
-    if _top_level_positions(s, _LIST_COMMA) or _top_level_positions(s, ","):
+    if " " in s:
+        s = _SPACE_NOT_BETWEEN_LETTERS.sub("", s)
+    listed = ("," in s or _LIST_COMMA in s) and bool(
+        _top_level_positions(s, _LIST_COMMA) or _top_level_positions(s, ",")
+    )
+    if listed:
         s = _per_item_names(s)
         if len(_top_level_positions(s, "=")) == 1:
             s = _ASSIGNMENT.sub("", s, count=1)  # "x = 1,000"
-    else:
+    elif "=" in s:
         s = _cut_chain(s)
         s = _NAMED_TUPLE.sub("", s, count=1)
         s = _ASSIGNMENT.sub("", s, count=1)
-    s = _MEMBERSHIP.sub("", s, count=1)
+    if "\\in" in s:
+        s = _MEMBERSHIP.sub("", s, count=1)
     return s.replace(_LIST_COMMA, ", ")

@@ -327,7 +327,7 @@ def child_main(
         elif job["mode"] == "compile":
             code = runner.compile_cpp(job["program"], job.get("compiler"))
         else:
-            code = runner.run_stdio(job["program"], list(job.get("argv") or ()))
+            code = runner.run_stdio(job["program"], list(job.get("argv") or ()), job.get("crash_status") or 1)
     finally:
         os._exit(code)
 

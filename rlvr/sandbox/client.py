@@ -68,7 +68,8 @@ class Job:
     its case starts. ``mode="compile"``: ``program`` is C++ source, compiled inside the sandbox with
     ``g++ -O2 -std=c++17``; the binary comes back as ``stdout``, the compiler's first messages as stderr.
     ``time_limit`` applies per case; ``budget`` (default ``time_limit``) is the whole run's wall clock;
-    ``output_limit`` overrides the sandbox's byte cap for this run.
+    ``output_limit`` overrides the sandbox's byte cap for this run; ``crash_status`` is the exit status
+    of a Python program that dies of an uncaught exception (a checker program's: 3, testlib's FAIL).
     """
 
     mode: Literal["stdio", "call", "compile"]
@@ -84,6 +85,7 @@ class Job:
     argv: tuple[str, ...] = ()
     files: Mapping[str, str] = field(default_factory=dict)
     output_limit: int | None = None
+    crash_status: int = 1
 
     @property
     def total_budget(self) -> float:
@@ -107,6 +109,7 @@ class Job:
             argv=list(self.argv),
             files=dict(self.files),
             output_limit=self.output_limit,
+            crash_status=int(self.crash_status),
         )
 
 

@@ -42,6 +42,7 @@ from rlvr.verifiers.code.values import JudgeBudget
 from rlvr.verifiers.verdict import Verdict
 
 CHECKER_ARGV = ("checker", "input.txt", "output.txt", "answer.txt")
+CHECKER_CRASH_STATUS = 3  # a Python checker that dies of an exception failed (testlib's FAIL), not rejected
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ def check_job(task: CodeTask, index: int, output: bytes, binary: bytes | None, l
         first_case=index,
         time_limit=limits.checker_time_limit,
         memory_mb=limits.checker_memory_mb,
+        crash_status=CHECKER_CRASH_STATUS,
     )
 
 

@@ -72,9 +72,10 @@ def _exit_status(code: Any) -> int:
     return 1
 
 
-def run_stdio(program: str, argv: list[str] | None = None) -> int:
+def run_stdio(program: str, argv: list[str] | None = None, crash_status: int = 1) -> int:
     """Run ``program`` as ``__main__`` on descriptors 0/1/2, as ``python program.py *argv`` would; returns
-    the exit status (then the caller leaves with ``os._exit``)."""
+    the exit status (then the caller leaves with ``os._exit``): ``crash_status`` for an uncaught exception.
+    """
     _open_std_streams()
     sys.argv = ["program.py", *(argv or [])[1:]] if argv else ["program.py"]
     status = 0
@@ -87,7 +88,7 @@ def run_stdio(program: str, argv: list[str] | None = None) -> int:
             traceback.print_exc()
         except BaseException:
             print("error while printing the traceback", file=sys.stderr)
-        status = 1
+        status = crash_status
     try:  # what interpreter shutdown does: wait for threads, run atexit hooks
         threading = sys.modules.get("threading")
         if threading is not None:

@@ -272,6 +272,7 @@ class ForkServer:
                 argv=[],
                 files={},
                 output_limit=None,
+                crash_status=1,
             )
         )
         deadline = time.monotonic() + self.config["setup_timeout"] + 15
@@ -642,6 +643,7 @@ class ForkServer:
             argv=list(run.get("argv") or ()),
             files=dict(run.get("files") or {}),
             compiler=self.compiler,
+            crash_status=int(run.get("crash_status") or 1),
         )
         self._queue_job_bytes(handle, encode(job))
 

@@ -99,6 +99,7 @@ class RunRequest(TypedDict):
     argv: list[str]
     files: dict[str, str]
     output_limit: int | None
+    crash_status: int
 
 
 class SampleJob(TypedDict):
@@ -114,6 +115,7 @@ class SampleJob(TypedDict):
     argv: list[str]
     files: dict[str, str]
     compiler: str | None
+    crash_status: int
 
 
 class RunReport(TypedDict):

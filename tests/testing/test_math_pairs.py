@@ -201,7 +201,7 @@ _MAGNITUDES = {"hundred": 100, "thousand": 1000, "million": 10**6, "dozen": 12}
 def _oracle_scalar(text: str) -> Any:
     """The exact value a scalar answer denotes (sympy), read independently of rlvr."""
     scaled = re.fullmatch(r"(.+?)\s+(hundred|thousand|million|dozen)", text)
-    if scaled and _oracle_words(scaled.group(2)) is None:
+    if scaled and _oracle_words(text) is None:
         return _oracle_scalar(scaled.group(1)) * _MAGNITUDES[scaled.group(2)]
     words = _oracle_words(text)
     if words is not None:

@@ -41,6 +41,7 @@ from typing import Literal
 
 from rlvr.verifiers.math.normalize import normalize_answer
 from rlvr.verifiers.math.prose import (
+    MAX_TAIL_CHARS,
     GoldHint,
     Reduced,
     hedge_reason,
@@ -60,6 +61,9 @@ MAX_ANSWER_CHARS = 8_000
 MAX_CANDIDATE_CHARS = 1_000
 #: More distinct boxed candidates than this is a spray of guesses, not an answer.
 MAX_CANDIDATES = 8
+#: Only the last markers this many are read (a completion that repeats "Answer:" a thousand times costs
+#: the same as one that says it once).
+MAX_MARKERS = 8
 #: A whole answer part longer than this is not a bare answer.
 MAX_BARE_CHARS = 300
 
@@ -208,9 +212,11 @@ def _reduce(candidate: str, hint: GoldHint) -> Reduced:
     return reduce_tail(candidate, hint)
 
 
-def _line_after(text: str, start: int) -> str:
+def _line_after(text: str, start: int, stop: int | None = None) -> str:
     """The answer written after a marker: the rest of its line, or (when that is empty) the next non-empty
-    line, extended to the end of a display-math block it opens; cut at the end of the first sentence."""
+    line, extended to the end of a display-math block it opens; cut at the end of the first sentence, and
+    at ``stop`` (where the next marker starts). At most ``MAX_TAIL_CHARS`` characters are read."""
+    text = text[: min(len(text), start + MAX_TAIL_CHARS, stop if stop is not None else len(text))]
     n = len(text)
     i = start
     while i < n and text[i] in " \t:":
@@ -260,7 +266,7 @@ def _marker_spans(text: str) -> list[tuple[int, int]]:
 def _sentence_before(text: str, end: int) -> str:
     """The sentence that ends at ``end``: back to the previous sentence end or line break."""
     start = max(text.rfind("\n", 0, end), text.rfind(". ", 0, end), text.rfind(": ", 0, end))
-    return text[start + 1 : end]
+    return text[max(start + 1, end - MAX_TAIL_CHARS) : end]
 
 
 def _marker_start(text: str, end: int) -> int:
@@ -280,13 +286,14 @@ def _from_markers(text: str, hint: GoldHint) -> Extraction | None:
     an earlier marker that states another value makes two answers — unless the later one is a revision
     ("… the answer is 5. Wait, no: the answer is 6").
     """
-    spans = _marker_spans(text)
+    spans = _marker_spans(text)[-MAX_MARKERS:]
     # each marker's text stops where the next marker starts: "the answer is 5 and the answer is 6"
     tails = [
-        (end, _line_after(text[: spans[i + 1][0]] if i + 1 < len(spans) else text, end), True)
+        (end, _line_after(text, end, spans[i + 1][0] if i + 1 < len(spans) else None), True)
         for i, (_, end) in enumerate(spans)
     ]
-    tails += [(m.start(), _sentence_before(text, m.start()), False) for m in _ANSWER_AFTER.finditer(text)]
+    after = list(_ANSWER_AFTER.finditer(text))[-MAX_MARKERS:]
+    tails += [(m.start(), _sentence_before(text, m.start()), False) for m in after]
     if not tails:
         return None
     stated: list[tuple[int, str]] = []

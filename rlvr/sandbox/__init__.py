@@ -23,7 +23,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
+from rlvr.lazy import lazy_exports
 
 # Names resolve on first use (PEP 562): the fork server imports only the modules it runs.
 _EXPORTS = {
@@ -36,15 +36,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 __all__ = ["UNSAFE_WARNING", "Job", "Sandbox", "SandboxConfig", "SandboxUnavailableError", "judge_programs"]

@@ -70,6 +70,21 @@ print(json.dumps({{"isolation": isolation,
 
 CALL1 = {"entry_point": "f", "cases": [{"args": [3], "expected": 6}], "time_limit": 1.0}
 HONEST = "def f(x):\n    return x * 2\n"
+# Ten processes of 50 MB each under a 64 MB limit: each alone is within its address-space limit.
+TEN_CHILDREN = """
+import os, time
+def f(x):
+    for _ in range(10):
+        if os.fork() == 0:
+            hoard = bytearray(50 << 20)
+            for i in range(0, len(hoard), 4096):
+                hoard[i] = 1
+            time.sleep(3)
+            os._exit(0)
+    time.sleep(2)
+    return x * 2
+"""
+TEN_CHILDREN_INFO = {**CALL1, "memory_limit_mb": 64, "time_limit": 4.0}
 FRAMED = """
             import os, struct, json
             def forge(index, value):
@@ -155,22 +170,7 @@ def outcome() -> Iterator[dict[str, object]]:
             """,
             {"cases": [{"stdin": "", "stdout": "6"}], "time_limit": 1.0},
         ),
-        "ten children over the memory limit": (
-            """
-            import os, time
-            def f(x):
-                for _ in range(10):
-                    if os.fork() == 0:
-                        hoard = bytearray(50 << 20)
-                        for i in range(0, len(hoard), 4096):
-                            hoard[i] = 1
-                        time.sleep(3)
-                        os._exit(0)
-                time.sleep(2)
-                return x * 2
-            """,
-            {**CALL1, "memory_limit_mb": 64, "time_limit": 4.0},
-        ),
+        "ten children over the memory limit": (TEN_CHILDREN, TEN_CHILDREN_INFO),
         "keyring": (
             f"""
             import ctypes
@@ -393,21 +393,7 @@ import json, sys
 sys.path.insert(0, {root!r})
 from rlvr.rewards import CodeExecutionReward
 reward = CodeExecutionReward(workers=1)
-hog = '''
-import os, time
-def f(x):
-    for _ in range(10):
-        if os.fork() == 0:
-            hoard = bytearray(50 << 20)
-            for i in range(0, len(hoard), 4096):
-                hoard[i] = 1
-            time.sleep(3)
-            os._exit(0)
-    time.sleep(2)
-    return x * 2
-'''
-case = {{"args": [3], "expected": 6}}
-info = {{"entry_point": "f", "cases": [case], "memory_limit_mb": 64, "time_limit": 4.0}}
+hog, info = {hog!r}, {info!r}
 verdicts = reward.judge(None, [hog, "def f(x):\\n    return x * 2\\n"], verification_info=[info, info])
 isolation = reward.sandbox.isolation
 reward.close()
@@ -449,7 +435,7 @@ def test_a_delegated_cgroup_gives_unprivileged_samples_a_real_memory_cap(shared_
             for entry in [folder, *(os.path.join(folder, f) for f in os.listdir(folder))]:
                 os.chown(entry, 65534, 65534)
         script = shared_dir / "delegated.py"
-        script.write_text(DELEGATED.format(root=str(ROOT)))
+        script.write_text(DELEGATED.format(root=str(ROOT), hog=TEN_CHILDREN, info=TEN_CHILDREN_INFO))
         script.chmod(0o644)
 
         def enter() -> None:  # runs in the child before it becomes uid 65534

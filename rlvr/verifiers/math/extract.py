@@ -22,7 +22,8 @@ Markers, by rank (the first rank present decides; see the README for the table):
 6. a concluding last sentence ("Therefore, …", "Thus …", "We find that …"), courtesies such as "I hope it
    is correct" skipped;
 7. a bare answer: the whole answer part is one math expression (``$\\frac{1}{2}$``, ``42``), a number
-   followed only by unit words (``28 percent``), or, for a gold that is words, a few words;
+   followed only by unit words (``28 percent``), or, for a gold that is words, a few words; or one short
+   sentence that holds exactly one value ("The identity matrix is $…$.");
 8. optionally the last number (``fallback="last_number"``): in the last fenced ```` ```output ````
    block when there is one (tool-integrated reasoning prints its result there), else in the text.
 
@@ -90,6 +91,7 @@ _ANSWER_HEADING = re.compile(
 _ANSWER_BEFORE_MATH = re.compile(r"^[ \t]{0,4}answer[ \t]{1,4}(?=\$|\\\[|\\\()", re.IGNORECASE | re.MULTILINE)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _NO_VALUE = ("no value in the answer", "empty final answer")
+_MARKED = ("gsm8k", "bold")  # ranks that mark an answer; the weaker ones below give way when they find none
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +419,8 @@ _CONCLUSION = re.compile(
     r"|we (?:find|get|have|obtain|conclude))\b",
     re.IGNORECASE,
 )
+# A sentence ends at ". " (or "!", "?"), a line break, or a math segment followed by a capital letter.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+|(?<=\$)\s+(?=[A-Z])")
 _SPECIAL_TOKENS = re.compile(r"(?:\s*<\|[a-z_]{1,30}\|>[a-z]{0,12})+\s*$")
 _BOILERPLATE = ("i hope it is correct", "i hope this helps", "let me know", "thank you")
 
@@ -425,14 +429,29 @@ def _conclusion(text: str) -> str | None:
     """The last sentence, when it draws the conclusion ("Therefore, …", "Thus …", "We find that …"): the
     answer of a completion that marks nothing else. Courtesies after it ("I hope it is correct") and
     trailing chat-template tokens are skipped."""
-    text = _SPECIAL_TOKENS.sub("", text).rstrip()
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text[-MAX_BARE_CHARS * 3 :]) if s.strip()]
-    while sentences and any(phrase in sentences[-1].lower() for phrase in _BOILERPLATE):
-        sentences.pop()
+    sentences = _sentences(text)
     if not sentences:
         return None
     last = sentences[-1]
     return last if _CONCLUSION.match(last) else None
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of the end of ``text``, without trailing courtesies and chat-template tokens."""
+    text = _SPECIAL_TOKENS.sub("", text).rstrip()
+    sentences = [s.strip() for s in _SENTENCE_BREAK.split(text[-MAX_BARE_CHARS * 3 :]) if s.strip()]
+    while sentences and any(phrase in sentences[-1].lower() for phrase in _BOILERPLATE):
+        sentences.pop()
+    return sentences
+
+
+def _single_sentence(text: str) -> str | None:
+    """The whole answer part when it is one short sentence ("The identity matrix is $…$.",
+    "Special matrix: $…$"): read like a marker's text, so it must hold exactly one value."""
+    sentences = _sentences(text)
+    if len(sentences) != 1 or len(sentences[0]) > MAX_BARE_CHARS:
+        return None
+    return sentences[0]
 
 
 def _bare(text: str, hint: GoldHint) -> str | None:
@@ -524,12 +543,12 @@ def extract_answer(
         ('4',)
         >>> extract_answer("Natalia sold 72 clips.\\n#### 72").candidates
         ('72',)
-        >>> extract_answer("She sold 72 clips").found
+        >>> extract_answer("She sold 48 clips in April.\\nThen 24 more.").found
         False
-        >>> extract_answer("She sold 72 clips", fallback="last_number").candidates
-        ('72',)
+        >>> extract_answer("She sold 48 clips in April.\\nThen 24 more.", fallback="last_number").candidates
+        ('24',)
         >>> extract_answer("I think it is 72", fallback="last_number").reason
-        "the last number is hedged ('i think')"
+        "hedged or alternative answer ('i think')"
         >>> extract_answer("\\\\boxed{3} or \\\\boxed{4}").candidates
         ('3', '4')
         >>> extract_answer("Steps...\\n\\n# Answer\\n\\n3\\\\sqrt{13}").candidates
@@ -564,6 +583,7 @@ def extract_answer(
         ("bold", _last_bold),
         ("conclusion", _conclusion),
         ("bare", lambda t: _bare(t, hint)),
+        ("sentence", _single_sentence),
     )
     for method, finder in finders:
         found = finder(part)
@@ -572,8 +592,8 @@ def extract_answer(
         reduced = _reduce(found, hint)
         if reduced.answer is not None:
             return Extraction((reduced.answer,), method)
-        if reduced.reason not in _NO_VALUE:
-            return Extraction((), method, reduced.reason)
+        if reduced.reason.startswith("hedged") or (method in _MARKED and reduced.reason not in _NO_VALUE):
+            return Extraction((), method, reduced.reason)  # a hedge stops everything; a marker's refusal too
     if fallback == "last_number":
         last = _last_number(part)
         if last is not None:

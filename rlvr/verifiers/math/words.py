@@ -154,7 +154,21 @@ BOUND_PHRASES: frozenset[str] = frozenset({"at least", "at most", "up to"})
 #: After the stated value, these open a clause that gives context: "… 250 minutes left if this month has
 #: 30 days", "… 5600 pounds after the termites ate 30% of its wood".
 SUBORDINATORS: frozenset[str] = frozenset(
-    {"if", "when", "after", "before", "since", "until", "while", "because", "whereas", "once", "which"}
+    {
+        "if",
+        "when",
+        "after",
+        "before",
+        "since",
+        "until",
+        "while",
+        "because",
+        "whereas",
+        "once",
+        "which",
+        "that",
+        "who",
+    }
 )
 #: Phrases that make a whole sentence unsure, like UNSURE_WORDS.
 UNSURE_PHRASES: tuple[str, ...] = ("in the range", "somewhere", "one of", "i think", "i believe")

@@ -18,6 +18,7 @@ from typing import IO, Any
 from rlvr.benchmarks.eval_cli import add_eval_parser
 from rlvr.executor import ExecutorConfig
 from rlvr.rewards.registry import RewardSpec
+from rlvr.serve.cli import add_serve_parser
 
 
 def _reward_catalogue() -> str:
@@ -214,6 +215,19 @@ def _bench_loss(args: argparse.Namespace) -> int:
     return _emit(run_loss_bench(config), args)
 
 
+def _bench_serve(args: argparse.Namespace) -> int:
+    from rlvr.benchmarks.serve_bench import ServeBenchConfig, run_serve_bench
+
+    config = ServeBenchConfig(
+        clients=args.clients,
+        requests=args.requests,
+        items=args.items,
+        repeats=args.repeats,
+        workers=args.workers,
+    )
+    return _emit(run_serve_bench(config, progress=lambda line: print(line, file=sys.stderr)), args)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from rlvr.integrations.demo import main as demo_main
 
@@ -295,6 +309,14 @@ def _add_bench_parsers(commands: Any) -> None:
     )
     loss.add_argument("--num-generations", type=int, default=8, help="completions per step (default: 8)")
     evaluation.add_argument("--samples", type=int, default=8, help="samples per problem (default: 8)")
+    serve = target(
+        "serve",
+        "rlvr serve under concurrent clients (items/s, p50/p99), against the reward called in-process",
+        _bench_serve,
+        8,
+    )
+    serve.add_argument("--clients", type=int, default=32, help="concurrent clients (default: 32)")
+    serve.add_argument("--requests", type=int, default=20, help="requests per client per run (default: 20)")
     agreement.add_argument("--data-dir", help="folder of the development sets (default: $RLVR_DATA_DIR)")
     agreement.add_argument("--limit", type=int, default=None, help="only the first N items of every set")
     agreement.add_argument("--no-math-verify", action="store_true", help="do not score Math-Verify")
@@ -344,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_parser(commands)
     _add_bench_parsers(commands)
+    add_serve_parser(commands)
     from rlvr.integrations.demo import add_arguments as add_demo_arguments  # light: no torch at import
 
     demo = commands.add_parser(

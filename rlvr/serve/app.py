@@ -124,7 +124,7 @@ async def _body(request: web.Request) -> Any:
         raise RequestError(413, f"request body over {request.app[STATE_KEY].config.max_request_bytes} bytes")
     raw = await request.read()  # aiohttp stops at client_max_size with 413
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode("utf-8"))  # JSON over HTTP is UTF-8 (no guessing at UTF-16 or 32)
     except UnicodeDecodeError:
         raise RequestError(400, "request body is not UTF-8") from None
     except RecursionError:
@@ -191,6 +191,8 @@ async def score(request: web.Request) -> web.Response:
             raise RequestError(400, f"items[{index}] must be an object, got {type(item).__name__}")
         if "completion" not in item:
             raise RequestError(400, f'items[{index}] has no "completion"')
+    if not items:
+        return web.json_response({"rewards": [], "reasons": []})
     prompts, completions, columns = _score_columns(items)
     state.admit(len(items))
     try:
@@ -216,6 +218,8 @@ async def get_reward(request: web.Request) -> web.Response:
     for name, values in (("prompts", prompts), ("labels", labels)):
         if values is not None and len(values) != len(queries):
             raise RequestError(400, f'"{name}" has {len(values)} entries for {len(queries)} queries')
+    if not queries:
+        return web.json_response(openrlhf_result([], state.reward.__name__, as_tensors=False))
     state.admit(len(queries))
     try:
         verdicts = await state.judge(

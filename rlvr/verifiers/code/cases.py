@@ -256,8 +256,10 @@ def parse_task(
             info = json.loads(info)
         except (ValueError, RecursionError) as exc:
             raise InvalidTaskError(f"verification_info is not valid JSON: {exc}") from None
-    if not isinstance(info, Mapping):
-        raise InvalidTaskError(f"verification_info must be an object, got {type(info).__name__}")
+    if not isinstance(info, Mapping) or "cases" not in info:
+        from rlvr.verifiers.code.formats import native_info  # datasets' own shapes (that module imports this)
+
+        info = native_info(info)
     language = normal_language(info.get("language", "python"))
     if language not in LANGUAGES:
         raise InvalidTaskError(f"language {str(info.get('language'))[:40]!r} is not supported (python, cpp)")

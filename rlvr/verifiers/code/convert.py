@@ -36,10 +36,11 @@ Example:
 from __future__ import annotations
 
 import ast
+import contextlib
 import math
 import operator
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rlvr.verifiers.code.cases import CallCase
@@ -413,13 +414,24 @@ def _materialise(value: Any) -> Any:
 # -- reading the checks --------------------------------------------------------------------------------
 
 
+Arguments = tuple[tuple[Any, ...], dict[str, Any]]
+
+
 @dataclass
 class _Reader:
+    """Reads checks of calls to the candidate: ``candidate(...)`` by name, ``module.function(...)`` for a
+    name in ``modules`` (``import solution``), and, with ``bind_calls``, names bound to such a call
+    (``r = f(x)``; ``pending`` keeps the call's arguments, evaluated where the call was made)."""
+
     candidate: str
     math_name: str | None
     env: dict[str, Any]
     cases: list[CallCase]
     refused: list[str]
+    modules: frozenset[str] = frozenset()
+    function: str | None = None
+    bind_calls: bool = False
+    pending: dict[str, Arguments] = field(default_factory=dict)
 
     def evaluate(self, node: ast.AST) -> Any:
         value = _materialise(_Evaluator(self.env, self.math_name)(node))
@@ -427,18 +439,21 @@ class _Reader:
         return value
 
     def is_candidate_call(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in self.pending
+        if not isinstance(node, ast.Call):
+            return False
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id == self.candidate
         return (
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == self.candidate
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.modules
+            and func.attr == self.function
         )
 
-    def call_case(
-        self,
-        call: ast.Call,
-        expected: Any,
-        *,
-        abs_tol: float = DEFAULT_ABS_TOL,
-        rel_tol: float = DEFAULT_REL_TOL,
-    ) -> CallCase:
+    def arguments(self, call: ast.Call) -> Arguments:
         args: list[Any] = []
         for arg in call.args:
             if isinstance(arg, ast.Starred):
@@ -447,9 +462,22 @@ class _Reader:
                 args.append(self.evaluate(arg))
         if any(k.arg is None for k in call.keywords):
             raise _NotPure("** arguments")
-        kwargs = {k.arg: self.evaluate(k.value) for k in call.keywords if k.arg is not None}
+        return tuple(args), {k.arg: self.evaluate(k.value) for k in call.keywords if k.arg is not None}
+
+    def call_case(
+        self,
+        call: ast.AST,
+        expected: Any,
+        *,
+        abs_tol: float = DEFAULT_ABS_TOL,
+        rel_tol: float = DEFAULT_REL_TOL,
+    ) -> CallCase:
+        if isinstance(call, ast.Name):
+            args, kwargs = self.pending[call.id]
+        else:
+            args, kwargs = self.arguments(call)  # type: ignore[arg-type]
         to_plain(expected)
-        return CallCase(tuple(args), expected, kwargs, rel_tol=rel_tol, abs_tol=abs_tol)
+        return CallCase(args, expected, kwargs, rel_tol=rel_tol, abs_tol=abs_tol)
 
     def _unwrap_pair(self, left: ast.AST, right: ast.AST) -> tuple[ast.AST, ast.AST] | None:
         """``tuple(f(x)) == tuple(e)`` -> ``(f(x), e)``; the candidate call first."""
@@ -562,22 +590,35 @@ class _Reader:
                     return  # `assert True, "..."`
                 self.cases.append(self.check(node.test))
             elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                self._forget(target)
+                if (
+                    self.bind_calls
+                    and isinstance(target, ast.Name)
+                    and isinstance(node.value, ast.Call)
+                    and self.is_candidate_call(node.value)
+                ):
+                    # arguments that are not pure leave the name unbound: a check of it is refused
+                    with contextlib.suppress(_NotPure, ArithmeticError, TypeError, ValueError, LookupError):
+                        self.pending[target.id] = self.arguments(node.value)
+                    return
                 try:
                     value = self.evaluate(node.value)
                 except (_NotPure, ArithmeticError, TypeError, ValueError, IndexError, KeyError):
-                    self._forget(node.targets[0])
                     return
-                _Evaluator(self.env, self.math_name)._bind(node.targets[0], value)
-                self.env.update(self._bound(node.targets[0], value))
+                self.env.update(self._bound(target, value))
             elif isinstance(node, ast.For) and not node.orelse and depth < 2:
                 items = list(self.evaluate(node.iter))
                 if len(items) > MAX_LOOP:
                     raise _NotPure(f"a loop of more than {MAX_LOOP} iterations")
-                saved = dict(self.env)
+                saved, saved_pending = dict(self.env), dict(self.pending)
                 for item in items:
+                    self._forget(node.target)
                     self.env.update(self._bound(node.target, item))
                     self.statements(node.body, depth + 1)
-                self.env = saved
+                self.env, self.pending = saved, saved_pending
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                raise _NotPure("a with block (an expected exception or a context is no value a case checks)")
             else:
                 raise _NotPure("not a supported check")
         except (
@@ -604,6 +645,7 @@ class _Reader:
         for name in ast.walk(target):
             if isinstance(name, ast.Name):
                 self.env.pop(name.id, None)
+                self.pending.pop(name.id, None)
 
 
 def _walk_unique_lines(refused: list[str]) -> Iterator[str]:

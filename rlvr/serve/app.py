@@ -31,7 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
-from rlvr.integrations.openrlhf import build_reward, judge_queries, label_column_of, openrlhf_result
+from rlvr.integrations.openrlhf_reward import build_reward, judge_queries, label_column_of, openrlhf_result
 from rlvr.processes import describe_exception
 from rlvr.rewards.base import Reward
 from rlvr.rewards.inputs import MissingColumnError

@@ -105,6 +105,12 @@ def test_rows_that_cannot_be_converted_say_why(name: str) -> None:
         parse_task(row(name))
 
 
+def test_columns_of_other_schemas_left_empty_do_not_decide_the_shape() -> None:
+    merged = {"input_output": None, "official_tests": None, "test_cases": None, "test": None}
+    task = parse_task({**merged, **row("livecodebench_1873A_stdin.json")})
+    assert (task.mode, len(task.cases), task.checker.kind) == ("stdio", 5, "exact")
+
+
 def test_livecodebench_private_tests_are_decompressed() -> None:
     cases = native_info(row("livecodebench_1873A_stdin.json"))["cases"]
     assert cases[0] == {
@@ -150,7 +156,10 @@ def test_taco_call_conventions() -> None:
     )
     assert keyed.cases[0].args == ({1: "a", 2: "b"},)
     assert keyed.cases[0].matches({3: 4}) and not keyed.cases[0].matches({"3": 4})
-    assert keyed.cases[1].args == ({"x": 1},)
+    assert keyed.cases[1].args == ({"x": 1},)  # a key that is no integer text: the dict is left as it is
+    strings = parse_task({"fn_name": "f", "inputs": [[{"1": 1}, 2]], "outputs": [{"k": 1}]}).cases[0]
+    assert strings.args == ({1: 1}, 2)  # the other arguments are kept
+    assert strings.matches({"k": 1}) and not strings.matches([{"k": 1}])  # APPS wraps only a converted dict
     assert (
         keyed.cases[1].matches((1, 2)) and keyed.cases[1].matches([[1, 2]]) and not keyed.cases[1].matches(1)
     )
@@ -269,6 +278,8 @@ MALFORMED = [
         {"functional": "def check(candidate):\n    assert candidate(1) == 2\n"},
         "no check(Solution().method) call",
     ),
+    ({"test": "x = " + "-" * 100_000 + "1"}, "KodCode/pytest row: the test does not parse"),
+    ({"functional": "x = " + "-" * 100_000 + "1"}, "'functional' is not Python source"),
     ({"problem": "add"}, "no known shape (an object with keys problem)"),
     ([1, 2], "must be an object or a list of tests"),
     (7, "must be an object"),

@@ -680,8 +680,8 @@ assert c(random.random()) == 1 (call of random.random)
     """
     try:
         tree = ast.parse(test_source)
-    except SyntaxError as exc:
-        raise ConversionError(f"the test does not parse: {exc}") from None
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # MemoryError: too deeply nested
+        raise ConversionError(f"the test does not parse: {exc or type(exc).__name__}") from None
     check = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None)
     reader = _Reader(entry_point, None, {}, [], [])
     for node in tree.body:  # module level: imports, constants (METADATA), MBPP's asserts

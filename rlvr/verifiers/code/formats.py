@@ -50,14 +50,23 @@ Why these comparisons (each dataset's own judge, mirrored as far as a native che
   per line. ``"tokens"`` accepts everything their main rule accepts and is what the source judges
   (Codeforces, AtCoder, CodeChef, Kattis) apply; not mirrored: their fallbacks that accept tokens in any
   order, floats within ``np.allclose`` (APPS, one number per line; it also accepts ``1000001`` for
-  ``1000000``) and rounding to 3 decimals.
+  ``1000000``) and rounding to 3 decimals. Call-based: ``method(*inputs)``, then ``output == expected``
+  or, for a non-empty list, ``output == expected[0]``, a returned tuple (or list of tuples) made a list
+  first: ``expected_any`` with ``"loose"`` equality (which, unlike ``==``, keeps ``True`` and ``1`` apart).
+  They call a method of ``Solution()`` when the *program* contains ``class Solution``; rlvr decides from the
+  row's ``starter_code``, so a bare ``input_output`` of a LeetCode problem calls a function.
 - LiveCodeBench (``lcb_runner/evaluation/testing_util.py``) compares stripped lines, requires the same
-  number of lines, and lets a line match when its tokens are equal as ``Decimal``\\ s; ``"exact"`` keeps
-  the line structure (it differs only on leading spaces and on numbers spelled differently, ``1.0`` for
-  ``1``). Functional tests: ``prediction == json.loads(output)`` after a returned tuple becomes a list.
+  number of lines, and lets a line match when its tokens are equal as ``Decimal`` numbers; ``"exact"``
+  keeps the line structure (it differs on leading spaces, on several spaces between numbers and on numbers
+  spelled differently, ``1.0`` for ``1``). Functional tests: ``prediction == json.loads(output)`` after a
+  returned tuple becomes a list; the private tests' pickle is read by :mod:`.pickled`, never unpickled.
 - open-r1's ``code_reward`` compares the stripped output line by line, each line stripped: ``"exact"``
-  (its ``zip`` accepts a missing line; not mirrored). open-r1's Codeforces scorer normalises all whitespace
-  before comparing, so ``"tokens"`` (its ``yes``/``no`` case folding is not mirrored).
+  (its ``zip`` accepts a missing line; not mirrored). open-r1's Codeforces scorer (their piston package's
+  ``run`` script) normalises all whitespace before comparing, so ``"tokens"`` (its ``yes``/``no`` case
+  folding is not mirrored); a ``generated_checker`` follows another contract than rlvr's checker programs
+  and is wrapped by :mod:`.openr1_checker`.
+- Per-case time limits are those of the datasets' harnesses (TACO/APPS 4 s, LiveCodeBench 6 s, open-r1's
+  E2B script 5 s, Codeforces the row's own); the reward caps them (``max_time_limit``).
 
 Example:
     >>> native_info({"inputs": ["1 2\\n"], "outputs": ["3\\n"]})["cases"]
@@ -136,12 +145,12 @@ def _text(value: object, shape: str, what: str) -> str:
     raise InvalidTaskError(f"{shape}: {what} must be text or a list of lines, got {type(value).__name__}")
 
 
-def _int_keys(value: dict[Any, Any]) -> dict[Any, Any]:
-    """APPS's repair of JSON's string keys: every key an ``int`` when every key converts, else unchanged."""
+def _int_keys(value: dict[Any, Any]) -> dict[Any, Any] | None:
+    """APPS's repair of JSON's string keys: every key an ``int``, or ``None`` when one does not convert."""
     try:
         return {int(k): v for k, v in value.items()}
     except (TypeError, ValueError):
-        return value
+        return None
 
 
 def _entry(fn_name: object, starter_code: object, shape: str) -> str:
@@ -160,12 +169,17 @@ def _call_case(args: object, output: object, shape: str, index: int) -> dict[str
     if not isinstance(args, list):
         kind = type(args).__name__
         raise InvalidTaskError(f"{shape}: input {index} must be the list of arguments, got {kind}")
-    if args and isinstance(args[0], dict):
-        args = [_int_keys(args[0])]  # APPS: "assuming a singleton list"
-    if isinstance(output, dict):
-        output = [_int_keys(output)]
-    elif isinstance(output, list) and output and isinstance(output[0], dict):
-        output = [_int_keys(output[0])]
+    if args and isinstance(args[0], dict) and (keyed := _int_keys(args[0])) is not None:
+        args = [keyed, *args[1:]]  # (APPS also drops the other arguments here: every solution would fail)
+    if isinstance(output, dict) and (keyed := _int_keys(output)) is not None:
+        output = [keyed]
+    elif (
+        isinstance(output, list)
+        and output
+        and isinstance(output[0], dict)
+        and (keyed := _int_keys(output[0])) is not None
+    ):
+        output = [keyed, *output[1:]]  # (APPS keeps only the first element)
     accepted = [output, output[0]] if isinstance(output, list) and output else [output]
     return {
         "args": [_plain(a, shape, f"input {index}") for a in args],
@@ -461,7 +475,7 @@ def _leetcode_check(row: Mapping[str, Any]) -> Native:
     source = row.get("functional")
     try:
         tree = ast.parse(source) if isinstance(source, str) else None
-    except (SyntaxError, ValueError, RecursionError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # MemoryError: too deeply nested
         tree = None
     if tree is None:
         raise InvalidTaskError(f"{shape}: 'functional' is not Python source")
@@ -486,7 +500,7 @@ def _leetcode_check(row: Mapping[str, Any]) -> Native:
         raise InvalidTaskError(f"{shape}: no check(Solution().method) call")
     try:
         conversion = convert_tests(ast.unparse(ast.Module(body=body, type_ignores=[])), method)
-    except ConversionError as exc:
+    except (ValueError, RecursionError) as exc:  # ConversionError is a ValueError
         raise InvalidTaskError(f"{shape}: {str(exc)[:400]}") from None
     return {"language": "python", "entry_point": f"Solution.{method}", "cases": conversion.to_json()}
 
@@ -505,14 +519,19 @@ def _test_list(tests: list[Any]) -> Native:
     return _io_list(tests)
 
 
+def _has(info: Mapping[str, Any], *keys: str) -> bool:
+    """Whether any of ``keys`` holds a value (datasets of several schemas fill missing columns with None)."""
+    return any(info.get(key) is not None for key in keys)
+
+
 _SHAPES: tuple[tuple[Callable[[Mapping[str, Any]], bool], Callable[[Mapping[str, Any]], Native]], ...] = (
-    (lambda m: "input_output" in m, _taco_row),
-    (lambda m: "inputs" in m and "outputs" in m, _taco),
-    (lambda m: "public_test_cases" in m or "private_test_cases" in m, _lcb_row),
-    (lambda m: "official_tests" in m, _codeforces_row),
-    (lambda m: "test_cases" in m, _openr1),
+    (lambda m: _has(m, "input_output"), _taco_row),
+    (lambda m: _has(m, "inputs") and _has(m, "outputs"), _taco),
+    (lambda m: _has(m, "public_test_cases", "private_test_cases"), _lcb_row),
+    (lambda m: _has(m, "official_tests"), _codeforces_row),
+    (lambda m: _has(m, "test_cases"), _openr1),
     (lambda m: isinstance(m.get("functional"), str), _leetcode_check),
-    (lambda m: "entry_point" in m and "def check(" in str(m.get("test")), _humaneval),
+    (lambda m: _has(m, "entry_point") and "def check(" in str(m.get("test")), _humaneval),
     (lambda m: isinstance(m.get("test"), str) or isinstance(m.get("test_code"), str), _pytest_row),
 )
 

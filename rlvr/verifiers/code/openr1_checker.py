@@ -80,7 +80,7 @@ def main():
         return 3
     try:
         code = compile(CHECKER, "checker.py", "exec")
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         print(f"the checker does not compile: {{exc}}"[:300], file=sys.stderr)
         return 3
     try:

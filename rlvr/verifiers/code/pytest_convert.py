@@ -256,8 +256,8 @@ pytest.raises(ValueError): (a with block (an expected exception or a context is 
     """
     try:
         tree = ast.parse(test_source)
-    except (SyntaxError, ValueError, RecursionError) as exc:
-        raise ConversionError(f"the test does not parse: {exc}") from None
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # MemoryError: too deeply nested
+        raise ConversionError(f"the test does not parse: {exc or type(exc).__name__}") from None
     imports = _Module(tree, module)
     name, local = imports.entry_point(entry_point, module)
     reader = _Reader(

@@ -649,6 +649,17 @@ def test_accepted_programs_score_one_and_mutated_ones_zero(reward: CodeExecution
     }
 
 
+@pytest.mark.xfail(strict=True, reason="LiveCodeBench prepends `from typing import *`: no prelude yet")
+def test_livecodebench_starter_annotations_need_the_harness_imports(reward: CodeExecutionReward) -> None:
+    program = (
+        "class Solution:\n"
+        "    def numberOfEmployeesWhoMetTarget(self, hours: List[int], target: int) -> int:\n"
+        "        return sum(h >= target for h in hours)\n"
+    )
+    info = row("livecodebench_2798_functional_constructed.json")
+    assert reward(completions=[f"```python\n{program}```"], verification_info=[info]) == [1.0]
+
+
 def test_unreadable_rows_are_unjudged_with_the_reason(reward: CodeExecutionReward) -> None:
     infos = [row("kodcode_prefill_raises.json"), {"public_test_cases": [], "private_test_cases": "%%"}]
     logged: dict[str, list[Any]] = {}

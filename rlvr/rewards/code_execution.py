@@ -205,9 +205,8 @@ class CodeExecutionReward(Reward):
             memory_limit_mb=min(task.memory_limit_mb, config.max_memory_limit_mb),
         )
 
-    def _verdict_key(self, program: str, raw: Any) -> str:
+    def _verdict_key(self, program: str, info: str) -> str:
         """What identifies a judgement: the program, the task and every option that changes the verdict."""
-        info = raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True, default=repr)
         options = (self.config.all_or_nothing, self.config.program_time_limit, self.config.max_time_limit)
         text = f"{options!r}\0{program}\0{info}"
         return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
@@ -223,16 +222,20 @@ class CodeExecutionReward(Reward):
         work: list[tuple[str, Any]] = []
         keys: list[str] = []
         where: list[int] = []  # per item: its index in `work`, or -1
+        tasks: dict[str, Any] = {}  # a task read once per distinct verification_info in the batch
         for index, item in enumerate(items):
             raw = item.row.get(self.config.info_column)
+            info = raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True, default=repr)
             try:
-                task = self._task(raw)
+                if info not in tasks:
+                    tasks[info] = self._task(raw)
+                task = tasks[info]
             except InvalidTaskError as exc:
                 verdicts[index] = Verdict.unjudged(f"invalid verification_info: {exc}")
                 where.append(-1)
                 continue
             program = extract_program(item.completion.text, task.language)
-            key = self._verdict_key(program, raw)
+            key = self._verdict_key(program, info)
             cached = self._verdicts.get(key)
             if cached is not None:
                 verdicts[index] = cached

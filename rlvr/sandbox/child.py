@@ -323,11 +323,16 @@ def child_main(
         if program is not None:  # a compiled program takes this process's place (pid 1 of the namespace)
             os.execve(program, [*(job.get("argv") or ["program"])], {})
         elif job["mode"] == "call":
-            code = runner.run_calls(job["program"], job["entry_point"] or "")
+            code = runner.run_calls(job["program"], job["entry_point"] or "", job.get("prelude") or "")
         elif job["mode"] == "compile":
             code = runner.compile_cpp(job["program"], job.get("compiler"))
         else:
-            code = runner.run_stdio(job["program"], list(job.get("argv") or ()), job.get("crash_status") or 1)
+            code = runner.run_stdio(
+                job["program"],
+                list(job.get("argv") or ()),
+                job.get("crash_status") or 1,
+                job.get("prelude") or "",
+            )
     finally:
         os._exit(code)
 

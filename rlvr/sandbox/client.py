@@ -69,7 +69,8 @@ class Job:
     ``g++ -O2 -std=c++17``; the binary comes back as ``stdout``, the compiler's first messages as stderr.
     ``time_limit`` applies per case; ``budget`` (default ``time_limit``) is the whole run's wall clock;
     ``output_limit`` overrides the sandbox's byte cap for this run; ``crash_status`` is the exit status
-    of a Python program that dies of an uncaught exception (a checker program's: 3, testlib's FAIL).
+    of a Python program that dies of an uncaught exception (a checker program's: 3, testlib's FAIL);
+    ``prelude`` is Python source run in the program's namespace before it (a dataset harness's imports).
     """
 
     mode: Literal["stdio", "call", "compile"]
@@ -86,6 +87,7 @@ class Job:
     files: Mapping[str, str] = field(default_factory=dict)
     output_limit: int | None = None
     crash_status: int = 1
+    prelude: str = ""
 
     @property
     def total_budget(self) -> float:
@@ -110,6 +112,7 @@ class Job:
             files=dict(self.files),
             output_limit=self.output_limit,
             crash_status=int(self.crash_status),
+            prelude=self.prelude,
         )
 
 

@@ -116,6 +116,7 @@ def job_for(program: str, task: CodeTask, run: CaseRun, binary: bytes | None = N
             time_limit=run.time_limit,
             budget=run.budget,
             memory_mb=task.memory_limit_mb,
+            prelude=task.prelude,
         )
     case = task.cases[run.first_case]
     return Job(
@@ -127,6 +128,7 @@ def job_for(program: str, task: CodeTask, run: CaseRun, binary: bytes | None = N
         budget=run.budget,
         memory_mb=task.memory_limit_mb,
         binary=binary,
+        prelude=task.prelude,
     )
 
 

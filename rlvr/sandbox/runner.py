@@ -51,11 +51,13 @@ def _flush() -> None:
             pass
 
 
-def _load(program: str, name: str) -> types.ModuleType:
+def _load(program: str, name: str, prelude: str = "") -> types.ModuleType:
     code = compile(program, FILENAME, "exec", dont_inherit=True)
     module = types.ModuleType(name)
     module.__dict__["__builtins__"] = builtins
     sys.modules[name] = module  # dataclasses, pickle and typing look the module up by name
+    if prelude:  # what a dataset's own harness puts before every program (its imports)
+        exec(compile(prelude, "<prelude>", "exec", dont_inherit=True), module.__dict__)
     exec(code, module.__dict__)
     return module
 
@@ -72,7 +74,7 @@ def _exit_status(code: Any) -> int:
     return 1
 
 
-def run_stdio(program: str, argv: list[str] | None = None, crash_status: int = 1) -> int:
+def run_stdio(program: str, argv: list[str] | None = None, crash_status: int = 1, prelude: str = "") -> int:
     """Run ``program`` as ``__main__`` on descriptors 0/1/2, as ``python program.py *argv`` would; returns
     the exit status (then the caller leaves with ``os._exit``): ``crash_status`` for an uncaught exception.
     """
@@ -80,7 +82,7 @@ def run_stdio(program: str, argv: list[str] | None = None, crash_status: int = 1
     sys.argv = ["program.py", *(argv or [])[1:]] if argv else ["program.py"]
     status = 0
     try:
-        _load(program, "__main__")
+        _load(program, "__main__", prelude)
     except SystemExit as exc:
         status = _exit_status(exc.code)
     except BaseException:
@@ -176,34 +178,34 @@ def _receive_call(fd: int) -> bytes | None:
 
 
 def _entry(module: types.ModuleType, entry_point: str) -> Any:
-    """What gives the callable for each case: the function, or — ``"Class.method"`` — the method of a
-    new instance of the class for each case (LeetCode style).
+    """What gives the callable for each case: for ``"f"`` the program's function ``f`` (else the method
+    ``f`` of a new ``Solution()``); for ``"Class.f"`` the method ``f`` of a new instance of the class for
+    each case, LeetCode style (else a function ``f``) — as APPS, TACO and LiveCodeBench call programs.
 
     Raises:
-        NameError: the program defines no such function or class.
+        NameError: the program defines neither.
     """
-    owner, _, method = entry_point.rpartition(".")
-    if not owner:
-        function = module.__dict__.get(entry_point)
-        if not callable(function):
-            raise NameError(f"the program defines no function {entry_point!r}")
+    owner, _, name = entry_point.rpartition(".")
+    cls = module.__dict__.get(owner or "Solution")
+    method = cls if isinstance(cls, type) and callable(getattr(cls, name, None)) else None
+    function = module.__dict__.get(name)
+    function = function if callable(function) and not isinstance(function, type) else None
+    if method is not None and (owner or function is None):  # the class first when it was named
+        return lambda: getattr(method(), name)
+    if function is not None:
         return lambda: function
-    cls = module.__dict__.get(owner)
-    if not isinstance(cls, type):
-        raise NameError(f"the program defines no class {owner!r}")
-    if not callable(getattr(cls, method, None)):
-        raise NameError(f"class {owner!r} has no method {method!r}")
-    return lambda: getattr(cls(), method)
+    where = f"no class {owner!r} with a method {name!r}, nor" if owner else "no"
+    raise NameError(f"the program defines {where} function {name!r}")
 
 
-def run_calls(program: str, entry_point: str) -> int:
+def run_calls(program: str, entry_point: str, prelude: str = "") -> int:
     """Load ``program``, then answer each case the fork server sends on :data:`CALLS_FD` until it stops
     sending; returns the exit status (then the caller leaves with ``os._exit``)."""
     _open_std_streams()
     send = write_all  # bound here: the program may replace module attributes, not these locals
     receive = _receive_call
     try:
-        module = _load(program, "__solution__")
+        module = _load(program, "__solution__", prelude)
         resolve = _entry(module, entry_point)
     except BaseException as exc:
         _flush()

@@ -273,6 +273,7 @@ class ForkServer:
                 files={},
                 output_limit=None,
                 crash_status=1,
+                prelude="",
             )
         )
         deadline = time.monotonic() + self.config["setup_timeout"] + 15
@@ -644,6 +645,7 @@ class ForkServer:
             files=dict(run.get("files") or {}),
             compiler=self.compiler,
             crash_status=int(run.get("crash_status") or 1),
+            prelude=str(run.get("prelude") or ""),
         )
         self._queue_job_bytes(handle, encode(job))
 

@@ -100,6 +100,7 @@ class RunRequest(TypedDict):
     files: dict[str, str]
     output_limit: int | None
     crash_status: int
+    prelude: str
 
 
 class SampleJob(TypedDict):
@@ -116,6 +117,7 @@ class SampleJob(TypedDict):
     files: dict[str, str]
     compiler: str | None
     crash_status: int
+    prelude: str
 
 
 class RunReport(TypedDict):

@@ -271,3 +271,32 @@ def test_stdio_verdicts_from_raw_results() -> None:
     assert judge_run_stdio(case, RunResult(exit_code=0, stdout=b"4\n", oom=True)).status is CaseStatus.MLE
     assert judge_run_stdio(case, RunResult(signal=24)).status is CaseStatus.TLE
     assert judge_run_stdio(case, RunResult(setup_error="x")).status is CaseStatus.SANDBOX_ERROR
+
+
+@pytest.mark.parametrize(
+    ("checker", "actual", "expected", "passes"),
+    [
+        ("lines", " 1.50 2 \n3\n", "1.5 2\n3", True),  # LiveCodeBench: decimals equal, lines stripped
+        ("lines", "1 2", "1\n2", False),  # the same number of lines
+        ("lines", "1e2", "100", True),
+        ("lines", "nan", "nan", True),  # equal text
+        ("lines", "NaN", "nan", False),  # not equal as decimals either
+        ({"type": "tokens", "any_case": ["yes", "no"]}, "YES\nNo", "yes no", True),
+        ({"type": "tokens", "any_case": ["yes", "no"]}, "Maybe", "maybe", False),
+        ("tokens", "YES", "yes", False),
+        ({"type": "float", "abs_tol": 0, "rel_tol": 1e-9}, "0", "1e-12", False),
+    ],
+)
+def test_checkers(checker: object, actual: str, expected: str, passes: bool) -> None:
+    from rlvr.verifiers.code.checkers import parse_checker
+
+    assert parse_checker(checker).matches(actual, expected) is passes
+
+
+def test_a_prelude_is_python_only_and_bounded() -> None:
+    stdio = {"cases": [{"stdin": "", "stdout": ""}]}
+    assert parse_task({**stdio, "prelude": "from math import *"}).prelude == "from math import *"
+    with pytest.raises(InvalidTaskError, match="only for Python"):
+        parse_task({**stdio, "language": "cpp", "prelude": "import os"})
+    with pytest.raises(InvalidTaskError, match="at most"):
+        parse_task({**stdio, "prelude": "#" * 70_000})

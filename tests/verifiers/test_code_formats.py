@@ -38,7 +38,7 @@ def row(name: str) -> Any:
 
 #: file -> (mode, entry point, cases, checker kind, time limit, language)
 CONVERTED = {
-    "livecodebench_1873A_stdin.json": ("stdio", None, 5, "exact", 6.0, "python"),
+    "livecodebench_1873A_stdin.json": ("stdio", None, 5, "lines", 6.0, "python"),
     "livecodebench_2798_functional_constructed.json": (
         "call",
         "Solution.numberOfEmployeesWhoMetTarget",
@@ -108,7 +108,7 @@ def test_rows_that_cannot_be_converted_say_why(name: str) -> None:
 def test_columns_of_other_schemas_left_empty_do_not_decide_the_shape() -> None:
     merged = {"input_output": None, "official_tests": None, "test_cases": None, "test": None}
     task = parse_task({**merged, **row("livecodebench_1873A_stdin.json")})
-    assert (task.mode, len(task.cases), task.checker.kind) == ("stdio", 5, "exact")
+    assert (task.mode, len(task.cases), task.checker.kind) == ("stdio", 5, "lines")
 
 
 def test_livecodebench_private_tests_are_decompressed() -> None:
@@ -542,7 +542,7 @@ PROGRAMS: dict[str, tuple[str, str]] = {
     "livecodebench_2798_deepcoder_list.json": (
         "class Solution:\n    def numberOfEmployeesWhoMetTarget(self, hours, target):\n"
         "        return len([h for h in hours if h >= target])\n",
-        "def numberOfEmployeesWhoMetTarget(hours, target):\n    return sum(h >= target for h in hours)\n",
+        "def numberOfEmployeesWhoMetTarget(hours, target):\n    return sum(h > target for h in hours)\n",
     ),
     "taco_is_anagram_call.json": (
         "def is_anagram(test, original):\n    return sorted(test.lower()) == sorted(original.lower())\n",
@@ -649,8 +649,7 @@ def test_accepted_programs_score_one_and_mutated_ones_zero(reward: CodeExecution
     }
 
 
-@pytest.mark.xfail(strict=True, reason="LiveCodeBench prepends `from typing import *`: no prelude yet")
-def test_livecodebench_starter_annotations_need_the_harness_imports(reward: CodeExecutionReward) -> None:
+def test_livecodebench_starter_annotations_get_the_harness_imports(reward: CodeExecutionReward) -> None:
     program = (
         "class Solution:\n"
         "    def numberOfEmployeesWhoMetTarget(self, hours: List[int], target: int) -> int:\n"

@@ -217,3 +217,14 @@ class _NoSandbox:
 
     def close(self) -> None:
         pass
+
+
+def test_entry_points_fall_back_as_the_datasets_harnesses_do(reward: CodeExecutionReward) -> None:
+    cases = [{"args": [i], "expected": 2 * i} for i in range(3)]
+    function = "def twice(x):\n    return 2 * x\n"
+    method = "class Solution:\n    def twice(self, x):\n        return 2 * x\n"
+    neither = "def thrice(x):\n    return 3 * x\n"
+    infos = [{"entry_point": name, "cases": cases} for name in ("Solution.twice", "twice", "twice")]
+    results = judge(reward, [f"```python\n{p}```" for p in (function, method, neither)], infos)
+    assert [score for score, _ in results] == [1.0, 1.0, 0.0]
+    assert "defines no function 'twice'" in results[2][1]

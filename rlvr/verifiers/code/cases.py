@@ -9,7 +9,8 @@ converted to this one::
      "time_limit": 2.0,           # seconds per case (optional)
      "memory_limit_mb": 512,      # optional
      "checker": "exact",          # stdin/stdout: exact | tokens | {"type": "float" or "program", ...}
-     "equality": "strict"}        # function calls: strict (type-strict) | loose (list = tuple, 1 = 1.0)
+     "equality": "strict",        # function calls: strict (type-strict) | loose (list = tuple, 1 = 1.0)
+     "prelude": ""}               # Python run before the program (a dataset harness's imports)
 
 stdin/stdout cases are ``{"stdin": "...", "stdout": "..."}`` (see :mod:`rlvr.verifiers.code.checkers` for
 how output is compared); function-call cases are ``{"args": [...], "kwargs": {...}, "expected": ...}``
@@ -58,6 +59,7 @@ Language = Literal["python", "cpp"]
 DEFAULT_TIME_LIMIT = 2.0
 DEFAULT_MEMORY_LIMIT_MB = 512
 LANGUAGES = ("python", "cpp")
+MAX_PRELUDE_CHARS = 1 << 16
 
 
 class InvalidTaskError(ValueError):
@@ -158,6 +160,7 @@ class CodeTask:
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
     language: Language = "python"
     checker: Checker = field(default_factory=Checker)
+    prelude: str = ""
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,11 @@ def parse_task(
         checker = parse_checker(info.get("checker"))
     except InvalidCheckerError as exc:
         raise InvalidTaskError(str(exc)) from None
+    prelude = info.get("prelude", "")
+    if not isinstance(prelude, str) or len(prelude) > MAX_PRELUDE_CHARS:
+        raise InvalidTaskError(f"prelude must be Python source of at most {MAX_PRELUDE_CHARS} characters")
+    if prelude and language != "python":
+        raise InvalidTaskError("a prelude is Python source: only for Python programs")
     if entry_point:
         if language != "python":
             raise InvalidTaskError(f"function-call cases need a Python program, not {language}")
@@ -298,8 +306,9 @@ def parse_task(
         entry_point or None,
         time_limit,
         max(16, int(memory)),
-        language,
-        checker,  # type: ignore[arg-type]
+        language,  # type: ignore[arg-type]
+        checker,
+        prelude,
     )
 
 

@@ -5,7 +5,12 @@
 ================================  ===================================================================
 ``"exact"``                        line by line; trailing whitespace of each line and trailing blank lines
                                    ignored; the same number of lines (:func:`exact_match`)
-``"tokens"``                       the whitespace-separated tokens, in order (Codeforces' default)
+``"tokens"``                       the whitespace-separated tokens, in order (Codeforces' default);
+``{"type": "tokens",               ... where the words listed (lower case) match in any case (``YES``
+"any_case": ["yes", "no"]}``       for ``yes``), as open-r1's Codeforces judge does
+``"lines"``                        LiveCodeBench's rule: the stripped output's lines, as many as expected,
+                                   each equal once stripped or its tokens equal as exact decimals
+                                   (``1.50`` for ``1.5``)
 ``{"type": "float",                tokens; where both tokens are numbers, they match when the absolute *or*
 "abs_tol": 1e-6,                   the relative error is within its tolerance (the contest rule "absolute
 "rel_tol": 1e-6}``                 or relative error at most 1e-6"); other tokens exactly
@@ -30,9 +35,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-CheckerKind = Literal["exact", "tokens", "float", "program"]
+CheckerKind = Literal["exact", "tokens", "lines", "float", "program"]
 DEFAULT_FLOAT_TOL = 1e-6
 CHECKER_LANGUAGES = ("python", "cpp")
 
@@ -83,15 +89,52 @@ def numbers_match(actual: float, expected: float, abs_tol: float, rel_tol: float
     return difference <= abs_tol or difference <= rel_tol * abs(expected)
 
 
+def _decimal(token: str) -> Decimal | None:
+    if len(token) > 400:
+        return None
+    try:
+        value = Decimal(token)
+    except InvalidOperation:
+        return None
+    return None if value.is_nan() else value
+
+
+def lines_match(actual: str, expected: str) -> bool:
+    """LiveCodeBench's comparison: the stripped outputs have as many lines, and each line is equal once
+    stripped, or its tokens are equal as exact decimals.
+
+    Example:
+        >>> lines_match(" 1.50 2\\n3 \\n", "1.5 2\\n3"), lines_match("1 2", "1\\n2")
+        (True, False)
+    """
+    mine, theirs = actual.strip().split("\n"), expected.strip().split("\n")
+    if len(mine) != len(theirs):
+        return False
+    for a, e in zip(mine, theirs, strict=True):
+        a, e = a.strip(), e.strip()
+        if a == e:
+            continue
+        left, right = a.split(), e.split()
+        if len(left) != len(right):
+            return False
+        for x, y in zip(left, right, strict=True):
+            dx, dy = _decimal(x), _decimal(y)
+            if dx is None or dy is None or dx != dy:
+                return False
+    return True
+
+
 @dataclass(frozen=True)
 class Checker:
-    """One checker (see the module docstring); ``source`` is a checker program's code."""
+    """One checker (see the module docstring); ``source`` is a checker program's code; ``any_case`` the
+    words a ``"tokens"`` checker matches in any case."""
 
     kind: CheckerKind = "exact"
     abs_tol: float = DEFAULT_FLOAT_TOL
     rel_tol: float = DEFAULT_FLOAT_TOL
     language: str | None = None
     source: str | None = None
+    any_case: frozenset[str] = frozenset()
 
     @property
     def is_program(self) -> bool:
@@ -106,11 +149,16 @@ class Checker:
         """
         if self.kind == "exact":
             return exact_match(actual, expected)
+        if self.kind == "lines":
+            return lines_match(actual, expected)
         mine, theirs = actual.split(), expected.split()
         if len(mine) != len(theirs):
             return False
         if self.kind == "tokens":
-            return mine == theirs
+            return all(
+                a == e or (self.any_case and e.lower() in self.any_case and a.lower() == e.lower())
+                for a, e in zip(mine, theirs, strict=True)
+            )
         if self.kind == "float":
             for a, e in zip(mine, theirs, strict=True):
                 if a == e:
@@ -150,8 +198,13 @@ def parse_checker(raw: object) -> Checker:
     if not isinstance(raw, Mapping):
         raise InvalidCheckerError(f"checker must be a name or an object, got {type(raw).__name__}")
     kind = raw.get("type")
-    if kind in ("exact", "tokens"):
+    if kind in ("exact", "lines"):
         return Checker(kind)  # type: ignore[arg-type]
+    if kind == "tokens":
+        words = raw.get("any_case", [])
+        if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+            raise InvalidCheckerError("checker any_case must be a list of words")
+        return Checker("tokens", any_case=frozenset(w.lower() for w in words))
     if kind == "float":
         return Checker("float", abs_tol=_tolerance(raw, "abs_tol"), rel_tol=_tolerance(raw, "rel_tol"))
     if kind == "program":
@@ -162,7 +215,7 @@ def parse_checker(raw: object) -> Checker:
         if language not in CHECKER_LANGUAGES:
             raise InvalidCheckerError(f"checker language {raw.get('language')!r} is not supported")
         return Checker("program", language=language, source=source)
-    raise InvalidCheckerError(f"unknown checker {str(kind)[:40]!r} (exact, tokens, float or program)")
+    raise InvalidCheckerError(f"unknown checker {str(kind)[:40]!r} (exact, tokens, lines, float or program)")
 
 
 _LANGUAGE_NAMES = {

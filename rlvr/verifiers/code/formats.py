@@ -105,6 +105,39 @@ MAX_JSON_CHARS = 256 << 20
 Native = dict[str, Any]
 
 
+#: What LiveCodeBench puts before every program it runs (its grader's import header), so an honest
+#: ``class Solution`` copied from a LeetCode starter (``List[int]``) runs as it does there.
+LIVECODEBENCH_PRELUDE = "\n".join(
+    [
+        *(
+            f"from {module} import *"
+            for module in (
+                "string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
+                "statistics", "itertools", "functools", "operator", "io", "sys", "json", "typing",
+            )
+        ),
+        "import string, re, datetime, collections, heapq, bisect, copy, math, random, statistics",
+        "import itertools, functools, operator, io, sys, json",
+        "sys.setrecursionlimit(50000)",
+    ]
+)  # fmt: skip
+#: What APPS and TACO put before every program (their harnesses' imports; numpy left out: importing it
+#: in every run costs more than most programs, and a program that uses it imports it).
+TACO_PRELUDE = "\n".join(
+    [
+        "import sys, time, itertools, collections, math, fractions, random, heapq",
+        "from itertools import accumulate, product, permutations, combinations",
+        "from collections import Counter, OrderedDict, deque, defaultdict, ChainMap",
+        "from functools import lru_cache",
+        "from math import sqrt, sin, cos, tan, ceil, fabs, floor, gcd, exp, log, log2",
+        "from typing import List, Tuple",
+        "from heapq import *",
+    ]
+)
+#: open-r1's Codeforces judge compares whitespace-separated tokens with ``yes``/``no`` in any case.
+CODEFORCES_CHECKER = {"type": "tokens", "any_case": ["yes", "no"]}
+
+
 def _describe(value: object) -> str:
     if isinstance(value, Mapping):
         keys = [str(k)[:30] for k in list(value)[:8]]
@@ -208,6 +241,7 @@ def _taco(io: Mapping[str, Any], row: Mapping[str, Any] | None = None) -> Native
             "entry_point": _entry(fn_name, starter, shape),
             "equality": "loose",
             "time_limit": TACO_TIME_LIMIT,
+            "prelude": TACO_PRELUDE,
             "cases": [_call_case(i, o, shape, n) for n, (i, o) in enumerate(pairs)],
         }
     if isinstance(starter, str) and "class Solution" in starter:
@@ -219,6 +253,7 @@ def _taco(io: Mapping[str, Any], row: Mapping[str, Any] | None = None) -> Native
         "language": "python",
         "checker": "tokens",
         "time_limit": TACO_TIME_LIMIT,
+        "prelude": TACO_PRELUDE,
         "cases": [
             {"stdin": _text(i, shape, f"input {n}"), "stdout": _text(o, shape, f"output {n}")}
             for n, (i, o) in enumerate(pairs)
@@ -296,8 +331,9 @@ def _lcb(tests: Sequence[Mapping[str, Any]], func_name: str | None, shape: str) 
             raise InvalidTaskError(f"{shape}: stdin tests with metadata.func_name {func_name!r}")
         return {
             "language": "python",
-            "checker": "exact",
+            "checker": "lines",
             "time_limit": LIVECODEBENCH_TIME_LIMIT,
+            "prelude": LIVECODEBENCH_PRELUDE,
             "cases": [{"stdin": t["input"], "stdout": t["output"]} for t in tests],
         }
     if not func_name:
@@ -317,6 +353,7 @@ def _lcb(tests: Sequence[Mapping[str, Any]], func_name: str | None, shape: str) 
         "entry_point": _entry(func_name, "class Solution", shape),
         "equality": "loose",
         "time_limit": LIVECODEBENCH_TIME_LIMIT,
+        "prelude": LIVECODEBENCH_PRELUDE,
         "cases": cases,
     }
 
@@ -426,7 +463,7 @@ def _codeforces_row(row: Mapping[str, Any]) -> Native:
         program = checker_program(checker)
         native["checker"] = {"type": "program", "language": CHECKER_LANGUAGE, "source": program}
     else:
-        native["checker"] = "tokens"
+        native["checker"] = CODEFORCES_CHECKER
     return native
 
 

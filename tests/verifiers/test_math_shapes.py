@@ -27,6 +27,9 @@ MARKERS = [
     ("bold-name", "Carlos won, so the answer is **Carlos**.", "\\text{Carlos}", "none", 1.0),
     ("bold-label", "Counting them all gives twelve.\n\n**Answer:** 12", "12", "none", 1.0),
     ("heading-wrong", "Steps.\n\n# Answer\n\n5\\sqrt{3}", "5\\sqrt{2}", "none", 0.0),
+    ("gold-word-neither", "So $f$ is \\boxed{\\text{neither}}.", "\\text{neither}", "none", 1.0),
+    ("gold-word-hedged", "The answer is maybe neither.", "\\text{neither}", "none", 0.0),
+    ("gold-word-either", "The answer is even or neither.", "\\text{neither}", "none", 0.0),
 ]
 SENTENCES = [
     ("units-mb", "The answer is 350 MB.", "350", "last_number", 1.0),
@@ -120,6 +123,11 @@ def test_completion_shapes(completion: str, gold: str, fallback: str, expected: 
 def test_answer_shapes(answer: str, gold: str, expected: float) -> None:
     assert check_answer(gold, answer).score == expected
     assert check_completion(f"So \\boxed{{{answer}}}.", gold).score == expected
+
+
+def test_a_sentence_without_a_value_is_no_answer_not_a_hedge() -> None:
+    assert check_completion("I am not sure.", "5").reason == "no final answer found"
+    assert check_completion("x = 5. Thus it might be the larger one.", "5", fallback="last_number").score == 0.0
 
 
 def test_prose_never_reaches_sympy() -> None:

@@ -592,6 +592,9 @@ def extract_answer(
         reduced = _reduce(found, hint)
         if reduced.answer is not None:
             return Extraction((reduced.answer,), method)
+        stated = _NUMBER.search(part) or "$" in part or "\\" in part
+        if hint.kind == "value" and method not in _MARKED and not stated:
+            break  # no digit or math anywhere: no value stated ("I am not sure."), not a hedged one
         if reduced.reason.startswith("hedged") or (method in _MARKED and reduced.reason not in _NO_VALUE):
             return Extraction((), method, reduced.reason)  # a hedge stops everything; a marker's refusal too
     if fallback == "last_number":

@@ -202,7 +202,8 @@ def gold_hint(gold: Answer) -> GoldHint:
     if gold_choice(gold.raw) is not None:
         return GoldHint(kind="choice")
     if is_text_answer(gold.raw):
-        return GoldHint(kind="text")
+        words = frozenset(re.findall(r"[a-z']+", gold.normalised.lower()))
+        return GoldHint(kind="text", words=words)
     text = gold.normalised
     shape = answer_shape(text)
     relation = shape == "relation" or ("=" in gold.raw and "=" not in text) or "=" in text

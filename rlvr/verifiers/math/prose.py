@@ -171,6 +171,8 @@ class GoldHint:
         parts: how many parts the gold has (``1, -2`` has two; a tuple, an interval or a matrix is one).
         kind: ``"value"``, ``"text"`` (words, compared as words) or ``"choice"`` (an option letter).
         relation: the gold is an equation or inequality (an ``=`` in the answer is part of it).
+        words: the lower-case words of a ``"text"`` gold; none of them makes an answer unsure (a gold
+            ``neither`` is read, while ``maybe neither`` is still refused).
 
     Example:
         >>> GoldHint().parts
@@ -180,6 +182,7 @@ class GoldHint:
     parts: int = 1
     kind: GoldKind = "value"
     relation: bool = False
+    words: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,8 +404,11 @@ def _words(tokens: list[Token]) -> list[str]:
     return words
 
 
-def _unsure(text: str, tokens: list[Token], *, lists: bool) -> str | None:
-    """The word, phrase or symbol that makes the whole sentence unsure or one of several, if any."""
+def _unsure(
+    text: str, tokens: list[Token], *, lists: bool, allowed: frozenset[str] = frozenset()
+) -> str | None:
+    """The word, phrase or symbol that makes the whole sentence unsure or one of several, if any; words in
+    ``allowed`` (the gold's own words) are none."""
     words = _words(tokens)
     raw = [t.text for t in tokens if t.kind == "word"]
     for index, word in enumerate(words):
@@ -410,7 +416,7 @@ def _unsure(text: str, tokens: list[Token], *, lists: bool) -> str | None:
             continue  # "the number of points that could be in the domain is 19": describes the subject
         if word == "may" and index < len(raw) and raw[index][:1] == "M" and index > 0:
             continue  # the month
-        if word in UNSURE_WORDS and not (lists and word in _LIST_WORDS):
+        if word in UNSURE_WORDS and not (lists and word in _LIST_WORDS) and word not in allowed:
             return word
     joined = " " + " ".join(words) + " "
     for phrase in UNSURE_PHRASES:
@@ -740,7 +746,7 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
     if not text:
         return Reduced(None, "empty final answer")
     if kind in ("text", "choice"):
-        unsure = _unsure(text, tokenize(text), lists=False)
+        unsure = _unsure(text, tokenize(text), lists=False, allowed=hint.words)
         if unsure is not None:
             return Reduced(None, f"hedged or alternative answer ({unsure!r})")
         return Reduced(text)

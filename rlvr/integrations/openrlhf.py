@@ -13,8 +13,8 @@ a URL (``rlvr serve`` answers at ``/get_reward``). This file is such a file::
 
 ``queries`` are prompt + response decoded with special tokens kept: the response is what follows the
 prompt, cut at its first stop token (:mod:`rlvr.integrations.queries`). ``labels`` fill the reward's own
-column (math: the gold answer; code: the tests, in any format :mod:`rlvr.integrations.code_formats`
-reads). The result::
+column (math: the gold answer; code: the tests, in any dataset shape ``code_execution`` reads). The
+result::
 
     {"rewards": tensor, "scores": tensor, "extra_logs": {"<reward>": tensor, "rlvr_unjudged": tensor}}
 

@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rlvr.executor import ExecutorConfig
-from rlvr.integrations.code_formats import UnreadableTestsError, read_tests
 from rlvr.integrations.queries import STOP_TOKENS, QueryError, response_of
 from rlvr.rewards.base import Reward
-from rlvr.rewards.code_execution import CodeExecutionReward
 from rlvr.rewards.registry import get_reward_spec
 from rlvr.verifiers.verdict import Verdict
 
@@ -126,9 +124,9 @@ def label_column_of(reward: Reward) -> str:
 
 def judge_queries(
     reward: Reward,
-    queries: Sequence[Any],
-    prompts: Sequence[Any] | None,
-    labels: Sequence[Any] | None,
+    queries: Sequence[str],
+    prompts: Sequence[str] | None,
+    labels: Sequence[object] | None,
     *,
     label_column: str | None = None,
     stop_tokens: Sequence[str] = STOP_TOKENS,
@@ -148,7 +146,6 @@ def judge_queries(
         if values is not None and len(values) != size:
             raise ValueError(f"{len(values)} {name} for {size} queries")
     column = label_column or label_column_of(reward)
-    code = isinstance(reward, CodeExecutionReward)
     verdicts: list[Verdict | None] = [None] * size
     responses, kept_prompts, kept_labels, positions = [], [], [], []
     for index, query in enumerate(queries):
@@ -159,14 +156,7 @@ def judge_queries(
             verdicts[index] = Verdict.unjudged(f"unreadable query: {exc}")
             continue
         if labels is not None:
-            label = labels[index]
-            if code:
-                try:
-                    label = read_tests(label)
-                except UnreadableTestsError as exc:
-                    verdicts[index] = Verdict.unjudged(f"unreadable tests: {exc}")
-                    continue
-            kept_labels.append(label)
+            kept_labels.append(labels[index])  # code: tests in any dataset shape the code reward reads
         responses.append(response)
         kept_prompts.append(prompt if isinstance(prompt, str) else None)
         positions.append(index)
@@ -233,10 +223,10 @@ class OpenRLHFReward:
 
     def __call__(
         self,
-        queries: Sequence[Any],
-        prompts: Sequence[Any] | None = None,
-        labels: Sequence[Any] | None = None,
-        **kwargs: Any,
+        queries: Sequence[str],
+        prompts: Sequence[str] | None = None,
+        labels: Sequence[object] | None = None,
+        **kwargs: object,
     ) -> OpenRLHFResult:
         """Score a batch as OpenRLHF calls it (extra keywords are accepted and ignored)."""
         verdicts = judge_queries(

@@ -38,7 +38,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
 
 from rlvr.integrations.verl_scorer import VerlConfig, VerlResult, VerlScorer
 
@@ -64,7 +63,7 @@ VERL_KEYWORDS = frozenset(
 _OPTIONS = frozenset(f.name for f in dataclasses.fields(VerlConfig))
 
 
-def _frozen(value: Any) -> Hashable:
+def _frozen(value: object) -> Hashable:
     if isinstance(value, Mapping):
         return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
@@ -78,7 +77,7 @@ def _scorer_for(options: tuple[tuple[str, Hashable], ...]) -> VerlScorer:
     return VerlScorer(VerlConfig(**values))
 
 
-def scorer(**options: Any) -> VerlScorer:
+def scorer(**options: object) -> VerlScorer:
     """This process's scorer for these options (verl's ``reward_kwargs``), built on first use.
 
     Raises:
@@ -99,7 +98,11 @@ def scorer(**options: Any) -> VerlScorer:
 
 
 def compute_score(
-    data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None, **kwargs: Any
+    data_source: str,
+    solution_str: str,
+    ground_truth: object,
+    extra_info: Mapping[str, object] | None = None,
+    **kwargs: object,
 ) -> VerlResult:
     """verl's ``compute_score`` for one row (see the module docstring).
 
@@ -112,7 +115,11 @@ def compute_score(
 
 
 async def compute_score_async(
-    data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None, **kwargs: Any
+    data_source: str,
+    solution_str: str,
+    ground_truth: object,
+    extra_info: Mapping[str, object] | None = None,
+    **kwargs: object,
 ) -> VerlResult:
     """verl's ``compute_score`` as a coroutine, for the reward loop (see the module docstring).
 
@@ -125,11 +132,11 @@ async def compute_score_async(
 
 
 def compute_score_batch(
-    data_sources: Sequence[Any],
-    solution_strs: Sequence[Any],
-    ground_truths: Sequence[Any],
-    extra_infos: Sequence[Any] | None = None,
-    **kwargs: Any,
+    data_sources: Sequence[str],
+    solution_strs: Sequence[str],
+    ground_truths: Sequence[object],
+    extra_infos: Sequence[Mapping[str, object] | None] | None = None,
+    **kwargs: object,
 ) -> list[VerlResult]:
     """verl's batch ``compute_score`` (``reward_manager: batch``): one dict per row, in order."""
     return scorer(**kwargs).score_batch(data_sources, solution_strs, ground_truths, extra_infos)

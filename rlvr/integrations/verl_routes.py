@@ -14,7 +14,7 @@ A name is matched case-insensitively, on the whole ``data_source`` and on its la
 4. the fallback (``auto`` by default: code when the row carries tests, else math).
 
 Routes: ``math`` (``math_accuracy``, the gold from ``ground_truth``), ``code`` (``code_execution``, the
-tests from ``extra_info`` or ``ground_truth``, see :mod:`rlvr.integrations.code_formats`), ``verl`` (verl's
+tests found by :func:`rlvr.integrations.code_formats.find_tests`, in any dataset shape), ``verl`` (verl's
 own ``default_compute_score``, run in rlvr's executor under its deadline), ``none`` (not judged).
 
 Example:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from rlvr.executor import ExecutorConfig
-from rlvr.integrations.code_formats import UnreadableTestsError, find_tests, read_tests
+from rlvr.integrations.code_formats import find_tests
 from rlvr.integrations.verl_routes import ROUTES, check_routes, route_of
 from rlvr.processes import PerProcess, describe_exception
 from rlvr.rewards.code_execution import CodeExecutionReward
@@ -401,18 +401,14 @@ class VerlScorer:
     ) -> list[Verdict]:
         verdicts: list[Verdict | None] = [None] * len(indices)
         runnable: list[int] = []
-        infos: list[dict[str, Any]] = []
+        infos: list[object] = []  # in the dataset's own shape: the code reward reads any it knows
         for slot, index in enumerate(indices):
             extra = extras[index] if isinstance(extras[index], Mapping) else None
             raw = find_tests(truths[index], extra)
             if raw is None:
                 verdicts[slot] = Verdict.unjudged("no tests in extra_info or ground_truth")
                 continue
-            try:
-                infos.append(read_tests(raw))
-            except UnreadableTestsError as exc:
-                verdicts[slot] = Verdict.unjudged(f"unreadable tests: {exc}")
-                continue
+            infos.append(raw)
             runnable.append(slot)
         if runnable:
             judged = self.code.judge(

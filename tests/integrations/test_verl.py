@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import rlvr.integrations.verl as verl_module
-from rlvr.integrations.code_formats import UnreadableTestsError, find_tests, read_tests
+from rlvr.integrations.code_formats import find_tests
 from rlvr.integrations.verl import compute_score, compute_score_async, compute_score_batch, scorer
 from rlvr.integrations.verl_routes import route_of
 from rlvr.integrations.verl_scorer import RESULT_KEYS, VerlConfig, VerlScorer
@@ -90,35 +90,28 @@ def test_user_routes_and_fallbacks_decide_the_rest() -> None:
         VerlConfig(deadline=0)
 
 
-def test_code_formats() -> None:
-    assert read_tests(TACO_STDIN)["cases"] == [
-        {"stdin": "1 2\n", "stdout": "3\n"},
-        {"stdin": "5 5\n", "stdout": "10\n"},
-    ]
-    call = read_tests(TACO_CALL)
-    assert call["entry_point"] == "add" and call["cases"][1] == {"args": [2, 2], "expected": 4}
-    lines = read_tests({"inputs": [["1", "2"]], "outputs": [["3"]]})
-    assert lines["cases"] == [{"stdin": "1\n2\n", "stdout": "3\n"}]
-    taco_row = read_tests({"input_output": TACO_STDIN, "question": "..."})
-    assert len(taco_row["cases"]) == 2
-    lcb = read_tests(
-        {"public_test_cases": json.dumps([{"input": "1\n", "output": "2\n", "testtype": "stdin"}])}
+def test_tests_are_found_where_verl_rows_keep_them_and_read_in_their_dataset_shape(quick: VerlScorer) -> None:
+    HUMANEVAL_CHECK = "def check(candidate):\n    assert candidate(1, 2) == 3\n"
+    lcb = json.dumps([{"input": "1 2\n", "output": "3\n", "testtype": "stdin"}])
+    rows = [
+        ("taco", ADD, TACO_STDIN, {}),  # prime_code / TACO: the JSON in ground_truth
+        ("apps", ADD_FN, TACO_CALL, {}),  # ... with fn_name: function calls
+        ("codecontests", ADD, "3", {"input_output": TACO_STDIN}),  # a TACO row's column in extra_info
+        ("livecodebench", ADD, "", {"public_test_cases": lcb, "private_test_cases": ""}),
+        ("open-r1/verifiable-coding-problems-python", ADD, "", {"verification_info": {"language": "python",
+            "test_cases": [{"input": "1 2\n", "output": "3\n", "type": "stdin_stdout"}]}}),
+        ("openai_humaneval", ADD_FN, "", {"tests": {"test": HUMANEVAL_CHECK, "entry_point": "add"}}),
+        ("codeforces", ADD, '{"problem": "no tests in here"}', {}),
+        ("codeforces", ADD, "[1, 2", {}),
+    ]  # fmt: skip
+    results = quick.score_batch(*map(list, zip(*rows, strict=True)))
+    assert [r["acc"] for r in results] == [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, None, None]
+    assert (
+        results[6]["reason"].startswith("invalid verification_info")
+        and "no known shape" in results[6]["reason"]
     )
-    assert lcb["cases"] == [{"stdin": "1\n", "stdout": "2\n"}]
-    humaneval = read_tests(
-        {"test": "def check(candidate):\n    assert candidate(1, 2) == 3\n", "entry_point": "add"}
-    )
-    assert humaneval["cases"] == [{"args": [1, 2], "expected": 3}]
-    for bad, message in [
-        ("{not json", "not valid JSON"),
-        ({"inputs": [1], "outputs": []}, "1 inputs for 0 outputs"),
-        ({"public_test_cases": [{"input": "", "output": "", "testtype": "functional"}]}, "not supported"),
-        ({"test_cases": [{"input": "1", "output": "1", "type": "function_call"}]}, "not supported"),
-        ({"prompt": "x"}, "no tests in a known format"),
-    ]:
-        with pytest.raises(UnreadableTestsError, match=message):
-            read_tests(bad)
-    assert find_tests("7", None) is None
+    assert results[7]["reason"].startswith("invalid verification_info")
+    assert find_tests("7", None) is None and find_tests(7, {"tests": ""}) is None
 
 
 def test_compute_score_math_code_and_unjudged_rows_share_keys(quick: VerlScorer) -> None:
@@ -252,7 +245,7 @@ def test_hostile_rows_are_unjudged_never_a_crash(quick: VerlScorer) -> None:
     results = quick.score_batch(*map(list, zip(*rows, strict=True)))
     assert [r["score"] for r in results] == [0.0, 0.0, 1.0, 1.0, 0.0, 0.0]
     assert results[0]["acc"] is None and results[1]["acc"] is None
-    assert results[4]["reason"].startswith("unreadable tests")
+    assert results[4]["reason"].startswith("invalid verification_info")
     assert results[5]["acc"] == 0.0  # an exit-code trick is a wrong answer, not a pass
 
 

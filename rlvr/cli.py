@@ -16,7 +16,8 @@ from importlib import resources
 from typing import IO, Any
 
 from rlvr.benchmarks.eval_cli import add_eval_parser
-from rlvr.executor import ExecutorConfig
+from rlvr.executor import ExecutorConfig, ExecutorError
+from rlvr.executor.ray_cluster import probe as probe_ray
 from rlvr.rewards.registry import RewardSpec
 from rlvr.serve.cli import add_serve_parser
 
@@ -75,15 +76,18 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print("rlvr score: give exactly one of --input FILE or --example", file=sys.stderr)
         return 2
     try:
+        ray = {} if args.ray is None else {"backend": "ray", "ray_address": args.ray}
         executor = ExecutorConfig(
-            max_workers=args.workers, **({} if args.timeout is None else {"timeout": args.timeout})
+            max_workers=args.workers, **({} if args.timeout is None else {"timeout": args.timeout}), **ray
         )
+        if executor.backend == "ray" and executor.ray_address not in (None, "auto"):
+            probe_ray(executor.ray_address)  # a wrong address fails now, in one line
         options = parse_assignments(args.set)
         for flag, option in spec.reward_class.command_line_options.items():  # the reward's own settings
             if getattr(args, flag) is not None and option not in options:
                 options[option] = str(getattr(args, flag))
         reward = spec.create(options, executor=executor)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ExecutorError) as exc:
         print(f"rlvr score: {exc}", file=sys.stderr)
         return 2
     path = _example_path(spec) if args.example else args.input
@@ -109,7 +113,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     except InvalidLineError as exc:
         print(f"rlvr score: {path}: {exc}", file=sys.stderr)
         return 1
-    except OSError as exc:
+    except (OSError, ExecutorError) as exc:
         print(f"rlvr score: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -361,6 +365,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--batch-size", type=int, default=256, help="lines judged together (default: 256)")
     score.add_argument(
         "--skip-invalid", action="store_true", help="give malformed lines a null reward instead of stopping"
+    )
+    score.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        default=None,
+        help="judge on a Ray cluster: its head's HOST:PORT, 'auto', or 'local' to start one here "
+        "(default: $RLVR_RAY_ADDRESS when set, else this machine; --workers then caps the actors)",
     )
     score.set_defaults(handler=_cmd_score)
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from rlvr.executor.ray_stats import RayStats
 from rlvr.rewards.base import Reward
 
 DEFAULT_BATCH_SIZE = 256
@@ -38,6 +39,8 @@ class ScoreSummary:
     total: float = 0.0
     invalid: int = 0
     seconds: float = 0.0
+    #: on the Ray backend, what went to the cluster during the run
+    ray: RayStats | None = None
 
     @property
     def nulls(self) -> int:
@@ -52,10 +55,11 @@ class ScoreSummary:
         return self.count / self.seconds if self.seconds > 0 else math.nan
 
     def describe(self, reward_name: str) -> str:
-        return (
+        text = (
             f"{reward_name}: {self.count} items, mean reward {self.mean:.4f} over {self.judged} judged, "
             f"{self.nulls} null ({self.invalid} invalid lines), {self.items_per_second:.1f} items/s"
         )
+        return text if self.ray is None else f"{text} {self.ray.describe()}"
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,7 @@ def score_stream(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     summary = ScoreSummary()
     started = time.perf_counter()
+    ray_before = reward.ray_stats()
     lines = _read_lines(source, reward.required_columns, reward.__name__, skip_invalid)
     for batch in _batches(lines, batch_size):
         for line, (score, info) in zip(batch, _score_batch(reward, batch), strict=True):
@@ -196,4 +201,7 @@ def score_stream(
             progress.update(len(batch))
     sink.flush()
     summary.seconds = time.perf_counter() - started
+    ray_after = reward.ray_stats()
+    if ray_after is not None:
+        summary.ray = ray_after - (ray_before or RayStats())
     return summary

@@ -16,6 +16,8 @@ Design, in short:
   bounded LRU cache, so the G completions of a group that share an answer and later epochs are free.
 - An optional in-process ``fast`` path decides the provably cheap items without any process hop.
 - After ``os.fork`` the child drops the parent's workers (they belong to the parent) and starts its own.
+- With ``backend="ray"`` the items left after the fast path and the cache go to rlvr's actors on a Ray
+  cluster instead of the local pool (:mod:`rlvr.executor.ray_backend`); everything else is the same.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from rlvr.verifiers.verdict import NOT_HANDLED
 logger = logging.getLogger(__name__)
 
 TIMEOUT_REASON = "timeout"
+WORKER_DIED = "worker died"  # how the reason of an item whose worker died begins (never cached)
 _START_FAILURES_BEFORE_GIVING_UP = 3
 _RETRIES_AFTER_DEATH = 1
 _POLL_IDLE_SECONDS = 0.05
@@ -167,14 +170,14 @@ class _Worker:
         try:
             code = self.proc.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
-            return "worker died"
+            return WORKER_DIED
         if code < 0:
             try:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = str(-code)
-            return f"worker died (signal {name})"
-        return f"worker died (exit code {code})"
+            return f"{WORKER_DIED} (signal {name})"
+        return f"{WORKER_DIED} (exit code {code})"
 
 
 def _kill_process(proc: subprocess.Popen[bytes]) -> None:
@@ -296,6 +299,8 @@ class Executor:
         self._process: PerProcess[_Workers] = PerProcess(
             self, make=_Workers, release=_kill_workers, forget=_forget_workers
         )
+        self._ray_lock = threading.Lock()
+        self._ray_backend: Any = None  # rlvr.executor.ray_backend.RayBackend, made on first use
 
     # -- process-local state ---------------------------------------------------------------------------
 
@@ -334,12 +339,36 @@ class Executor:
         self.close()
 
     def close(self) -> None:
-        """Kill all workers. The executor stays usable: a later ``map`` starts new ones."""
+        """Kill all workers (on Ray: let go of the actors). The executor stays usable: a later ``map``
+        starts new ones."""
         self._ensure_own_process()
         workers = self._process.get()
         with workers.cond:
             _kill_workers(workers)
             workers.cond.notify_all()
+        with self._ray_lock:
+            backend, self._ray_backend = self._ray_backend, None
+        if backend is not None:
+            backend.close()
+
+    def _ray(self) -> Any:
+        """The Ray backend (``backend="ray"``), made on first use."""
+        with self._ray_lock:
+            if self._ray_backend is None:
+                from rlvr.executor.ray_backend import RayBackend
+
+                self._ray_backend = RayBackend(self.config)
+            return self._ray_backend
+
+    @property
+    def ray_stats(self) -> Any:
+        """On Ray, a :class:`~rlvr.executor.ray_stats.RayStats` of what went to the cluster; else None."""
+        if self.config.backend != "ray":
+            return None
+        from rlvr.executor.ray_stats import RayStats
+
+        with self._ray_lock:
+            return self._ray_backend.stats if self._ray_backend is not None else RayStats()
 
     @property
     def stats(self) -> ExecutorStats:
@@ -414,7 +443,13 @@ class Executor:
         self._count("cache_hits", hits)
         self._count("fast_path", fast_hits)
 
-        if waiting:
+        if waiting and self.config.backend == "ray":
+            keys = list(waiting)
+            judged = self._ray().judge(fn, [arg_list[waiting[k][0]] for k in keys], deadline)
+            pool_outcomes = dict(zip(keys, judged, strict=True))
+            self._count("pool_judgements", sum(o.ok or o.reason != TIMEOUT_REASON for o, c in judged if c))
+            self._count("timeouts", sum(o.reason == TIMEOUT_REASON for o, _ in judged))
+        elif waiting:
             for key, indices in waiting.items():
                 try:
                     payloads[key] = pickle.dumps((fn, arg_list[indices[0]]), protocol=PICKLE_PROTOCOL)
@@ -423,6 +458,7 @@ class Executor:
                     for index in indices:
                         results[index] = outcome
             pool_outcomes = self._run_in_pool([k for k in waiting if k in payloads], payloads, deadline)
+        if waiting:
             for key, (outcome, cacheable) in pool_outcomes.items():
                 if use_cache and cacheable:
                     self._cache.put(key, (outcome, deadline))

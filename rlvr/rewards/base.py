@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from rlvr.executor import Executor, ExecutorConfig
+from rlvr.executor.ray_stats import RayStats
 from rlvr.rewards import inputs
 from rlvr.rewards.inputs import (
     Completion,
@@ -157,9 +158,27 @@ class Reward:
         **columns: Any,
     ) -> list[float | None]:
         """Score a batch; one float or ``None`` per completion (TRL's reward-function signature)."""
+        ray_before = self.ray_stats()
         verdicts = self.judge(prompts, completions, **columns)
         self.report(verdicts, log_metric=log_metric, log_extra=log_extra)
+        if log_metric is not None:
+            self.report_ray(ray_before, log_metric)
         return [v.score for v in verdicts]
+
+    def ray_stats(self) -> RayStats | None:
+        """What this reward sent to a Ray cluster so far; ``None`` when it judges on this machine only."""
+        return self._executor.ray_stats if self._executor is not None else None
+
+    def report_ray(self, before: RayStats | None, log_metric: LogMetric) -> None:
+        """Log what went to Ray since ``before`` as ``rewards/<name>/ray/...`` (items, items per node,
+        nodes, re-dispatched, nulls, actors lost), when anything did."""
+        after = self.ray_stats()
+        if after is None:
+            return
+        delta = after - (before or RayStats())
+        if delta.used:
+            for key, value in delta.metrics().items():
+                log_metric(f"rewards/{self.__name__}/ray/{key}", value)
 
     def report(
         self,

@@ -27,9 +27,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from rlvr.executor.cache import LRUCache
+from rlvr.executor.config import resolve_backend
 from rlvr.processes import describe_exception
 from rlvr.rewards.base import Item, Reward
 from rlvr.verifiers.verdict import Verdict
@@ -65,6 +66,11 @@ class CodeExecutionConfig:
         cache_size: verdicts remembered across calls (an identical program on an identical task is judged
             once: an infinite loop costs its full time only the first time); 0 disables. Compiled C++
             programs are remembered likewise.
+        backend: ``"local"`` (this machine's sandbox) or ``"ray"`` (the sandboxes of a Ray cluster's
+            nodes, one program at a time per actor; ``workers`` then caps the actors). ``None``: ``"ray"``
+            when ``ray_address`` is given or ``RLVR_RAY_ADDRESS`` is set (read at each batch), else local.
+        ray_address: on Ray, the cluster's ``HOST:PORT``, ``"auto"``, or ``"local"`` / ``None`` to start
+            a local one (``rlvr score code --ray ADDRESS`` sets it); see :mod:`rlvr.rewards.code_remote`.
 
     Example:
         >>> CodeExecutionConfig(all_or_nothing=True).all_or_nothing
@@ -92,6 +98,8 @@ class CodeExecutionConfig:
     compile_time_limit: float = 30.0
     compile_memory_mb: int = 2048
     cache_size: int = 4096
+    backend: Literal["local", "ray"] | None = None
+    ray_address: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.info_column, str) or not self.info_column:
@@ -112,6 +120,7 @@ class CodeExecutionConfig:
             raise ValueError(f"workers must be an int >= 1, got {self.workers!r}")
         if self.python and not self.python.startswith("/"):
             raise ValueError(f"python must be an absolute path, got {self.python!r}")
+        resolve_backend(self.backend, self.ray_address, "CodeExecutionConfig", environ={})  # checks them
 
 
 class CodeExecutionReward(Reward):
@@ -130,7 +139,7 @@ class CodeExecutionReward(Reward):
     default_name: ClassVar[str] = "code_execution"
     config_class: ClassVar[type] = CodeExecutionConfig
     command_line_options: ClassVar[Mapping[str, str]] = MappingProxyType(
-        {"workers": "workers", "timeout": "program_time_limit"}
+        {"workers": "workers", "timeout": "program_time_limit", "ray": "ray_address"}
     )
 
     def __init__(self, config: Any | None = None, /, **kwargs: Any) -> None:
@@ -138,6 +147,7 @@ class CodeExecutionReward(Reward):
         self._sandbox: Any = None
         self._verdicts: LRUCache[Verdict] = LRUCache(self.config.cache_size)
         self._builds: Any = None  # compiled C++ programs (rlvr.sandbox.programs.Builds), made on first use
+        self._remote: Any = None  # rlvr.rewards.code_remote.RemotePrograms, on the Ray backend
 
     @property
     def required_columns(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -148,6 +158,7 @@ class CodeExecutionReward(Reward):
         state["_sandbox"] = None  # a copy starts its own fork server on first use
         state["_executor"] = None
         state["_builds"] = None
+        state["_remote"] = None
         return state
 
     @property
@@ -185,10 +196,65 @@ class CodeExecutionReward(Reward):
         return Sandbox(self.sandbox_config())
 
     def close(self) -> None:
-        """Stop the sandbox's fork server (it starts again on next use)."""
+        """Stop the sandbox's fork server (it starts again on next use); on Ray, let go of the actors."""
         if self._sandbox is not None:
             self._sandbox.close()
+        if self._remote is not None:
+            self._remote.close()
         super().close()
+
+    def remote(self) -> Any:
+        """On the Ray backend, the reward's :class:`~rlvr.rewards.code_remote.RemotePrograms`; else None."""
+        backend, address = resolve_backend(
+            self.config.backend, self.config.ray_address, "CodeExecutionConfig"
+        )
+        if backend != "ray":
+            return None
+        with self._start_lock:
+            if self._remote is None:
+                from rlvr.rewards.code_remote import RemotePrograms
+
+                start_timeout = self.sandbox_config().start_timeout
+                self._remote = RemotePrograms(address, self.config.workers, start_timeout)
+            return self._remote
+
+    def ray_stats(self) -> Any:
+        """What went to a Ray cluster so far (programs on the Ray backend), or None."""
+        stats = super().ray_stats()
+        if self._remote is not None:
+            stats = self._remote.stats if stats is None else stats + self._remote.stats
+        return stats
+
+    def _judge_programs(self, work: list[tuple[str, Any]], limits: Any) -> list[Verdict]:
+        from rlvr.sandbox.programs import Builds, judge_programs
+
+        config = self.config
+        remote = self.remote()
+        if remote is not None:
+            from rlvr.sandbox.remote import ProgramChunk
+
+            template = ProgramChunk(
+                dataclasses.replace(self.sandbox_config(), workers=1),
+                (),
+                all_or_nothing=config.all_or_nothing,
+                program_time_limit=config.program_time_limit,
+                limits=limits,
+                builds_size=max(1, min(config.cache_size, 256)),
+            )
+            return remote.judge(template, work)
+        if self._builds is None:
+            self._builds = Builds(size=max(1, min(config.cache_size, 256)))
+        return [
+            r.verdict
+            for r in judge_programs(
+                self.sandbox,
+                work,
+                all_or_nothing=config.all_or_nothing,
+                program_time_limit=config.program_time_limit,
+                limits=limits,
+                builds=self._builds,
+            )
+        ]
 
     def _task(self, raw: Any) -> Any:
         from rlvr.verifiers.code.cases import CodeTask, parse_task
@@ -213,7 +279,7 @@ class CodeExecutionReward(Reward):
 
     def judge_batch(self, items: Sequence[Item]) -> list[Verdict]:
         from rlvr.sandbox.client import SandboxUnavailableError
-        from rlvr.sandbox.programs import BuildLimits, Builds, judge_programs
+        from rlvr.sandbox.programs import BuildLimits
         from rlvr.verifiers.code.cases import InvalidTaskError
         from rlvr.verifiers.code.program import extract_program
 
@@ -251,20 +317,8 @@ class CodeExecutionReward(Reward):
             limits = BuildLimits(
                 compile_time_limit=config.compile_time_limit, compile_memory_mb=config.compile_memory_mb
             )
-            if self._builds is None:
-                self._builds = Builds(size=max(1, min(config.cache_size, 256)))
             try:
-                results = [
-                    r.verdict
-                    for r in judge_programs(
-                        self.sandbox,
-                        work,
-                        all_or_nothing=config.all_or_nothing,
-                        program_time_limit=config.program_time_limit,
-                        limits=limits,
-                        builds=self._builds,
-                    )
-                ]
+                results = self._judge_programs(work, limits)
             except SandboxUnavailableError as exc:
                 logger.error(
                     "%s: the code sandbox is unavailable, every item is unjudged: %s", self.__name__, exc

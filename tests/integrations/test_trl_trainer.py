@@ -4,7 +4,8 @@
 - the config: TRL's options mapped to the loss, rlvr's added, errors naming the options;
 - end to end with rlvr rewards: finite loss, parameters change, metrics logged; per-token advantages, also
   with the entropy mask, the off-policy mask and every objective;
-- two CPU processes under ``accelerate launch`` (7 s idle, 45 s on a loaded 2-core machine).
+- two CPU processes under ``accelerate launch``, rlvr's trainer and TRL's with the options whose statistics
+  cross processes (entropy quantile, adaptive entropy window): equal (8 s idle, about a minute loaded).
 
 Equality with TRL's own loss, every configuration: test_trl_losses.py; vLLM's correction: test_trl_vllm.py.
 """
@@ -365,8 +366,9 @@ def test_process_advantage_helpers() -> None:
 
 LAUNCHED = textwrap.dedent(
     """
-    import json, math, sys
+    import json, math, os, sys
     import torch
+    import trl
     from datasets import Dataset
     from accelerate import PartialState
     from rlvr.integrations.tiny import TinyModelConfig, build_tiny
@@ -374,33 +376,53 @@ LAUNCHED = textwrap.dedent(
     from rlvr.rewards import MathAccuracyReward, think_format
 
     out = sys.argv[1]
-    state = PartialState()
     config = TinyModelConfig(hidden_size=32, intermediate_size=64, num_layers=1, num_heads=2, num_kv_heads=1)
-    model, tokenizer = build_tiny(
-        config, alphabet="0123456789+=", save_dir=f"{out}/model-{state.process_index}"
-    )
+    ALPHABET = "0123456789+="
+    # Save the models before the process group exists: once it does, save_pretrained writes on rank 0 only
+    # (and each process loads its reference model from its own copy).
+    rank = os.environ.get("RANK", "0")
+    tiny = {
+        name: build_tiny(config, alphabet=ALPHABET, save_dir=f"{out}/model-{name}-{rank}")
+        for name in ("rlvr", "trl")
+    }
+    state = PartialState()
     pairs = [(1, 2), (3, 4), (2, 2), (5, 1)]
     data = Dataset.from_dict(
         {"prompt": [f"{a}+{b}=<think>" for a, b in pairs], "answer": [str(a + b) for a, b in pairs]}
     )
     accuracy = MathAccuracyReward(fallback="last_number", name="accuracy")
-    args = GRPOConfig(
-        output_dir=f"{out}/run", per_device_train_batch_size=4, num_generations=4, max_completion_length=8,
+    settings = dict(
+        per_device_train_batch_size=4, num_generations=4, max_completion_length=8,
         max_steps=2, learning_rate=1e-2, logging_steps=1, use_cpu=True, bf16=False, report_to="none",
         save_strategy="no", beta=0.04, loss_type="dapo", num_iterations=2, disable_tqdm=True, seed=0,
+        use_bias_correction_kl=False,
+        # the options whose statistics cross processes: the entropy quantile, the adaptive controller
+        top_entropy_quantile=0.5, use_adaptive_entropy=True, entropy_target=10.0, entropy_coef_delta=0.05,
+        off_policy_mask_threshold=0.001,
     )
-    trainer = GRPOTrainer(
-        model=model, reward_funcs=[think_format, accuracy], args=args, train_dataset=data,
-        processing_class=tokenizer,
-    )
-    before = [p.detach().clone() for p in trainer.model.parameters()]
-    trainer.train()
+    runs = {}
+    for name, trainer_class, config_class in (
+        ("rlvr", GRPOTrainer, GRPOConfig), ("trl", trl.GRPOTrainer, trl.GRPOConfig)
+    ):
+        model, tokenizer = tiny[name]
+        trainer = trainer_class(
+            model=model, reward_funcs=[think_format, accuracy],
+            args=config_class(output_dir=f"{out}/run-{name}", **settings), train_dataset=data,
+            processing_class=tokenizer,
+        )
+        before = [p.detach().clone() for p in trainer.model.parameters()]
+        trainer.train()
+        changed = any(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
+        runs[name] = (trainer, changed)
     accuracy.close()
-    changed = any(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
+    (ours, changed), (theirs, _) = runs["rlvr"], runs["trl"]
+    gap = max(
+        (a - b).abs().max().item() for a, b in zip(ours.model.parameters(), theirs.model.parameters())
+    )
     if state.is_main_process:
         with open(f"{out}/result.json", "w") as stream:
-            json.dump({"history": trainer.state.log_history, "changed": changed,
-                       "processes": state.num_processes}, stream)
+            json.dump({"history": ours.state.log_history, "trl_history": theirs.state.log_history,
+                       "changed": changed, "parameter_gap": gap, "processes": state.num_processes}, stream)
     # Tear the gloo group down before the interpreter exits: left to exit handlers, its threads can abort
     # the process ("terminate called without an active exception").
     state.wait_for_everyone()
@@ -425,13 +447,25 @@ def test_accelerate_launch_two_processes(tmp_path: Path) -> None:
         "--mixed_precision", "no", "--dynamo_backend", "no", "--multi_gpu", str(script), str(tmp_path),
     ]  # fmt: skip
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=540)
-    assert result.returncode == 0, result.stderr[-4000:]
+    errors = [line for line in result.stderr.splitlines() if "Error" in line and "]:" in line]
+    assert result.returncode == 0, "\n".join(errors[:20]) + "\n" + result.stderr[-3000:]
     report = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
     assert report["processes"] == 2 and report["changed"]
     losses = [e["loss"] for e in report["history"] if "loss" in e]
     assert len(losses) == 2 and all(math.isfinite(x) for x in losses)
     logged = {key for entry in report["history"] for key in entry}
     assert {"kl", "policy_loss", "clip_ratio/region_mean", "ratio/max", "rewards/accuracy/mean"} <= logged
+    assert {"entropy_mask/kept_mean", "entropy_coef", "off_policy/masked_mean"} <= logged
+
+    # and equal to TRL's trainer under two processes (gathered entropy quantile, reduced entropy window)
+    def values(history: list[dict[str, Any]], key: str) -> list[float]:
+        return [e[key] for e in history if key in e and "train_loss" not in e]
+
+    for key in ("loss", "kl", "entropy", "entropy_coef"):
+        assert values(report["history"], key) == pytest.approx(
+            values(report["trl_history"], key), rel=1e-5, abs=1e-6
+        ), key
+    assert report["parameter_gap"] <= 1e-6
 
 
 # -- rlvr bench loss ------------------------------------------------------------------------------------

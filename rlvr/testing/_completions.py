@@ -2,9 +2,10 @@
 
 :func:`stated_completions` writes a gold answer the way today's models do — under a markdown heading, in
 bold after "the answer is", in a sentence with units and context, at the end of a chain of equalities, as
-a list when the gold has several parts — and every one of them must pass. :func:`hack_completions` writes
-the gold into a completion that must not pass: a hedge or an alternative next to it, a magnitude word
-after it, a second value in the same sentence, a revision after it. The truth of each is fixed by
+a list when the gold has several parts, a point or an interval outside math — and every one of them must
+pass. :func:`hack_completions` writes the gold into a completion that must not pass: a hedge or an
+alternative next to it, a magnitude word after it, a second value in the same sentence, a revision after
+it, a point or interval with its order or a bracket changed. The truth of each is fixed by
 construction, so the strategies test any verifier's extraction.
 """
 
@@ -154,6 +155,28 @@ def _words(draw: Draw) -> MathCompletion:
     return MathCompletion(str(n), form.format(w=english(n)), "number_words", True, "none", form)
 
 
+def _pair(draw: Draw) -> tuple[int, int]:
+    x = draw(st.integers(-30, 30))
+    return x, x + draw(st.integers(1, 30))
+
+
+def _group(draw: Draw) -> MathCompletion:
+    x, y = _pair(draw)
+    gold, form = draw(
+        st.sampled_from(
+            (
+                ("({x}, {y})", "The answer is the point ({x}, {y})."),
+                ("({x}, {y})", "Answer: ({x},{y})"),
+                ("[{x}, {y})", "So the answer is the interval [{x}, {y})."),
+                ("({x}, {y}]", "## Final Answer\n\n({x}, {y}]"),
+                ("({x}, {y}), ({y}, {x})", "The solutions are ({x}, {y}) and ({y}, {x})."),
+            )
+        )
+    )
+    text = "Solving the system step by step.\n" + form.format(x=x, y=y)
+    return MathCompletion(gold.format(x=x, y=y), text, "group", True, "none", form)
+
+
 # -- hacks --------------------------------------------------------------------------------------------------
 
 _HEDGES = (
@@ -237,6 +260,22 @@ def _revision(draw: Draw) -> MathCompletion:
     return MathCompletion(str(g), form.format(g=g, o=o), "revision", False, "none", form)
 
 
+def _group_miss(draw: Draw) -> MathCompletion:
+    x, y = _pair(draw)
+    gold, form = draw(
+        st.sampled_from(
+            (
+                ("({x}, {y})", "The answer is the point ({y}, {x})."),
+                ("({x}, {y})", "The answer is ({x}, {y}) or ({y}, {x})."),
+                ("({x}, {y})", "The answer is {x} ({x}, {y})."),
+                ("[{x}, {y})", "So the answer is the interval [{x}, {y}]."),
+                ("({x}, {y}), ({y}, {x})", "The solutions are ({x}, {y}) and ({y}, {y})."),
+            )
+        )
+    )
+    return MathCompletion(gold.format(x=x, y=y), form.format(x=x, y=y), "group_miss", False, "none", form)
+
+
 _STATED: dict[str, Callable[[Draw], MathCompletion]] = {
     "heading": _heading,
     "bold": _bold,
@@ -245,12 +284,14 @@ _STATED: dict[str, Callable[[Draw], MathCompletion]] = {
     "list": _list,
     "repeating": _repeating,
     "number_words": _words,
+    "group": _group,
 }
 _HACKS: dict[str, Callable[[Draw], MathCompletion]] = {
     "hedge": _hedge,
     "magnitude": _magnitude,
     "two_values": _two_values,
     "revision": _revision,
+    "group_miss": _group_miss,
 }
 #: The ways of stating a correct answer.
 COMPLETION_CATEGORIES: tuple[str, ...] = tuple(_STATED)

@@ -64,6 +64,9 @@ def test_stated_completions_state_the_gold(item: MathCompletion) -> None:
 def test_hack_completions_hold_the_gold(item: MathCompletion) -> None:
     """A hack is only a hack if the gold is in it: it would pass a verifier that reads too little."""
     written = item.completion.replace(",", "")
+    if item.category == "group_miss":  # its numbers, in another order or with another bracket
+        assert all(n in re.findall(r"-?\d+", written) for n in re.findall(r"-?\d+", item.gold)), item
+        return
     assert item.gold in written or item.category == "magnitude", item
 
 

@@ -1,7 +1,8 @@
 """The shapes of real model output that issue 12 found rlvr missing or mis-scoring, one table per kind.
 
-The rows expected to pass (and the gold readings) all failed before the fix (checked against the commit
-before it); the rows expected to fail are the near misses and hacks that guard each new rule. Each rule
+The rows expected to pass (and the gold readings, except the last-box guards) all failed before the fix
+(checked against the commit before it); the rows expected to fail are the near misses and hacks that guard
+each new rule. Each rule
 also has a hypothesis property in ``tests/testing`` (stated answers and hacks).
 """
 
@@ -27,6 +28,15 @@ MARKERS = [
     ("bold-name", "Carlos won, so the answer is **Carlos**.", "\\text{Carlos}", "none", 1.0),
     ("bold-label", "Counting them all gives twelve.\n\n**Answer:** 12", "12", "none", 1.0),
     ("heading-wrong", "Steps.\n\n# Answer\n\n5\\sqrt{3}", "5\\sqrt{2}", "none", 0.0),
+    ("box-leaves-math", "It lies between $\\boxed{12 $ and $13}$.", "12 \\text{ and } 13", "none", 1.0),
+    ("box-leaves-math-one", "It lies between $\\boxed{12 $ and $13}$.", "12", "none", 0.0),
+    (
+        "article-number-word",
+        "Here is a zero matrix: $\\begin{pmatrix}0\\\\0\\end{pmatrix}$",
+        "\\begin{pmatrix}0\\\\0\\end{pmatrix}",
+        "none",
+        1.0,
+    ),
     ("gold-word-neither", "So $f$ is \\boxed{\\text{neither}}.", "\\text{neither}", "none", 1.0),
     ("gold-word-hedged", "The answer is maybe neither.", "\\text{neither}", "none", 0.0),
     ("gold-word-either", "The answer is even or neither.", "\\text{neither}", "none", 0.0),
@@ -54,6 +64,11 @@ LISTS = [
     ("semicolons", "\\boxed{-3; -2}", "-3,-2", "none", 1.0),
     ("named-tuple", "\\boxed{(a, b) = (2, 9)}", "(2,9)", "none", 1.0),
     ("boxed-parts", "The points are \\boxed{(1,3)} and \\boxed{(5,3)}.", "(1,3),(5,3)", "none", 1.0),
+    ("point-in-prose", "The answer is the point (3, -4).", "(3,-4)", "none", 1.0),
+    ("interval-in-prose", "So the answer is the interval [2, 5).", "[2,5)", "none", 1.0),
+    ("points-in-prose", "The solutions are (1, 2) and (3, 4).", "(1,2),(3,4)", "none", 1.0),
+    ("interval-wrong-bracket", "So the answer is the interval [2, 5].", "[2,5)", "none", 0.0),
+    ("point-and-number", "The answer is 6 (3, 4).", "(3,4)", "none", 0.0),
     ("hedge-for-one", "It is \\boxed{4} or \\boxed{-1}.", "4", "none", 0.0),
     ("list-for-one", "x = 4 or x = -1", "4", "none", 0.0),
 ]
@@ -95,6 +110,9 @@ VALUES = [
         0.0,
     ),
     ("pi-with-unit", "6\\pi \\text{ meters per second}", "6\\pi", 1.0),
+    ("line-two-ways", "2x - y + 1 = 0", "y = 2x+1", 1.0),
+    ("line-other", "2x - y + 2 = 0", "y = 2x+1", 0.0),
+    ("unsolved-for-value", "2x = 10", "x = 5", 0.0),
 ]
 BUGS = [
     ("times-differ", "5:00", "2:00", 0.0),
@@ -127,7 +145,9 @@ def test_answer_shapes(answer: str, gold: str, expected: float) -> None:
 
 def test_a_sentence_without_a_value_is_no_answer_not_a_hedge() -> None:
     assert check_completion("I am not sure.", "5").reason == "no final answer found"
-    assert check_completion("x = 5. Thus it might be the larger one.", "5", fallback="last_number").score == 0.0
+    assert (
+        check_completion("x = 5. Thus it might be the larger one.", "5", fallback="last_number").score == 0.0
+    )
 
 
 def test_prose_never_reaches_sympy() -> None:
@@ -142,6 +162,15 @@ def test_prose_never_reaches_sympy() -> None:
         ("So $y=\\boxed{2}$, and the only solution is $\\boxed{2}$.", "2"),
         ("First $\\boxed{\\frac{1}{2}}$ as a check. Thus the sum is $\\boxed{9}$.", "9"),
         ("Either point works: $\\boxed{(1,2)}$ and $\\boxed{(3,4)}$ are both accepted.", "(3,4)"),
+        ("Thus \\boxed{x = 1 \\text{ and } x = -1", "x = 1 \\text{ and } x = -1"),
+        ("We need \\boxed{1} paper and \\boxed{2} bins.", "1, 2"),
+        ("The area is \\boxed{6}, so the perimeter is \\boxed{12}.", "12"),
+        ("$(11,7)or(7,11)$", "(11,7), (7,11)"),
+        (
+            "It loses 10% and then 20% of what is left, 28% of the start. " * 2
+            + "The final answer is $28\\%$.",
+            "28\\%",
+        ),
     ],
 )
 def test_golds_box_several_answers(solution: str, gold: str) -> None:

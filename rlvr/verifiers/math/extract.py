@@ -176,7 +176,7 @@ def find_boxed_spans(text: str) -> tuple[list[tuple[int, int, str]], int]:
                 if end < 0:
                     unclosed += 1
                     break  # every later box of this command is inside the unclosed one
-                found.append((start, end + 1, text[j + 1 : end]))
+                found.append((start, end + 1, _in_math(text, start, text[j + 1 : end])))
                 start = text.find(command, end)
                 continue
             if j > after and j < len(text):  # "\boxed 5": one token
@@ -190,6 +190,15 @@ def find_boxed_spans(text: str) -> tuple[list[tuple[int, int, str]], int]:
             start = text.find(command, after)
     found.sort()
     return found, unclosed
+
+
+def _in_math(text: str, start: int, content: str) -> str:
+    """A box's content as math: a box inside ``$…$`` whose content leaves math mode
+    (``\\boxed{12 $ and $13}``) has its math parts delimited (``$12 $ and $13$``), so words read as words."""
+    if "$" not in content:
+        return content
+    before = text.count("$", 0, start) - text.count("\\$", 0, start)
+    return f"${content}$" if before % 2 else content
 
 
 def find_boxed(text: str) -> tuple[list[str], int]:

@@ -33,7 +33,7 @@ from rlvr.verifiers.math.extract import (
     find_boxed_spans,
 )
 from rlvr.verifiers.math.normalize import normalize_answer
-from rlvr.verifiers.math.prose import GoldHint, is_prose, reduce_tail
+from rlvr.verifiers.math.prose import GoldHint, is_prose, reduce_tail, strip_wrappers
 from rlvr.verifiers.math.symbolic import answer_shape, judge_symbolic
 from rlvr.verifiers.math.values import split_top_level
 from rlvr.verifiers.verdict import NOT_HANDLED, Verdict, _NotHandled
@@ -85,6 +85,7 @@ def make_answer(raw: str) -> Answer:
 
 _ALTERNATIVES = re.compile(r"\b(?:accept|accepted|acceptable|either|alternatively)\b", re.IGNORECASE)
 _CONNECTIVE_WORDS = frozenset({"and", "or", "text", "quad", "qquad", "respectively", "also"})
+_DERIVATION_WORDS = frozenset({"so", "thus", "hence", "therefore", "then", "which", "gives", "giving", "get"})
 _MAX_CONNECTIVE_CHARS = 100
 _ANY_PARTS = 64  # a gold written as a sentence may list any number of values
 # A letter that is not part of a LaTeX command, or a sign of doubt: the text may be a sentence.
@@ -95,8 +96,14 @@ def _connective(text: str) -> bool:
     """True when the text between two boxes only joins them (``$ and $x = ``), no prose in between."""
     if len(text) > _MAX_CONNECTIVE_CHARS:
         return False
-    words = re.findall(r"[A-Za-z]{2,}", re.sub(r"\\[A-Za-z]+", " ", text))
-    return all(word.lower() in _CONNECTIVE_WORDS for word in words)
+    words = [w.lower() for w in re.findall(r"[A-Za-z]{2,}", re.sub(r"\\[A-Za-z]+", " ", text))]
+    other = [word for word in words if word not in _CONNECTIVE_WORDS]
+    if not other:
+        return True
+    # a unit after the first box: "\boxed{1} papers and \boxed{2} bins" (one clause, joined by "and")
+    joined = "and" in words or "," in text or ";" in text
+    derived = any(word in _DERIVATION_WORDS for word in other)  # "\boxed{6} and hence \boxed{12}"
+    return joined and not derived and len(other) <= 2 and re.search(r"[.!?](?:\s|$)|\n", text) is None
 
 
 def _same_value(a: str, b: str) -> bool:
@@ -129,6 +136,15 @@ def _gold_from_boxes(text: str) -> str | None:
     if any(len(split_top_level(normalize_answer(c)) or [c, c]) != 1 for c in distinct):
         return last  # boxes that are lists themselves: the last one is the answer
     return ", ".join(distinct)
+
+
+def _unclosed_box(text: str) -> str | None:
+    """A gold whose last box is never closed (``\\boxed{W(n) = 1``): the text after it, else ``None``."""
+    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
+    if start < 0:
+        return None
+    inner = text[text.index("{", start) + 1 :].strip().rstrip("$").strip()
+    return inner if inner and inner.count("{") == inner.count("}") else None
 
 
 def gold_answer(raw: object) -> str | None:
@@ -164,13 +180,18 @@ def gold_answer(raw: object) -> str | None:
     elif "\\boxed" in text or "\\fbox" in text:
         boxed = _gold_from_boxes(answer_part(text) or text)
         if boxed is None:
-            return None
+            return _unclosed_box(text)
         text = boxed
-    text = text.strip()
+    text = strip_wrappers(text.strip())
     needs_reading = _NEEDS_READING.search(text) is not None or text.count("$") > 2
     if needs_reading and (is_prose(text) or text.count("$") > 2) and not is_text_answer(text):
-        reduced = reduce_tail(text, GoldHint(parts=_ANY_PARTS))
-        if reduced.answer is not None:
+        stated: tuple[str, ...] = ()
+        if len(text) > _MAX_CONNECTIVE_CHARS:  # a written-out solution: "… The final answer is $28\\%$."
+            stated = extract_answer(text, hint=GoldHint(parts=_ANY_PARTS)).candidates
+        reduced = reduce_tail(text, GoldHint(parts=_ANY_PARTS)) if len(stated) != 1 else None
+        if reduced is None:
+            text = stated[0]
+        elif reduced.answer is not None:
             text = reduced.answer  # "125 miles", "19, 46, and 82", "$1$ and $2$ and $3$"
     text = text.strip("$").strip()
     return text or None

@@ -60,6 +60,8 @@ GoldKind = Literal["value", "text", "choice"]
 
 #: Longest text after a marker that is read; the rest is cut off (a runaway sentence is not an answer).
 MAX_TAIL_CHARS = 600
+#: The longest bracketed group outside math read as one value.
+MAX_GROUP_CHARS = 200
 
 _TEXT_COMMANDS = frozenset(
     {"text", "textbf", "textit", "textrm", "textnormal", "textsf", "texttt", "mathrm", "mbox", "operatorname"}
@@ -269,6 +271,38 @@ def _brace_matches(text: str) -> dict[int, int]:
     return matches
 
 
+def _bracket_matches(text: str) -> dict[int, int]:
+    """Index of each ``(`` or ``[`` mapped to the index after the ``)`` or ``]`` that closes it (one pass,
+    linear; an interval closes ``[2, 5)`` with the other kind)."""
+    matches: dict[int, int] = {}
+    stack: list[int] = []
+    for i, char in enumerate(text):
+        if char in "([":
+            stack.append(i)
+        elif char in ")]" and stack:
+            matches[stack.pop()] = i + 1
+    return matches
+
+
+# A group written outside math: numbers, single-letter variables, LaTeX commands and operators, with a
+# comma that is no thousands separator ("(3, 4)", "[2, 5)", "(-\\infty, 1]").
+_GROUP_CHARS = re.compile(r"[\w\s.,+\-−*/^{}\\()\[\]√π∞']+")
+_GROUP_COMMA = re.compile(r",(?!\d{3}(?!\d))")
+
+
+def _group_end(text: str, start: int, brackets: dict[int, int]) -> int | None:
+    """End of the bracketed group (a tuple, an interval, a point) opening at ``start``, if it is one."""
+    end = brackets.get(start)
+    if end is None or end - start > MAX_GROUP_CHARS:
+        return None
+    inner = text[start + 1 : end - 1]
+    if not _GROUP_CHARS.fullmatch(inner) or not _GROUP_COMMA.search(inner):
+        return None
+    if re.search(r"[A-Za-z]{2,}", re.sub(r"\\[A-Za-z]+", "", inner)) or not re.search(r"\w", inner):
+        return None  # words: a parenthetical remark, not a group
+    return end
+
+
 def _number_end(text: str, i: int, braces: dict[int, int]) -> int:
     """End of the number (or LaTeX run) starting at ``i``: digits, decimals, grouped thousands, ``a/b``,
     ``h:mm``, ``%``, and LaTeX commands and braces glued to it (``12\\pi``, ``\\frac{1}{2}``)."""
@@ -318,6 +352,7 @@ def tokenize(text: str) -> list[Token]:
     """
     tokens: list[Token] = []
     braces = _brace_matches(text)
+    brackets: dict[int, int] | None = None
     n = len(text)
     i = 0
     while i < n:
@@ -349,6 +384,16 @@ def tokenize(text: str) -> list[Token]:
                     tokens.append(Token("text", text[rest + 1 : end - 1]))
                     i = end
                     continue
+        if c in "([":
+            brackets = _bracket_matches(text) if brackets is None else brackets
+            end = _group_end(text, i, brackets)
+            if end is not None:
+                tokens.append(Token("math", text[i:end]))
+                i = end
+                continue
+        if c == "\\" and not (i + 1 < n and text[i + 1].isalpha()):
+            i += 1  # an escape that is no command (\\", a stray backslash): no value, no word
+            continue
         if (
             c.isdigit()
             or c == "\\"
@@ -521,7 +566,8 @@ def _candidates(tokens: list[Token]) -> tuple[list[_Candidate], str | None]:
             word = token.text.lower()
             previous = tokens[i - 1].text.lower() if i > 0 and tokens[i - 1].kind == "word" else ""
             if _number_word_token(word) and not (
-                word == "one" and (previous in _DETERMINERS or following == "of")
+                (word == "one" and (previous in _DETERMINERS or following == "of"))
+                or previous in ("a", "an")  # "a zero matrix": an adjective, not a value
             ):
                 j = i + 1
                 words = [word]

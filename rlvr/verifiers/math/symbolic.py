@@ -16,6 +16,7 @@ On top of math-verify's ``verify`` it enforces rlvr's policies where math-verify
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rlvr.verifiers.math.compare import MathPolicy
@@ -140,6 +141,26 @@ def _exact_numbers_equal(gold: Any, pred: Any) -> bool | None:
     return not bool(numeric > magnitude * sympy.Float(10) ** (-(_NUMERIC_DIGITS - 15)))
 
 
+_ASSIGNED = re.compile(r"\s*([A-Za-z](?:\([A-Za-z]\))?)\s*=")
+_VARIABLE = re.compile(r"(?<![\\A-Za-z])[A-Za-z](?![A-Za-z])")
+
+
+def equation_form(raw: str, normalised: str) -> str:
+    """The equation an answer states when the normaliser kept only its right side (``y = 2x+1`` is
+    ``2x+1``) and the equation relates two or more variables (a line, a curve): compared with an equation
+    written another way (``2x - y + 1 = 0``), it is the equation that counts. Else ``normalised``.
+
+    Example:
+        >>> equation_form("$y = 2x+1$", "2x+1"), equation_form("x = 5", "5")
+        ('y=2x+1', '5')
+    """
+    match = _ASSIGNED.match(raw.strip().strip("$"))
+    if match is None or "=" in normalised:
+        return normalised
+    equation = f"{match.group(1)}={normalised}"
+    return equation if len(set(_VARIABLE.findall(equation))) >= 2 else normalised
+
+
 def judge_symbolic(gold_raw: str, gold: str, pred_raw: str, pred: str, policy: MathPolicy) -> Verdict:
     """Decide one pair with sympy (run inside a worker; the caller's deadline bounds it).
 
@@ -152,6 +173,8 @@ def judge_symbolic(gold_raw: str, gold: str, pred_raw: str, pred: str, policy: M
     from math_verify import verify
 
     logging.getLogger("math_verify").setLevel(logging.ERROR)
+    if ("=" in gold) != ("=" in pred) and not any(op in gold + pred for op in _RELATIONS):
+        gold, pred = equation_form(gold_raw, gold), equation_form(pred_raw, pred)  # a line written two ways
     if split_top_level(gold) is None:
         return Verdict.unjudged("gold answer does not parse (unbalanced brackets)")
     if split_top_level(pred) is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import importlib.util
 import logging
 import math
 import threading
@@ -29,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rlvr.executor import ExecutorConfig
+from rlvr.executor import Executor, ExecutorConfig
 from rlvr.integrations.code_formats import find_tests
 from rlvr.integrations.verl_routes import ROUTES, check_routes, route_of
 from rlvr.processes import PerProcess, describe_exception
@@ -42,6 +43,8 @@ logger = logging.getLogger("rlvr.integrations.verl")
 
 FallbackRoute = Literal["auto", "math", "code", "verl", "none"]
 FALLBACK_ROUTES: tuple[str, ...] = ("auto", *ROUTES)
+#: What the ``verl`` route's workers import when they start (verl's own scorers).
+VERL_PRELOAD = ("verl.utils.reward_score",)
 #: Keys of every result dict, in order.
 RESULT_KEYS = ("score", "acc", "unjudged", "reason")
 VerlResult = dict[str, float | str | None]
@@ -148,6 +151,22 @@ def result_of(verdict: Verdict, unjudged_score: float) -> VerlResult:
     return {"score": verdict.score, "acc": verdict.score, "unjudged": 0.0, "reason": verdict.reason}
 
 
+def plain_gold(value: object) -> object:
+    """A gold answer as verl's parquet rows may hold it, made plain: a numpy scalar becomes its Python value,
+    an array a list, and a list of one answer that answer.
+
+    Example:
+        >>> import numpy as np
+        >>> plain_gold(np.int64(72)), plain_gold(np.array(["4"], dtype=object)), plain_gold(["1", "2"])
+        (72, '4', ['1', '2'])
+    """
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    return value
+
+
 def _new_pool() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="rlvr-verl")
 
@@ -231,6 +250,7 @@ class VerlScorer:
             workers=config.code_workers, program_time_limit=config.program_time_limit, name="code_execution"
         )
         self._threads = PerProcess(self, make=_new_pool, release=_stop_pool)
+        self._verl_executor: Executor | None = None  # the verl route's own workers, with verl imported
         self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher] = (
             weakref.WeakKeyDictionary()
         )
@@ -254,6 +274,19 @@ class VerlScorer:
         """Stop the executor's workers and the code sandbox (they start again on next use)."""
         self.math.close()
         self.code.close()
+        if self._verl_executor is not None:
+            self._verl_executor.close()
+
+    @property
+    def verl_executor(self) -> Executor:
+        """Workers for the ``verl`` route: verl's scorers imported when they start, not under a deadline."""
+        with self._lock:
+            if self._verl_executor is None:
+                config = self.config
+                self._verl_executor = Executor(
+                    ExecutorConfig(max_workers=config.workers, timeout=config.timeout, preload=VERL_PRELOAD)
+                )
+            return self._verl_executor
 
     def unjudged(self, count: int, reason: str) -> list[VerlResult]:
         """``count`` results for rows that were not judged, all with ``reason``."""
@@ -389,7 +422,8 @@ class VerlScorer:
         extras: Sequence[Any],
         sources: Sequence[Any],
     ) -> list[Verdict]:
-        return self.math.judge(None, [solutions[i] for i in indices], answer=[truths[i] for i in indices])
+        golds = [plain_gold(truths[i]) for i in indices]
+        return self.math.judge(None, [solutions[i] for i in indices], answer=golds)
 
     def _judge_code(
         self,
@@ -426,8 +460,10 @@ class VerlScorer:
         extras: Sequence[Any],
         sources: Sequence[Any],
     ) -> list[Verdict]:
+        if importlib.util.find_spec("verl") is None:
+            return [Verdict.unjudged("the verl route needs verl installed") for _ in indices]
         items = [(sources[i], solutions[i], truths[i], extras[i]) for i in indices]
-        outcomes = self.math.executor.map(verl_default_score, items, timeout=self.config.timeout)
+        outcomes = self.verl_executor.map(verl_default_score, items, timeout=self.config.timeout)
         return [
             Verdict(outcome.value) if outcome.ok else Verdict.unjudged(f"verl's scorer: {outcome.reason}")
             for outcome in outcomes

@@ -263,3 +263,16 @@ def test_scorer_pickles_to_its_config() -> None:
     scorer_ = VerlScorer(fallback="math", routes={"a": "code"})
     copy = pickle.loads(pickle.dumps(scorer_))
     assert copy.config == scorer_.config and copy is not scorer_
+
+
+def test_golds_as_parquet_rows_hold_them(quick: VerlScorer) -> None:
+    import numpy as np
+
+    rows = [
+        ("openai/gsm8k", "#### 72", np.int64(72), {}),
+        ("math", r"\boxed{2}", np.array(["2"], dtype=object), {}),
+        ("math", r"\boxed{2}", ["2"], {}),
+        ("math", r"\boxed{x}", np.str_("x"), {}),
+    ]
+    results = quick.score_batch(*map(list, zip(*rows, strict=True)))
+    assert [r["acc"] for r in results] == [1.0, 1.0, 1.0, 1.0]

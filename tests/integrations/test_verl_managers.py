@@ -229,3 +229,21 @@ def test_reward_loop_manager_on_ray(tokenizer: Any, tokenizer_dir: Path) -> None
         check(rewards, extra, ROWS)
     finally:
         ray.shutdown()
+
+
+def test_the_verl_route_runs_verls_own_scorer_under_rlvrs_deadline(tokenizer: Any) -> None:
+    """``fallback="verl"`` (or a ``routes`` entry) sends a row to verl's default_compute_score, in rlvr's
+    executor: verl's scorers for sets rlvr has no route for, with a hard deadline they lack."""
+    from rlvr.integrations.verl import compute_score_batch
+
+    results = compute_score_batch(
+        ["searchR1_nq", "searchR1_nq", "openai/gsm8k"],
+        ["<answer>Paris</answer>", "<answer>Lyon</answer>", "#### 7"],
+        [{"target": ["Paris"]}, {"target": ["Paris"]}, "7"],
+        [{}, {}, {}],
+        fallback="verl",
+        routes={"openai/gsm8k": "verl"},
+        workers=1,
+    )
+    assert [r["score"] for r in results] == [1.0, 0.0, 1.0], results
+    assert all(r["unjudged"] == 0.0 for r in results)

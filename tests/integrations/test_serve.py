@@ -290,3 +290,81 @@ def test_sigterm_finishes_requests_in_flight_and_stops_every_worker() -> None:
             server.request("GET", "/health", timeout=2)
     finally:
         server.stop()
+
+
+def test_length_rewards_read_completion_ids_over_http() -> None:
+    server = Server(
+        "--reward", "soft_overlong", "--set", "max_completion_len=10", "--set", "overlong_buffer_len=4"
+    )
+    try:
+        items = [
+            {"completion": "a", "completion_ids": [1] * 5},
+            {"completion": "b", "completion_ids": [1] * 8},
+            {"completion": "c", "completion_length": 30},
+            {"completion": "d", "completion_ids": "not ids"},
+        ]
+        status, body, _ = server.request("POST", "/score", {"items": items})
+        assert status == 200 and body["rewards"] == [0.0, -0.5, -1.0, None]
+        assert "completion_ids must be a list of token ids" in body["reasons"][3]
+        status, body, _ = server.request("POST", "/score", {"items": [{"completion": "a"}]})
+        assert status == 422 and "needs completion_ids" in body["error"]
+    finally:
+        server.stop()
+
+
+def test_a_taken_port_is_a_clear_error() -> None:
+    import subprocess
+    import sys
+
+    first = Server("--reward", "think_format", token=None)
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rlvr.cli",
+                "serve",
+                "--reward",
+                "think_format",
+                "--port",
+                str(first.port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 1
+        assert (
+            f"cannot listen on 127.0.0.1:{first.port}" in result.stderr and "Traceback" not in result.stderr
+        )
+    finally:
+        first.stop()
+
+
+def test_sigterm_stops_the_code_sandbox_too() -> None:
+    """With the code reward, the sandbox's fork server and its spawners are among the workers stopped."""
+    import concurrent.futures
+
+    server = Server("--reward", "code", "--workers", "1", token=None)
+    slow = "```python\nimport time\ntime.sleep(1.0)\nprint(3)\n```"
+    info = {"cases": [{"stdin": "", "stdout": "3"}], "time_limit": 5}
+    try:
+        status, body, _ = server.request(
+            "POST", "/score", {"items": [{"completion": "print(3)", "verification_info": info}]}
+        )
+        assert status == 200 and body["rewards"] == [1.0]
+        workers = server.descendants()
+        assert workers, "the sandbox should be running"
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            in_flight = pool.submit(
+                server.request, "POST", "/score", {"items": [{"completion": slow, "verification_info": info}]}
+            )
+            deadline = time.monotonic() + 10
+            while server.request("GET", "/health")[1]["queued_items"] < 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert server.terminate() == 0
+            status, body, _ = in_flight.result()
+            assert status == 200 and body["rewards"] == [1.0]
+        assert wait_gone(workers) == set(), "every sandbox process is gone"
+    finally:
+        server.stop()

@@ -138,7 +138,13 @@ def compute_score_batch(
     extra_infos: Sequence[Mapping[str, object] | None] | None = None,
     **kwargs: object,
 ) -> list[VerlResult]:
-    """verl's batch ``compute_score`` (``reward_manager: batch``): one dict per row, in order."""
+    """verl's batch ``compute_score`` (``reward_manager: batch``): one dict per row, in order.
+
+    Example:
+        >>> rows = compute_score_batch(["gsm8k", "taco"], ["#### 7", "print(1)"], ["7", "7"], None, workers=1)
+        >>> [(r["acc"], r["reason"]) for r in rows]
+        [(1.0, ''), (None, 'no tests in extra_info or ground_truth')]
+    """
     return scorer(**kwargs).score_batch(data_sources, solution_strs, ground_truths, extra_infos)
 
 

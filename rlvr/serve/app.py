@@ -43,7 +43,6 @@ logger = logging.getLogger("rlvr.serve")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATE_KEY: web.AppKey[ServerState] = web.AppKey("rlvr_state")
-_OPEN_PATHS: frozenset[str] = frozenset()  # every path needs the token when one is set
 
 
 class RequestError(Exception):
@@ -149,7 +148,7 @@ def _check_size(state: ServerState, count: int) -> None:
         raise RequestError(413, f"{count} items in one request, at most {state.config.max_items}")
 
 
-async def health(request: web.Request) -> web.Response:
+async def _health(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     return web.json_response(
         {
@@ -162,7 +161,7 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
-async def metrics(request: web.Request) -> web.Response:
+async def _metrics(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     text = state.metrics.render(inflight=state.inflight, queued=state.queued_items)
     return web.Response(text=text, content_type="text/plain", charset="utf-8", headers={"X-Format": "0.0.4"})
@@ -178,7 +177,7 @@ def _score_columns(
     return (prompts if any(p is not None for p in prompts) else None), completions, columns
 
 
-async def score(request: web.Request) -> web.Response:
+async def _score(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     body = await _body(request)
     if not isinstance(body, dict):
@@ -205,7 +204,7 @@ async def score(request: web.Request) -> web.Response:
     )
 
 
-async def get_reward(request: web.Request) -> web.Response:
+async def _get_reward(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     body = await _body(request)
     if not isinstance(body, dict):
@@ -247,7 +246,7 @@ def _authorised(request: web.Request, token: str) -> bool:
 
 
 @web.middleware
-async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Auth, JSON errors, in-flight counting and metrics, for every request."""
     state = request.app[STATE_KEY]
     started = time.monotonic()
@@ -256,7 +255,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     status = 500
     try:
         token = state.config.token
-        if token is not None and request.path not in _OPEN_PATHS and not _authorised(request, token):
+        if token is not None and not _authorised(request, token):  # every path, /health included
             raise RequestError(401, "missing or wrong token", {"WWW-Authenticate": 'Bearer realm="rlvr"'})
         response = await handler(request)
         status = response.status
@@ -293,10 +292,10 @@ def build_app(state: ServerState) -> web.Application:
         >>> sorted(r.resource.canonical for r in app.router.routes() if r.method != "HEAD")
         ['/get_reward', '/health', '/metrics', '/score']
     """
-    app = web.Application(middlewares=[guard], client_max_size=state.config.max_request_bytes)
+    app = web.Application(middlewares=[_guard], client_max_size=state.config.max_request_bytes)
     app[STATE_KEY] = state
-    app.router.add_get("/health", health)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_post("/score", score)
-    app.router.add_post("/get_reward", get_reward)
+    app.router.add_get("/health", _health)
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_post("/score", _score)
+    app.router.add_post("/get_reward", _get_reward)
     return app

@@ -36,6 +36,17 @@ async def serve(
     """Serve until ``stop`` is set, or SIGTERM/SIGINT arrives; then drain and stop every worker.
 
     ``on_ready(host, port)`` is called once the socket listens (with the port chosen for ``port=0``).
+
+    Example:
+        >>> async def main() -> bool:
+        ...     stop, ports = asyncio.Event(), []
+        ...     def ready(host: str, port: int) -> None:
+        ...         ports.append(port)
+        ...         stop.set()
+        ...     await serve(ServeConfig(reward="think_format", port=0), on_ready=ready, stop=stop)
+        ...     return ports[0] > 0
+        >>> asyncio.run(main())
+        True
     """
     state = state or ServerState(config)
     stop = stop or asyncio.Event()
@@ -68,13 +79,26 @@ async def serve(
         state.close()
 
 
-def run(config: ServeConfig, stream: IO[str] | None = None) -> int:
-    """``rlvr serve``: serve in this thread until a signal; returns the exit status."""
+def run(
+    config: ServeConfig, stream: IO[str] | None = None, on_ready: Callable[[str, int], None] | None = None
+) -> int:
+    """``rlvr serve``: serve in this thread until SIGTERM or SIGINT; returns the exit status.
+
+    Example:
+        >>> import io, os, signal
+        >>> out, config = io.StringIO(), ServeConfig(reward="think_format", port=0)
+        >>> run(config, out, lambda host, port: os.kill(os.getpid(), signal.SIGTERM))
+        0
+        >>> out.getvalue().splitlines()[-1]
+        'rlvr serve: stopped'
+    """
     out = stream or sys.stderr
 
     def ready(host: str, port: int) -> None:
         shown = f"[{host}]" if ":" in host else host
         print(f"rlvr serve: {config.reward} on http://{shown}:{port} (pid {_pid()})", file=out, flush=True)
+        if on_ready is not None:
+            on_ready(host, port)
 
     asyncio.run(serve(config, on_ready=ready))
     print("rlvr serve: stopped", file=out, flush=True)

@@ -12,9 +12,11 @@ a judgement past its deadline) gets ``score = unjudged_score`` (0.0 by default),
 validation metrics skip it), ``unjudged = 1.0`` (its mean is the share not judged) and the reason.
 
 Deadlines: every slow judgement runs in rlvr's executor (math, ``verl``) or sandbox (code) under its own
-deadline; on top of that each call — one row, or one batch — is bounded by ``deadline`` seconds of wall
-clock: past it the call returns the rows as unjudged ("deadline") while the judgement finishes or is
-killed behind it. No call ever blocks the trainer longer than ``deadline``.
+deadline; on top of that each call — one row, or one batch — has a wall-clock budget: ``deadline`` seconds
+plus what its rows' own deadlines allow (each program's ``program_time_limit`` over the sandbox's
+workers, each math judgement's ``timeout`` over the executor's workers; :meth:`VerlScorer.budget`). Past it
+the call returns its rows as unjudged ("deadline") while the judgement finishes or is killed behind it: no
+call blocks the trainer longer than its budget, whatever happens below.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rlvr.executor import Executor, ExecutorConfig
+from rlvr.executor import Executor, ExecutorConfig, usable_cpus
 from rlvr.integrations.code_formats import find_tests
 from rlvr.integrations.verl_routes import ROUTES, check_routes, route_of
 from rlvr.processes import PerProcess, describe_exception
@@ -72,8 +74,8 @@ class VerlConfig:
         workers: the executor's worker processes (default: one per usable CPU).
         code_workers: programs run at once by the code sandbox (default: one per usable CPU).
         program_time_limit: seconds all of one program's test cases may take together.
-        deadline: wall-clock seconds one call (a row, or a whole batch) may take before its rows come
-            back unjudged.
+        deadline: seconds of slack one call (a row, or a whole batch) has beyond what its rows' own
+            deadlines allow, before its rows come back unjudged (see the module docstring).
         batch_window: the async form gathers the calls that arrive within this many seconds into one
             batch (0 judges each call alone).
         max_batch: the most rows the async form judges together.
@@ -205,9 +207,20 @@ class _Batcher:
         if not rows:
             return
         columns = [list(column) for column in zip(*rows, strict=True)]
+        budget = self._scorer.budget(columns[0], columns[2], columns[3])
         work = self._loop.run_in_executor(self._scorer.pool, self._scorer.judge_rows, *columns)
 
+        def expire() -> None:  # the batch passed its budget: its rows are answered now, unjudged
+            late = [future for future in futures if not future.done()]
+            if late:
+                logger.error("rlvr verl: %d rows passed their %g s budget", len(late), budget)
+            for future in late:
+                future.set_result(self._scorer.unjudged(1, f"deadline of {budget:g} s exceeded")[0])
+
+        expiry = self._loop.call_later(budget, expire)
+
         def deliver(done: asyncio.Future[list[VerlResult]]) -> None:
+            expiry.cancel()
             if done.cancelled():
                 results = self._scorer.unjudged(len(futures), "cancelled")
             elif done.exception() is not None:
@@ -322,14 +335,15 @@ class VerlScorer:
             )
         if not size:
             return []
+        budget = self.budget(data_sources, ground_truths, extra_infos)
         work = self.pool.submit(
             self.judge_rows, list(data_sources), list(solution_strs), list(ground_truths), list(extra_infos)
         )
         try:
-            return work.result(timeout=self.config.deadline)
+            return work.result(timeout=budget)
         except concurrent.futures.TimeoutError:
-            logger.error("rlvr verl: a batch of %d rows passed the %g s deadline", size, self.config.deadline)
-            return self.unjudged(size, f"deadline of {self.config.deadline:g} s exceeded")
+            logger.error("rlvr verl: a batch of %d rows passed its %g s budget", size, budget)
+            return self.unjudged(size, f"deadline of {budget:g} s exceeded")
 
     async def score_async(
         self, data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any = None
@@ -340,14 +354,35 @@ class VerlScorer:
             batcher = self._batchers.get(loop)
             if batcher is None:
                 batcher = self._batchers[loop] = _Batcher(self, loop)
-        future = batcher.add((data_source, solution_str, ground_truth, extra_info))
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout=self.config.deadline)
-        except asyncio.TimeoutError:
-            logger.error("rlvr verl: a row passed the %g s deadline", self.config.deadline)
-            return self.unjudged(1, f"deadline of {self.config.deadline:g} s exceeded")[0]
+        # answered by its batch's results, or as unjudged when the batch passes its budget (see _Batcher)
+        return await asyncio.shield(batcher.add((data_source, solution_str, ground_truth, extra_info)))
 
     # -- judging ---------------------------------------------------------------------------------------
+
+    def budget(
+        self, data_sources: Sequence[Any], ground_truths: Sequence[Any], extra_infos: Sequence[Any]
+    ) -> float:
+        """The wall-clock seconds a call with these rows may take: ``deadline`` plus the worst its rows'
+        own deadlines allow (programs over the sandbox's workers, math judgements over the executor's).
+
+        Example:
+            >>> scorer = VerlScorer(workers=2, code_workers=2, timeout=5, program_time_limit=10, deadline=60)
+            >>> scorer.budget(["gsm8k"] * 4 + ["taco"] * 3, ["1"] * 4 + ["{}"] * 3, [None] * 7)
+            90.0
+        """
+        config = self.config
+        routes = [
+            self.route(s, t, e) for s, t, e in zip(data_sources, ground_truths, extra_infos, strict=True)
+        ]
+        code = sum(route == "code" for route in routes)
+        judged = sum(route in ("math", "verl") for route in routes)
+        code_workers = config.code_workers or usable_cpus()
+        workers = config.workers or usable_cpus()
+        return float(
+            config.deadline
+            + math.ceil(code / code_workers) * config.program_time_limit
+            + math.ceil(judged / workers) * config.timeout
+        )
 
     def route(self, data_source: Any, ground_truth: Any, extra_info: Any) -> str:
         """The route of one row: the table, else the fallback (``auto``: code when it carries tests).

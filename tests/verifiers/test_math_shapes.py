@@ -1,8 +1,8 @@
 """The shapes of real model output that issue 12 found rlvr missing or mis-scoring, one table per kind.
 
-The rows expected to pass (and the gold readings, except the last-box guards) all failed before the fix
-(checked against the commit before it); the rows expected to fail are the near misses and hacks that guard
-each new rule. Each rule
+The rows expected to pass (and the gold readings) failed before the fix (checked against the commit before
+it), except the guards that keep a new refusal off real outputs (``box-context-*``, ``answer-tags-agree``,
+the last-box gold readings); the rows expected to fail are the near misses and hacks that guard each rule. Each rule
 also has a hypothesis property in ``tests/testing`` (stated answers and hacks).
 """
 
@@ -37,6 +37,22 @@ MARKERS = [
         "none",
         1.0,
     ),
+    ("box-hedged-before", "It is probably $\\boxed{5}$.", "5", "none", 0.0),
+    ("box-question", "Is it $\\boxed{5}$?", "5", "none", 0.0),
+    ("box-then-alternative", "Hence $\\boxed{5}$. Or maybe $6$.", "5", "none", 0.0),
+    (
+        "box-context-condition",
+        "Jen will earn $\\boxed{34}$ dollars if she sells everything.",
+        "34",
+        "none",
+        1.0,
+    ),
+    ("box-context-could", "Polly could stand $\\boxed{200}$ feet away.", "200", "none", 1.0),
+    ("box-context-or", "The count of factors of 34 or multiples of 7 is \\(\\boxed{6}\\).", "6", "none", 1.0),
+    ("answer-tags-differ", "<answer>6</answer>\n<answer>5</answer>", "5", "none", 0.0),
+    ("answer-tags-agree", "<answer>5</answer> Check: <answer>$5$</answer>", "5", "none", 1.0),
+    ("last-number-ends-list", "The candidates are 3, 4, 5", "5", "last_number", 0.0),
+    ("last-number-after-or", "It has to be 4 or 5", "5", "last_number", 0.0),
     ("gold-word-neither", "So $f$ is \\boxed{\\text{neither}}.", "\\text{neither}", "none", 1.0),
     ("gold-word-hedged", "The answer is maybe neither.", "\\text{neither}", "none", 0.0),
     ("gold-word-either", "The answer is even or neither.", "\\text{neither}", "none", 0.0),

@@ -394,14 +394,31 @@ def _last_gsm8k(text: str) -> str | None:
     return _line_after(text, index + 4)
 
 
-def _last_tag(text: str) -> str | None:
+def _answer_tags(text: str) -> list[str]:
+    """The contents of the last ``<answer>…</answer>`` blocks (at most ``MAX_MARKERS``), in order."""
+    blocks: list[str] = []
     close = text.rfind("</answer>")
-    if close < 0:
-        return None
-    open_ = text.rfind("<answer>", 0, close)
-    if open_ < 0:
-        return None
-    return text[open_ + len("<answer>") : close]
+    while close >= 0 and len(blocks) < MAX_MARKERS:
+        open_ = text.rfind("<answer>", 0, close)
+        if open_ < 0:
+            break
+        blocks.insert(0, text[open_ + len("<answer>") : close])
+        close = text.rfind("</answer>", 0, open_)
+    return blocks
+
+
+def _tagged(blocks: list[str], hint: GoldHint) -> Extraction:
+    """Rank 2: the answer blocks must state one value between them (a later block that differs is a
+    second answer, not a revision: "<answer>6</answer><answer>5</answer>" is no answer)."""
+    reduced = [_reduce(block, hint) for block in blocks]
+    stated = [r for r in reduced if r.reason not in _NO_VALUE] or reduced[-1:]
+    refused = [r for r in stated if r.answer is None]
+    if refused:
+        return Extraction((), "answer_tag", f"<answer>: {refused[-1].reason}")
+    distinct = dict.fromkeys(_canonical(normalize_answer(r.answer or "")) for r in stated)
+    if len(distinct) > 1:
+        return Extraction((), "answer_tag", "<answer> blocks state different answers")
+    return Extraction((stated[-1].answer or "",), "answer_tag")
 
 
 def _last_bold(text: str) -> str | None:
@@ -486,6 +503,10 @@ def _last_output_block(text: str) -> str | None:
     return text[body_start:end] if end >= 0 else None
 
 
+# The last number is the last item of a list: "Candidates: 3, 4, 5", "either 4 or 5", "4 and 5".
+_LIST_END = re.compile(r"\d\$?\s*(?:,|;|,?\s+(?:and|or))\s*\$?\s*$", re.IGNORECASE)
+
+
 def _last_number(text: str) -> Extraction | None:
     """The last number (in the last program-output block when there is one), unless the sentence that
     holds it hedges it ("it could be 2", "2 or 3", "about 40")."""
@@ -504,7 +525,38 @@ def _last_number(text: str) -> Extraction | None:
     hedge = hedge_reason(text[start:stop])
     if hedge is not None:
         return Extraction((), "last_number", f"the last number is hedged ({hedge!r})")
+    if _LIST_END.search(text, start, last.start()):
+        return Extraction((), "last_number", "the last number ends a list of numbers")
     return Extraction((last.group(0).rstrip(","),), "last_number")
+
+
+# Where the clause that leads to a box starts: "We need $a$ or $b$, so the answer is \\boxed{5}" is sure.
+_CLAUSE_BREAK = re.compile(r"[,;:]|\b(?:so|thus|hence|therefore|then)\b", re.IGNORECASE)
+# Doubt about the boxed value itself. Words that may restate the question ("could", "if", "or", "one of",
+# "guess") are not here: "Polly could stand $\\boxed{200}$ feet", "Jen will earn $\\boxed{34}$ if she …".
+_BOX_HEDGE = re.compile(
+    r"\b(?:maybe|perhaps|probably|possibly|i think|i guess|i believe|not sure|unsure"
+    r"|(?:it|this|that|answer|result)\s+(?:might|could|may)\s+be)\b",
+    re.IGNORECASE,
+)
+# A next sentence that offers another value: "\\boxed{5}. Or maybe 6."
+_NEXT_HEDGE = re.compile(r"[.$\\)\s]*\b(or|maybe|perhaps|possibly)\b[^.\n]*?(?:\d|\$)", re.IGNORECASE)
+
+
+def _box_context(text: str, start: int, end: int) -> str | None:
+    """What makes the sentence around the last box unsure of it: a hedge in the clause before it ("It is
+    probably \\boxed{5}", "I think the answer is \\boxed{5}"), a question mark after it, or a next
+    sentence that offers another value ("\\boxed{5}. Or maybe 6."); else ``None``."""
+    sentence = text[_marker_start(text, start) : start]
+    breaks = list(_CLAUSE_BREAK.finditer(sentence))
+    hedge = _BOX_HEDGE.search(sentence[breaks[-1].end() :] if breaks else sentence)
+    if hedge is not None:
+        return hedge.group(0).lower()
+    if text[end : end + 4].lstrip(" $\\)]").startswith("?"):
+        return "?"
+    stops = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
+    following = _NEXT_HEDGE.match(text, min(stops, default=len(text)))
+    return following.group(1).lower() if following is not None else None
 
 
 def _boxed(spans: list[tuple[int, int, str]], unclosed: int, hint: GoldHint) -> Extraction:
@@ -577,13 +629,17 @@ def extract_answer(
     spans, unclosed = find_boxed_spans(part)
     if spans or unclosed:
         final = _final_after_boxes(part, spans[-1][1] if spans else len(part), hint)
-        return final if final is not None else _boxed(spans, unclosed, hint)
-    tag = _last_tag(part)
-    if tag is not None:
-        reduced = _reduce(tag, hint)
-        if reduced.answer is None:
-            return Extraction((), "answer_tag", f"<answer>: {reduced.reason}")
-        return Extraction((reduced.answer,), "answer_tag")
+        if final is not None:
+            return final
+        boxed = _boxed(spans, unclosed, hint)
+        if boxed.candidates:
+            unsure = _box_context(part, spans[-1][0], spans[-1][1])
+            if unsure is not None:
+                return Extraction((), "boxed", f"the boxed answer is hedged ({unsure!r})")
+        return boxed
+    blocks = _answer_tags(part)
+    if blocks:
+        return _tagged(blocks, hint)
     marked = _from_markers(part, hint)
     if marked is not None:
         return marked

@@ -97,12 +97,36 @@ def run(
     def ready(host: str, port: int) -> None:
         shown = f"[{host}]" if ":" in host else host
         print(f"rlvr serve: {config.reward} on http://{shown}:{port} (pid {_pid()})", file=out, flush=True)
+        if config.token is None and not _loopback(config.host):
+            print(
+                f"rlvr serve: warning: listening on {config.host} without a token: anyone who reaches this "
+                "port can use it (--token or $RLVR_SERVE_TOKEN)",
+                file=out,
+                flush=True,
+            )
         if on_ready is not None:
             on_ready(host, port)
 
     asyncio.run(serve(config, on_ready=ready))
     print("rlvr serve: stopped", file=out, flush=True)
     return 0
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (127.0.0.0/8, ::1, localhost).
+
+    Example:
+        >>> _loopback("127.0.0.1"), _loopback("::1"), _loopback("0.0.0.0")
+        (True, True, False)
+    """
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _pid() -> int:

@@ -71,6 +71,13 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--most-missed", type=int, default=10, help="most-missed problems listed in the report (default: 10)"
     )
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        default=None,
+        help="judge on a Ray cluster: its head's HOST:PORT, 'auto', or 'local' to start one here "
+        "(default: $RLVR_RAY_ADDRESS when set, else this machine)",
+    )
     parser.set_defaults(handler=run_eval_command)
     return parser
 
@@ -96,6 +103,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
 
     from rlvr.benchmarks.datasets import load_benchmark
     from rlvr.benchmarks.evaluate import EvalConfig, PredictionError, evaluate
+    from rlvr.executor import ExecutorError
+    from rlvr.executor.ray_cluster import probe
 
     try:
         config = EvalConfig(
@@ -105,8 +114,11 @@ def run_eval_command(args: argparse.Namespace) -> int:
             most_missed=args.most_missed,
             source=args.source,
             fallback=args.fallback,
+            ray_address=args.ray,
         )
-    except ValueError as exc:
+        if args.ray not in (None, "auto", "local"):
+            probe(args.ray)  # a wrong address fails now, in one line
+    except (ValueError, ExecutorError) as exc:
         print(f"rlvr eval: {exc}", file=sys.stderr)
         return 2
     try:
@@ -123,7 +135,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
     except PredictionError as exc:
         print(f"rlvr eval: {args.predictions}: {exc}", file=sys.stderr)
         return 1
-    except (OSError, ImportError) as exc:
+    except (OSError, ImportError, ExecutorError) as exc:
         print(f"rlvr eval: {exc}", file=sys.stderr)
         return 1
     try:

@@ -38,6 +38,7 @@ from typing import IO, Any
 from rlvr.benchmarks.datasets import SOURCES, Benchmark, Source, load_benchmark
 from rlvr.benchmarks.metrics import assign_classes, ks_for, maj_at_k, mean, pass_at_k
 from rlvr.executor import ExecutorConfig
+from rlvr.executor.config import resolve_backend
 from rlvr.rewards.math_accuracy import MathAccuracyReward
 from rlvr.verifiers.math.extract import FALLBACKS, Fallback
 from rlvr.verifiers.math.judge import Answer
@@ -59,6 +60,8 @@ class EvalConfig:
         most_missed: how many of the most-missed problems the report lists.
         source: where the benchmark comes from, ``"bundled"`` or ``"hf"``.
         fallback: the extraction fallback; ``None`` for the benchmark's own (``last_number`` for GSM8K).
+        ray_address: judge the symbolic items on a Ray cluster (``rlvr eval --ray``): its head's
+            ``HOST:PORT``, ``"auto"`` or ``"local"``; ``None``: ``$RLVR_RAY_ADDRESS`` when set, else here.
 
     Example:
         >>> EvalConfig(timeout=0)
@@ -73,6 +76,7 @@ class EvalConfig:
     most_missed: int = 10
     source: Source = "bundled"
     fallback: Fallback | None = None
+    ray_address: str | None = None
 
     def __post_init__(self) -> None:
         if self.workers is not None and (isinstance(self.workers, bool) or self.workers < 1):
@@ -87,6 +91,7 @@ class EvalConfig:
             raise ValueError(f"source must be one of {SOURCES}, got {self.source!r}")
         if self.fallback is not None and self.fallback not in FALLBACKS:
             raise ValueError(f"fallback must be one of {FALLBACKS}, got {self.fallback!r}")
+        resolve_backend(None, self.ray_address, "EvalConfig", environ={})  # checks the address
 
 
 # -- reading predictions ---------------------------------------------------------------------------
@@ -292,7 +297,9 @@ def _group(
 
 def _make_reward(bench: Benchmark, config: EvalConfig) -> MathAccuracyReward:
     fallback = config.fallback or bench.spec.fallback
-    executor = ExecutorConfig(max_workers=config.workers, timeout=config.timeout)
+    executor = ExecutorConfig(
+        max_workers=config.workers, timeout=config.timeout, ray_address=config.ray_address
+    )
     return MathAccuracyReward(fallback=fallback, timeout=config.timeout, executor=executor)
 
 

@@ -163,6 +163,18 @@ def _private_token() -> None:
     os.environ["RAY_AUTH_MODE"] = "token"
 
 
+def _reload_auth_settings() -> None:
+    """Make Ray read ``RAY_AUTH_MODE`` and the token again: it read them when it was imported, and they
+    may have been set since (as Ray itself does when it turns token authentication on)."""
+    try:
+        from ray._raylet import AuthenticationTokenLoader, Config
+
+        Config.initialize("")
+        AuthenticationTokenLoader.instance().reset_cache()
+    except Exception:  # an internal API: without it, the settings of import time stay
+        logger.debug("could not reload Ray's authentication settings", exc_info=True)
+
+
 def _same_cluster(wanted: str, current: str) -> bool:
     if wanted == "auto":
         return True
@@ -197,6 +209,7 @@ def connect(address: str | None, timeout: float) -> Connection:
             if "RAY_AUTH_MODE" not in os.environ and _has_token() and is_this_machine(host):
                 os.environ["RAY_AUTH_MODE"] = "token"  # as Ray does for a cluster it finds here itself
         options = {"address": address}
+    _reload_auth_settings()
     outcome: list[BaseException | None] = []
 
     def init() -> None:

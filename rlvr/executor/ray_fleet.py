@@ -683,3 +683,18 @@ def release(fleet: RayFleet) -> None:
         fleet.close()
         if fleet.connection.started_here and not _FLEETS and os.getpid() == fleet.connection.pid:
             import_ray().shutdown()  # the local cluster rlvr started ends with its last user
+
+
+def close_all() -> None:
+    """Close every fleet of this process and disconnect it from Ray (to use another cluster next).
+
+    Rewards and executors that used a fleet take a new one on their next call.
+    """
+    with _REGISTRY_LOCK:
+        entries = list(_FLEETS.values())
+        _FLEETS.clear()
+    for entry in entries:
+        entry.fleet.close()
+    ray = import_ray()
+    if ray.is_initialized():
+        ray.shutdown()

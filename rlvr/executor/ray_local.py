@@ -51,6 +51,20 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+def write_token(path: str) -> str:
+    """Write a fresh authentication token to ``path`` (readable by its owner only); returns ``path``.
+
+    Example:
+        >>> import tempfile
+        >>> path = write_token(tempfile.mktemp())
+        >>> len(open(path).read()), oct(os.stat(path).st_mode & 0o777)
+        (64, '0o600')
+    """
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as stream:
+        stream.write(secrets.token_hex(32))
+    return path
+
+
 def _ray_command() -> str:
     return os.path.join(os.path.dirname(sys.executable), "ray")
 
@@ -68,10 +82,14 @@ class LocalCluster:
     Args:
         nodes: nodes started by :meth:`start` (the first is the head).
         cpus: CPUs each node offers.
+        token: the file of the cluster's authentication token; by default a fresh one in its folder.
+            A process that joins several clusters in turn needs one token for all of them (Ray reads
+            it once per process).
     """
 
     nodes: int = 2
     cpus: int = 1
+    token: str = ""
     folder: str = field(default="", init=False)
     address: str = field(default="", init=False)
     env: dict[str, str] = field(default_factory=dict, init=False)
@@ -92,9 +110,7 @@ class LocalCluster:
     def start(self) -> LocalCluster:
         """Start the head and the other nodes; raises ``RuntimeError`` (after cleaning up) on failure."""
         self.folder = tempfile.mkdtemp(prefix="rlvr-ray-", dir="/tmp")  # short: Ray's socket paths
-        token = os.path.join(self.folder, "token")
-        with open(os.open(token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as stream:
-            stream.write(secrets.token_hex(32))
+        token = self.token or write_token(os.path.join(self.folder, "token"))
         self.env = {
             **os.environ,
             "RAY_USAGE_STATS_ENABLED": "0",
@@ -158,7 +174,7 @@ class LocalCluster:
             return {name for name in os.listdir(self.folder) if name.startswith("session_")}
         return set()
 
-    def _processes(self) -> list[tuple[int, int, str]]:
+    def processes(self) -> list[tuple[int, int, str]]:
         """``(pid, process group, command line)`` of every live process of this cluster."""
         found = []
         for entry in os.listdir("/proc"):
@@ -180,7 +196,7 @@ class LocalCluster:
     def raylet_pid(self, node: int) -> int:
         """The pid of node ``node``'s raylet."""
         group = self._nodes[node].group
-        for pid, process_group, command in self._processes():
+        for pid, process_group, command in self.processes():
             if process_group == group and "/raylet/raylet " in command:
                 return pid
         raise LookupError(f"no raylet found for node {node}")
@@ -194,7 +210,7 @@ class LocalCluster:
     def stop(self) -> None:
         """Kill every process of this cluster and remove its folder."""
         for _ in range(3):
-            processes = self._processes()
+            processes = self.processes()
             if not processes:
                 break
             for group in {g for _, g, _ in processes} | {node.group for node in self._nodes}:
@@ -204,7 +220,7 @@ class LocalCluster:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
             time.sleep(0.2)
-        for pid, _, _ in self._processes():  # children of ours are reaped here; others by their parent
+        for pid, _, _ in self.processes():  # children of ours are reaped here; others by their parent
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, os.WNOHANG)
         self._nodes.clear()

@@ -196,6 +196,12 @@ _HEDGES = (
     "\\boxed{{\\approx {g}}}",
     "## Final Answer\n\n{g} or {o}",
     "The answer is {g}?",
+    "Answer: under {g}",
+    "Answer: something like {g}",
+    "Answer: {g} (approx.)",
+    "The answer is {g} ({o} if we count zero).",
+    "It is probably $\\boxed{{{g}}}$.",
+    "<answer>{o}</answer>\n<answer>{g}</answer>",
 )
 
 
@@ -254,6 +260,7 @@ def _revision(draw: Draw) -> MathCompletion:
                 "The answer is {g}. Actually, it is {o}.",
                 "The answer is {g}. Wait, that is wrong: it is {o}.",
                 "\\boxed{{{o}}}. The final answer is {g}.",
+                "The answer is {g}. Wait, that is wrong.",
             )
         )
     )

@@ -2,8 +2,9 @@
 
 The rows expected to pass (and the gold readings) failed before the fix (checked against the commit before
 it), except the guards that keep a new refusal off real outputs (``box-context-*``, ``answer-tags-agree``,
-the last-box gold readings); the rows expected to fail are the near misses and hacks that guard each rule. Each rule
-also has a hypothesis property in ``tests/testing`` (stated answers and hacks).
+``context-over``, ``paren-context``, ``paren-rules-out``, ``confirmed``, the last-box gold readings); the
+rows expected to fail are the near misses and hacks that guard each rule. Each rule also has a hypothesis
+property in ``tests/testing`` (stated answers and hacks).
 """
 
 from __future__ import annotations
@@ -73,6 +74,18 @@ SENTENCES = [
     ("negation", "The answer is not 4.", "4", "last_number", 0.0),
     ("range", "The answer is between 2 and 3.", "2", "last_number", 0.0),
     ("two-values", "The answer is 4 apples and 5 pears.", "4", "last_number", 0.0),
+    ("bound-before", "Answer: under 5", "5", "last_number", 0.0),
+    ("bound-over", "Answer: over 20", "20", "last_number", 0.0),
+    ("context-over", "Answer: She ran 10 miles over 5 days.", "10", "last_number", 1.0),
+    ("something-like", "Answer: something like 5", "5", "last_number", 0.0),
+    ("paren-approx", "Answer: 5 (approx.)", "5", "last_number", 0.0),
+    ("paren-condition", "The answer is 5 (6 if we count zero).", "5", "last_number", 0.0),
+    ("paren-context", "The answer is 30 apples (10 for Jenna and 20 for her mom).", "30", "none", 1.0),
+    ("paren-rules-out", "The answer is $5$ (not 6).", "5", "none", 1.0),
+    ("disowned", "The answer is 2. Wait, that is wrong.", "2", "none", 0.0),
+    ("disowned-with-value", "The answer is 2. Wait, that is wrong: it is 3.", "2", "none", 0.0),
+    ("confirmed", "The answer is 2. Wait, no: 2 is correct.", "2", "none", 1.0),
+    ("zero-width", "The ans\u200bwer is $1\u200b0$.", "10", "none", 1.0),
 ]
 LISTS = [
     ("text-and", "\\boxed{4 \\text{ and } -1}", "4,-1", "none", 1.0),

@@ -348,6 +348,9 @@ _REVISION = re.compile(
 )
 
 
+_DISOWNED = re.compile(r"\b(?:wrong|incorrect|mistaken|not (?:right|correct))\b", re.IGNORECASE)
+
+
 def _revision(text: str, end: int, answer: str, hint: GoldHint) -> str | None:
     """A later sentence that takes the stated answer back ("The answer is 5. Actually, it is 6."): the
     value it states instead, if it states a different one."""
@@ -362,7 +365,13 @@ def _revision(text: str, end: int, answer: str, hint: GoldHint) -> str | None:
     reduced = reduce_tail(sentence[: stop if stop >= 0 else len(sentence)], hint)
     if reduced.answer is not None and reduced.answer.replace(" ", "") != answer.replace(" ", ""):
         return reduced.answer
-    return None
+    if reduced.answer is None and reduced.reason not in _NO_VALUE:
+        # refused, yet it names a value the answer does not hold: "Wait, that is wrong: it is 3."
+        said = set(_NUMBER.findall(sentence[: stop if stop >= 0 else len(sentence)]))
+        if said - set(_NUMBER.findall(answer)):
+            return sentence[: stop if stop >= 0 else 60].strip()
+    disowned = _DISOWNED.search(sentence[: stop if stop >= 0 else len(sentence)])
+    return disowned.group(0) if disowned is not None else None  # "Wait, that is wrong."
 
 
 def _final_after_boxes(text: str, last_box_end: int, hint: GoldHint) -> Extraction | None:
@@ -583,6 +592,10 @@ def _boxed(spans: list[tuple[int, int, str]], unclosed: int, hint: GoldHint) -> 
     return Extraction(candidates, "boxed")
 
 
+# NUL and zero-width characters are dropped before reading: "1\u200b0" is 10, "ans\u200bwer" a marker.
+_INVISIBLE = dict.fromkeys(map(ord, "\x00\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def extract_answer(
     completion: str,
     *,
@@ -620,8 +633,8 @@ def extract_answer(
     if fallback not in FALLBACKS:
         raise ValueError(f"fallback must be one of {FALLBACKS}, got {fallback!r}")
     hint = hint or GoldHint()
-    if "\x00" in completion:
-        completion = completion.replace("\x00", "")
+    if "\x00" in completion or not completion.isascii():
+        completion = completion.translate(_INVISIBLE)
     part = answer_part(completion)
     if part is None:
         return Extraction((), reason="<think> opened and never closed: no answer part")

@@ -252,6 +252,10 @@ def _cut_chain(s: str) -> str:
     return s
 
 
+# NUL and zero-width characters: invisible, so never part of an answer ("1\u200b0" is 10).
+_INVISIBLE = frozenset("\x00\u200b\u200c\u200d\u2060\ufeff")
+
+
 def normalize_answer(answer: str) -> str:
     """Canonical spelling of an answer (see the module docstring).
 
@@ -269,7 +273,9 @@ def normalize_answer(answer: str) -> str:
         >>> normalize_answer("32, 349"), normalize_answer("14 {, }916")
         ('32, 349', '14,916')
     """
-    s = "".join(ch for ch in answer if ch != "\x00" and ch != _LIST_COMMA and not 0xD800 <= ord(ch) <= 0xDFFF)
+    s = "".join(
+        ch for ch in answer if ch not in _INVISIBLE and ch != _LIST_COMMA and not 0xD800 <= ord(ch) <= 0xDFFF
+    )
     if "√" in s:
         s = _UNICODE_ROOT.sub(r"\\sqrt{\1}", s)
     for symbol, replacement in _UNICODE.items():

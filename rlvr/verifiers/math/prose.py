@@ -41,12 +41,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rlvr.verifiers.math.words import (
+    BOUND_BEFORE,
     BOUND_PHRASES,
     CONTEXT_FILLERS,
     CONTEXT_PREPOSITIONS,
     HEDGE_SYMBOLS,
     MAGNITUDE_WORDS,
     NUMBER_WORDS,
+    PARENTHETICAL_QUALIFIERS,
     QUALIFIER_PHRASES,
     QUALIFIER_WORDS,
     RANGE_WORDS,
@@ -495,6 +497,19 @@ def hedge_reason(text: str) -> str | None:
     return _unsure(text, tokens, lists=False) or _qualified(tokens)
 
 
+def _parenthetical(tokens: list[Token]) -> str | None:
+    """A word in parentheses that makes the value approximate, conditional or disowned, if any."""
+    depth = 0
+    for token in tokens:
+        if token.kind == "other" and token.text in "()":
+            depth = depth + 1 if token.text == "(" else max(0, depth - 1)
+        elif depth and token.kind in ("word", "text"):
+            for word in re.findall(r"[a-z]+", token.text.lower()):
+                if word in PARENTHETICAL_QUALIFIERS:
+                    return word
+    return None
+
+
 def _qualified(tokens: list[Token]) -> str | None:
     """The negation, approximation or bound that qualifies the stated value, if any."""
     words = [
@@ -690,6 +705,9 @@ def _single(tokens: list[Token]) -> Reduced:
     if len(found) > 1:
         return Reduced(None, f"several values in the answer ({len(found)})")
     candidate = found[0]
+    before = tokens[candidate.index - 1] if candidate.index > 0 else None
+    if before is not None and before.kind == "word" and before.text.lower() in BOUND_BEFORE:
+        return Reduced(None, f"a bound, not a value ({before.text.lower()!r})")
     if tokens[candidate.index].kind == "number":
         return Reduced(_clean_number(candidate.text))
     return Reduced(candidate.text)
@@ -799,7 +817,7 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
     text = _PERCENT_WORD.sub(r"\1\\%", text)
     text = _before_approximation(text)
     tokens = tokenize(text)
-    hedge = _unsure(text, tokens, lists=parts > 1)
+    hedge = _unsure(text, tokens, lists=parts > 1) or _parenthetical(tokens)
     if hedge is not None:
         return Reduced(None, f"hedged or alternative answer ({hedge!r})")
     if not is_prose(text):

@@ -171,7 +171,47 @@ SUBORDINATORS: frozenset[str] = frozenset(
     }
 )
 #: Phrases that make a whole sentence unsure, like UNSURE_WORDS.
-UNSURE_PHRASES: tuple[str, ...] = ("in the range", "somewhere", "one of", "i think", "i believe")
+UNSURE_PHRASES: tuple[str, ...] = (
+    "in the range",
+    "somewhere",
+    "one of",
+    "i think",
+    "i believe",
+    "something like",
+    "on the order of",
+    "ballpark",
+    "is wrong",
+    "is incorrect",
+    "be wrong",
+    "be incorrect",
+)
+#: In parentheses after a value, these make it approximate, conditional or disowned: "5 (approx.)",
+#: "5 (if we count zero)", "5 (6 if counting zero)", "5 (wrong)". A parenthesis that only restates context
+#: ("30 apples (10 for Jenna and 20 for her mom)") or rules a value out ("5 (not 6)") is none of these.
+PARENTHETICAL_QUALIFIERS: frozenset[str] = frozenset(
+    {
+        "approximately",
+        "approx",
+        "about",
+        "around",
+        "roughly",
+        "nearly",
+        "almost",
+        "circa",
+        "est",
+        "estimated",
+        "if",
+        "unless",
+        "assuming",
+        "provided",
+        "wrong",
+        "incorrect",
+    }
+)
+#: Directly before the one value of an answer, these bound it: "Answer: under 5", "over 20".
+BOUND_BEFORE: frozenset[str] = frozenset(
+    {"under", "below", "above", "over", "beyond", "within", "exceeding", "upwards", "nearly", "almost"}
+)
 #: Symbols of an approximate or alternative value.
 HEDGE_SYMBOLS: tuple[str, ...] = ("\\approx", "\\sim", "≈", "~", "\\lor", "\\vee", "?")
 #: A value after one of these (within a few words: "in the next 4 days", "for 16 glasses") restates the

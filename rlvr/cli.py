@@ -206,6 +206,26 @@ def _bench_code(args: argparse.Namespace) -> int:
     return _emit(run_code_bench(config), args)
 
 
+def _bench_ray(args: argparse.Namespace) -> int:
+    from rlvr.benchmarks.ray_bench import RayBenchConfig, run_ray_bench
+
+    try:
+        sizes = tuple(int(size) for size in args.chunk_sizes.split(","))
+        config = RayBenchConfig(
+            items=args.items,
+            symbolic=args.symbolic,
+            programs=args.programs,
+            repeats=args.repeats,
+            chunk_sizes=sizes,
+            workers=args.workers,
+        )
+        report = run_ray_bench(config)
+    except (ValueError, ExecutorError, RuntimeError) as exc:
+        print(f"rlvr bench ray: {exc}", file=sys.stderr)
+        return 2
+    return _emit(report, args)
+
+
 def _bench_loss(args: argparse.Namespace) -> int:
     from rlvr.benchmarks.loss_bench import LossBenchConfig, parse_lengths, run_loss_bench
 
@@ -306,6 +326,15 @@ def _add_bench_parsers(commands: Any) -> None:
         _bench_loss,
         items=None,
     )
+    ray = target(
+        "ray",
+        "items/s of the local executor, Ray with one node and with two (a local cluster it starts), same run",
+        _bench_ray,
+        4000,
+    )
+    ray.add_argument("--symbolic", type=int, default=120, help="symbolic math judgements per run")
+    ray.add_argument("--programs", type=int, default=48, help="code programs per run (0 skips)")
+    ray.add_argument("--chunk-sizes", default="16,64,256", help="chunk sizes of the overhead rows")
     loss.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where to run (default: cpu)")
     loss.add_argument("--shape", choices=["toy", "1.5b"], default="toy", help="model shape (default: toy)")
     loss.add_argument(

@@ -85,6 +85,11 @@ SENTENCES = [
     ("disowned", "The answer is 2. Wait, that is wrong.", "2", "none", 0.0),
     ("disowned-with-value", "The answer is 2. Wait, that is wrong: it is 3.", "2", "none", 0.0),
     ("confirmed", "The answer is 2. Wait, no: 2 is correct.", "2", "none", 1.0),
+    ("infinity-word", "The answer is negative infinity.", "-\\infty", "none", 1.0),
+    ("infinity-negated", "The answer is not infinity.", "\\infty", "none", 0.0),
+    ("choice-with-text", "The answer is B. 5 apples.", "\\text{(B)}", "none", 1.0),
+    ("choice-with-paren", "Answer: B) 5", "B", "none", 1.0),
+    ("choice-two-options", "Answer: B) 5 C) 6", "B", "none", 0.0),
     ("zero-width", "The ans\u200bwer is $1\u200b0$.", "10", "none", 1.0),
 ]
 LISTS = [

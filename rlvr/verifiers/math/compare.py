@@ -41,7 +41,8 @@ _ARITHMETIC_CHARS = frozenset("0123456789.+-*/^(){}[] ")
 _OPERATORS = frozenset("+-*/^")
 _WORD = re.compile(r"^[A-Za-z][a-z]{2,}(?: [A-Za-z][a-z]*)*$")
 _TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|mathrm|mbox|textrm)\{(.*)\}$", re.DOTALL)
-_CHOICE_PREFIX = re.compile(r"^\(([A-Ea-e])\)")
+# An option letter before the option's text: "(B) 5", "B) 5", "B. 5", "B: 5".
+_CHOICE_PREFIX = re.compile(r"^(?:\(([A-Ea-e])\)|([A-E])[).:](?=\s|$))")
 _OTHER_CHOICE = re.compile(r"\([A-E]\)|(?<![A-Za-z])[A-E](?![A-Za-z])")
 # "204_5", "204_{5}" (normalised): digits in a base. Math-Verify drops the subscript (204_5 = 204_6 there).
 _BASE_SUBSCRIPT = re.compile(r"^([0-9A-Z]{1,64})_(?:\{(\d{1,2})\}|(\d))$")
@@ -97,7 +98,7 @@ def _pred_choice(raw_pred: str) -> str | None:
     match = _CHOICE_PREFIX.match(text)
     if match is None or _OTHER_CHOICE.search(text, match.end()):
         return None  # "(B) (C)": two options are no answer
-    return match.group(1).upper()
+    return (match.group(1) or match.group(2)).upper()
 
 
 def is_text_answer(raw_gold: str) -> bool:

@@ -101,6 +101,8 @@ _LIST_COMMA = "\x01"  # a comma followed by white space, while spaces are remove
 _UNICODE_ROOT = re.compile(r"√(\d+(?:\.\d+)?)")
 _DEGREE = ("^{\\circ}", "^\\circ", "\\circ", "\\degree")
 _THOUSANDS_MARK = re.compile(r"\s*(?:\{\s*,\s*\}|,\\!)\s*")
+# "infinity" in words is the symbol: "(-infinity, 5)", "negative infinity".
+_INFINITY_WORD = re.compile(r"(?i)(negative\s+|minus\s+)?\binfinity\b")
 _REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![a-zA-Z])")
 _ARRAY = re.compile(r"[\[(]?\s*\\begin\{array\}\s*\{[^{}]*\}(.*?)\\end\{array\}\s*[\])]?", re.DOTALL)
 _BRACKETED_MATRIX = re.compile(r"[\[(]\s*(\\begin\{[pb]?matrix\}.*?\\end\{[pb]?matrix\})\s*[\])]", re.DOTALL)
@@ -288,6 +290,8 @@ def normalize_answer(answer: str) -> str:
         s = _THOUSANDS_MARK.sub(",", s)
     if "R" in s:
         s = _REALS.sub("(-\\\\infty,\\\\infty)", s)
+    if "nfinity" in s:
+        s = _INFINITY_WORD.sub(lambda m: "-\\infty" if m.group(1) else "\\infty", s)
     s = s.replace("\\\\", _ROW_BREAK)  # protect "\\\\" (matrix rows) from the "\\ " rule below
     for token in _DROP:
         if token in s:

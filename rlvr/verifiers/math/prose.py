@@ -577,6 +577,11 @@ def _candidates(tokens: list[Token]) -> tuple[list[_Candidate], str | None]:
                 if following in MAGNITUDE_WORDS:
                     return found, following
                 found.append(_Candidate(token.text, i))
+        elif token.kind == "word" and token.text.lower() == "infinity":
+            negative = (
+                i > 0 and tokens[i - 1].kind == "word" and tokens[i - 1].text.lower() in ("negative", "minus")
+            )
+            found.append(_Candidate("-\\infty" if negative else "\\infty", i))
         elif token.kind == "word":
             word = token.text.lower()
             previous = tokens[i - 1].text.lower() if i > 0 and tokens[i - 1].kind == "word" else ""

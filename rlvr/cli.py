@@ -334,7 +334,7 @@ def _add_bench_parsers(commands: Any) -> None:
     )
     ray.add_argument("--symbolic", type=int, default=120, help="symbolic math judgements per run")
     ray.add_argument("--programs", type=int, default=48, help="code programs per run (0 skips)")
-    ray.add_argument("--chunk-sizes", default="16,64,256", help="chunk sizes of the overhead rows")
+    ray.add_argument("--chunk-sizes", default="16,64,128,256", help="chunk sizes of the overhead rows")
     loss.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where to run (default: cpu)")
     loss.add_argument("--shape", choices=["toy", "1.5b"], default="toy", help="model shape (default: toy)")
     loss.add_argument(

@@ -69,7 +69,7 @@ class RayBenchConfig:
     symbolic: int = 120
     programs: int = 48
     repeats: int = 5
-    chunk_sizes: tuple[int, ...] = (16, 64, 256)
+    chunk_sizes: tuple[int, ...] = (16, 64, 128, 256)
     workers: int | None = None
 
     def __post_init__(self) -> None:

@@ -91,7 +91,7 @@ class ExecutorConfig:
         ray_address: on Ray, the cluster: ``"HOST:PORT"`` of its head, ``"auto"``, or ``None`` /
             ``"local"`` to start a local one; ``None`` reads ``RLVR_RAY_ADDRESS`` first. On Ray,
             ``max_workers`` caps the actors (default: one per available CPU of the cluster).
-        ray_chunk_size: on Ray, items sent to an actor at once (default: chosen per batch, at most 64;
+        ray_chunk_size: on Ray, items sent to an actor at once (default: chosen per batch, at most 128;
             see :mod:`rlvr.executor.ray_backend`).
 
     Example:

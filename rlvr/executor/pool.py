@@ -347,9 +347,9 @@ class Executor:
             _kill_workers(workers)
             workers.cond.notify_all()
         with self._ray_lock:
-            backend, self._ray_backend = self._ray_backend, None
+            backend = self._ray_backend
         if backend is not None:
-            backend.close()
+            backend.close()  # its counters stay: what a run sent to the cluster is read after it
 
     def _ray(self) -> Any:
         """The Ray backend (``backend="ray"``), made on first use."""

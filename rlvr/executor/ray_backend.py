@@ -3,7 +3,7 @@
 :class:`~rlvr.executor.Executor` keeps what it does on one machine — the in-process fast path, the
 per-batch deduplication and the cache, all at the driver — and hands only the items left to
 :meth:`RayBackend.judge`. They are cut into chunks (:func:`~rlvr.executor.ray_fleet.plan_chunk_size`:
-enough for every actor to hold two, at most ``ray_chunk_size`` or 64 items each), pickled as the local
+enough for every actor to hold two, at most ``ray_chunk_size`` or 128 items each), pickled as the local
 pool pickles them, and each chunk is judged on a node by that node's own executor (one worker process per
 actor, ``backend="local"``, no cache of its own): the per-item deadline, the kill of a runaway worker, the
 memory limit are all enforced there, next to the work.
@@ -27,7 +27,7 @@ from typing import Any
 
 from rlvr.executor import ray_fleet
 from rlvr.executor.config import ExecutorConfig
-from rlvr.executor.pool import WORKER_DIED, Executor, Outcome
+from rlvr.executor.pool import WORKER_DIED, Executor, ExecutorError, Outcome
 from rlvr.executor.protocol import PICKLE_PROTOCOL
 from rlvr.executor.ray_fleet import ChunkJob, ChunkResult, plan_chunk_size, run_stats
 from rlvr.executor.ray_host import NodeResources
@@ -143,7 +143,12 @@ class RayBackend:
             ChunkJob(chunk.payload, len(chunk.items), chunk_bound(len(chunk.items), timeout, start))
             for chunk in chunks
         ]
-        results, info = fleet.run(judge_chunk, jobs)
+        try:
+            results, info = fleet.run(judge_chunk, jobs)
+        except ExecutorError:
+            raise
+        except Exception as exc:  # the driver lost Ray itself: as when workers cannot start, never a pass
+            raise ExecutorError(f"the Ray cluster failed: {describe_exception(exc, 300)}") from exc
         out: list[tuple[Outcome, bool]] = []
         counted: list[tuple[int, ChunkResult]] = []
         for chunk, result in zip(chunks, results, strict=True):

@@ -35,6 +35,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -45,7 +46,6 @@ logger = logging.getLogger("rlvr.executor.ray")
 
 INSTALL_HINT = "the Ray backend needs Ray: pip install 'rlvr[ray]'"
 _PROBE_SECONDS = 5.0
-_TOKEN_PATH = os.path.join(os.path.expanduser("~"), ".ray", "auth_token")
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,20 @@ class NodeView:
 
 @dataclass(frozen=True)
 class Connection:
-    """What :func:`connect` made: the head's address, whether rlvr started the cluster, the owning pid."""
+    """What :func:`connect` made: the head's address, whether rlvr started the cluster, the owning pid;
+    for a cluster started here, ``release`` lets the thread that started it end (after ``ray.shutdown``).
+    """
 
     gcs_address: str
     started_here: bool
     pid: int
+    release: threading.Event | None = None
+
+    def shutdown(self) -> None:
+        """Disconnect from Ray; a cluster started here stops with it."""
+        import_ray().shutdown()
+        if self.release is not None:
+            self.release.set()
 
 
 def import_ray() -> ModuleType:
@@ -145,7 +154,7 @@ def _has_token() -> bool:
     return bool(
         os.environ.get("RAY_AUTH_TOKEN")
         or (os.environ.get("RAY_AUTH_TOKEN_PATH") and os.path.isfile(os.environ["RAY_AUTH_TOKEN_PATH"]))
-        or os.path.isfile(_TOKEN_PATH)
+        or os.path.isfile(os.path.join(os.path.expanduser("~"), ".ray", "auth_token"))
     )
 
 
@@ -211,6 +220,7 @@ def connect(address: str | None, timeout: float) -> Connection:
         options = {"address": address}
     _reload_auth_settings()
     outcome: list[BaseException | None] = []
+    release = threading.Event()
 
     def init() -> None:
         try:
@@ -218,6 +228,10 @@ def connect(address: str | None, timeout: float) -> Connection:
             outcome.append(None)
         except BaseException as exc:
             outcome.append(exc)
+            return
+        # Ray ties the processes of a cluster it starts to the *thread* that started them (they get
+        # SIGKILL when it ends): this thread lives until the cluster is shut down.
+        release.wait()
 
     # In a helper thread (the deadline), where Ray also leaves the process's SIGTERM handling alone;
     # it says so in a warning, which is dropped.
@@ -226,7 +240,9 @@ def connect(address: str | None, timeout: float) -> Connection:
     ray_logger.addFilter(quiet)
     thread = threading.Thread(target=init, name="rlvr-ray-connect", daemon=True)
     thread.start()
-    thread.join(timeout)
+    deadline = time.monotonic() + timeout
+    while not outcome and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
     ray_logger.removeFilter(quiet)
     where = "a local Ray cluster" if address is None else f"the Ray cluster at {address}"
     if not outcome:
@@ -242,7 +258,9 @@ def connect(address: str | None, timeout: float) -> Connection:
         raise ExecutorError(f"could not connect to {where}: {describe_exception(error, 300)}{hint}")
     gcs = ray.get_runtime_context().gcs_address
     logger.info("connected to the Ray cluster at %s", gcs)
-    return Connection(gcs, started_here=address is None, pid=os.getpid())
+    if address is not None:
+        release.set()
+    return Connection(gcs, started_here=address is None, pid=os.getpid(), release=release)
 
 
 def alive_nodes() -> list[NodeView]:

@@ -28,7 +28,7 @@ Example:
     >>> plan_chunk_size(items=10, actors=2, preferred=None)
     3
     >>> plan_chunk_size(items=20_000, actors=2, preferred=None)
-    64
+    128
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ logger = logging.getLogger("rlvr.executor.ray")
 #: Chunks this process keeps on an actor at once (one running, one waiting).
 DEPTH = 2
 #: Largest chunk chosen when the caller does not say (see :func:`plan_chunk_size`).
-MAX_CHUNK = 64
+MAX_CHUNK = 128
 HEARTBEAT_SECONDS = 1.0
 HEARTBEAT_TIMEOUT = 10.0
 REFRESH_SECONDS = 2.0
@@ -682,7 +682,7 @@ def release(fleet: RayFleet) -> None:
                 break
         fleet.close()
         if fleet.connection.started_here and not _FLEETS and os.getpid() == fleet.connection.pid:
-            import_ray().shutdown()  # the local cluster rlvr started ends with its last user
+            fleet.connection.shutdown()  # the local cluster rlvr started ends with its last user
 
 
 def close_all() -> None:
@@ -695,6 +695,9 @@ def close_all() -> None:
         _FLEETS.clear()
     for entry in entries:
         entry.fleet.close()
+    for entry in entries:
+        if entry.fleet.connection.started_here:
+            entry.fleet.connection.shutdown()
     ray = import_ray()
     if ray.is_initialized():
         ray.shutdown()

@@ -158,7 +158,7 @@ def test_without_ray_installed_the_error_says_how_to_install(monkeypatch: pytest
 def test_chunks_spread_small_batches_and_bound_large_ones() -> None:
     assert plan_chunk_size(10, actors=2, preferred=None) == 3  # four chunks: both actors busy
     assert plan_chunk_size(1, actors=8, preferred=None) == 1
-    assert plan_chunk_size(100_000, actors=2, preferred=None) == 64
+    assert plan_chunk_size(100_000, actors=2, preferred=None) == 128
     assert plan_chunk_size(100_000, actors=2, preferred=500) == 500
     assert plan_chunk_size(30, actors=2, preferred=None, largest=4) == 4
 
@@ -186,3 +186,35 @@ def test_actor_names_round_trip() -> None:
     assert parse_actor_name("rlvr-host-0123abcd-7") == ("0123abcd", 7)
     assert parse_actor_name("rlvr-host-0123abcd-x") is None
     assert parse_actor_name("someone-else") is None
+
+
+@pytest.mark.ray
+@pytest.mark.timeout(300)
+def test_no_address_starts_a_local_cluster_and_stops_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]
+) -> None:
+    from .support import require_ray
+
+    ray = require_ray()
+    from rlvr.executor import ray_fleet
+
+    for key in ("RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # a home without ~/.ray/auth_token
+    saved = dict(os.environ)
+    from rlvr.executor.probes import add
+
+    executor = Executor(ExecutorConfig(backend="ray"))
+    try:
+        assert [o.value for o in executor.map(add, [(i, 1) for i in range(20)])] == list(range(1, 21))
+        stats = executor.ray_stats
+        assert stats.items == 20 and len(stats.nodes) == 1
+        assert os.environ.get("RAY_AUTH_MODE") == "token"  # protected by a private token...
+        assert os.path.isfile(os.environ["RAY_AUTH_TOKEN_PATH"])
+        assert not os.path.exists(os.path.join(tmp_path, ".ray"))  # ...none left in the home folder
+    finally:
+        executor.close()
+        ray_fleet.close_all()
+        os.environ.clear()
+        os.environ.update(saved)
+    assert not ray.is_initialized()  # the cluster rlvr started ended with its last user

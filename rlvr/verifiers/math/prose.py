@@ -787,6 +787,10 @@ def is_prose(text: str) -> bool:
     return False
 
 
+# Math with no word in it (letters only in LaTeX command names) and no math delimiter: read as written.
+_PURE_MATH = re.compile(r"(?:\\[A-Za-z]+|[^A-Za-z$?~≈\\]|\\[^A-Za-z])*")
+
+
 def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> Reduced:
     """The answer written in ``text`` (what follows a marker), or why there is none (module docstring).
 
@@ -819,6 +823,8 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
         if unsure is not None:
             return Reduced(None, f"hedged or alternative answer ({unsure!r})")
         return Reduced(text)
+    if _PURE_MATH.fullmatch(text) and not any(symbol in text for symbol in HEDGE_SYMBOLS):
+        return Reduced(text)  # no word, no math delimiter, no sign of doubt: math as written (fast)
     text = _PERCENT_WORD.sub(r"\1\\%", text)
     text = _before_approximation(text)
     tokens = tokenize(text)

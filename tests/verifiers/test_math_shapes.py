@@ -90,6 +90,10 @@ SENTENCES = [
     ("choice-with-text", "The answer is B. 5 apples.", "\\text{(B)}", "none", 1.0),
     ("choice-with-paren", "Answer: B) 5", "B", "none", 1.0),
     ("choice-two-options", "Answer: B) 5 C) 6", "B", "none", 0.0),
+    ("chat-token-after-marker", "The answer is 5.<|im_end|>", "5", "none", 1.0),
+    ("deepseek-eos", "So the answer is $5$.<｜end▁of▁sentence｜>", "5", "none", 1.0),
+    ("padded-sentence", "Maybe 7" + " " * 1000 + "5", "5", "none", 0.0),
+    ("padded-list-end", "1," + " " * 7000 + "and 5", "5", "last_number", 0.0),
     ("zero-width", "The ans\u200bwer is $1\u200b0$.", "10", "none", 1.0),
 ]
 LISTS = [

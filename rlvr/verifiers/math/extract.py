@@ -456,7 +456,6 @@ _CONCLUSION = re.compile(
 )
 # A sentence ends at ". " (or "!", "?"), a line break, or a math segment followed by a capital letter.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+|(?<=\$)\s+(?=[A-Z])")
-_SPECIAL_TOKENS = re.compile(r"(?:\s*<\|[a-z_]{1,30}\|>[a-z]{0,12})+\s*$")
 _BOILERPLATE = ("i hope it is correct", "i hope this helps", "let me know", "thank you")
 
 
@@ -472,8 +471,8 @@ def _conclusion(text: str) -> str | None:
 
 
 def _sentences(text: str) -> list[str]:
-    """The sentences of the end of ``text``, without trailing courtesies and chat-template tokens."""
-    text = _SPECIAL_TOKENS.sub("", text).rstrip()
+    """The sentences of the end of ``text``, without trailing courtesies."""
+    text = text.rstrip()
     sentences = [s.strip() for s in _SENTENCE_BREAK.split(text[-MAX_BARE_CHARS * 3 :]) if s.strip()]
     while sentences and any(phrase in sentences[-1].lower() for phrase in _BOILERPLATE):
         sentences.pop()
@@ -483,6 +482,8 @@ def _sentences(text: str) -> list[str]:
 def _single_sentence(text: str) -> str | None:
     """The whole answer part when it is one short sentence ("The identity matrix is $…$.",
     "Special matrix: $…$"): read like a marker's text, so it must hold exactly one value."""
+    if len(text.strip()) > MAX_BARE_CHARS * 3:
+        return None  # _sentences reads only the end: a long text is not one short sentence
     sentences = _sentences(text)
     if len(sentences) != 1 or len(sentences[0]) > MAX_BARE_CHARS:
         return None
@@ -513,7 +514,7 @@ def _last_output_block(text: str) -> str | None:
 
 
 # The last number is the last item of a list: "Candidates: 3, 4, 5", "either 4 or 5", "4 and 5".
-_LIST_END = re.compile(r"\d\$?\s*(?:,|;|,?\s+(?:and|or))\s*\$?\s*$", re.IGNORECASE)
+_LIST_END = re.compile(r"\d\$?[ \t]{0,3}(?:,|;|,?[ \t]{1,3}(?:and|or))[ \t]{0,3}\$?$", re.IGNORECASE)
 
 
 def _last_number(text: str) -> Extraction | None:
@@ -534,7 +535,7 @@ def _last_number(text: str) -> Extraction | None:
     hedge = hedge_reason(text[start:stop])
     if hedge is not None:
         return Extraction((), "last_number", f"the last number is hedged ({hedge!r})")
-    if _LIST_END.search(text, start, last.start()):
+    if _LIST_END.search(" ".join(text[start : last.start()].split())[-24:]):
         return Extraction((), "last_number", "the last number ends a list of numbers")
     return Extraction((last.group(0).rstrip(","),), "last_number")
 
@@ -564,7 +565,8 @@ def _box_context(text: str, start: int, end: int) -> str | None:
     if text[end : end + 4].lstrip(" $\\)]").startswith("?"):
         return "?"
     stops = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
-    following = _NEXT_HEDGE.match(text, min(stops, default=len(text)))
+    stop = min(stops, default=len(text))
+    following = _NEXT_HEDGE.match(text[stop : stop + MAX_TAIL_CHARS])
     return following.group(1).lower() if following is not None else None
 
 
@@ -594,6 +596,9 @@ def _boxed(spans: list[tuple[int, int, str]], unclosed: int, hint: GoldHint) -> 
 
 # NUL and zero-width characters are dropped before reading: "1\u200b0" is 10, "ans\u200bwer" a marker.
 _INVISIBLE = dict.fromkeys(map(ord, "\x00\u200b\u200c\u200d\u2060\ufeff"))
+# Chat-template tokens left in a decoded completion end a line: "The answer is 5.<|im_end|>",
+# "<|eot_id|>", DeepSeek's "<｜end▁of▁sentence｜>".
+_SPECIAL_TOKEN = re.compile(r"<[|｜][A-Za-z▁_]{3,40}[|｜]>(?:assistant|user|system)?")
 
 
 def extract_answer(
@@ -639,6 +644,8 @@ def extract_answer(
     if part is None:
         return Extraction((), reason="<think> opened and never closed: no answer part")
     part = part[-max_chars:]
+    if "<|" in part or "<｜" in part:
+        part = _SPECIAL_TOKEN.sub("\n", part)
     spans, unclosed = find_boxed_spans(part)
     if spans or unclosed:
         final = _final_after_boxes(part, spans[-1][1] if spans else len(part), hint)

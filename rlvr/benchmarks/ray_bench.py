@@ -100,7 +100,14 @@ class RayBenchReport:
 
     def ratio(self, workload: str, row: str) -> float:
         """A row's speed over the local executor's (one worker per usable CPU) on a workload: the median
-        of the ratios of runs made one after the other (robust to the machine's load drifting)."""
+        of the ratios of runs made one after the other (robust to the machine's load drifting).
+
+        Example:
+            >>> report = RayBenchReport(RayBenchConfig(), "x86_64", "2026-12-07", 2)
+            >>> report.raw = {"trivial/local": [1.0, 2.0, 1.0], "trivial/ray-1": [2.0, 2.0, 2.0]}
+            >>> report.ratio("trivial", "ray-1")
+            0.5
+        """
         local = self.raw[f"{workload}/local"]
         mine = self.raw[f"{workload}/{row}"]
         if row.startswith("ray-2"):  # the second phase: paired with the local runs of that phase
@@ -108,7 +115,15 @@ class RayBenchReport:
         return statistics.median(a / b for a, b in zip(local, mine, strict=False))
 
     def markdown(self) -> str:
-        """The report as Markdown tables."""
+        """The report as Markdown tables.
+
+        Example:
+            >>> report = RayBenchReport(RayBenchConfig(), "x86_64", "2026-12-07", 2)
+            >>> report.raw = {"trivial/local": [1.0], "trivial/ray-1": [2.0]}
+            >>> report.throughput = {"trivial": {"local": 4000.0, "ray-1": 2000.0}}
+            >>> "| Ray, 1 node (1 actor) | 2,000.0 (0.50x) |" in report.markdown()
+            True
+        """
         cfg = self.config
         head = (
             f"`rlvr bench ray --items {cfg.items} --symbolic {cfg.symbolic} --programs {cfg.programs} "
@@ -190,7 +205,12 @@ def programs(count: int, offset: int = 0) -> tuple[list[str], list[dict[str, Any
 
 
 def noop(resources: NodeResources, payload: object) -> int:
-    """An empty chunk task: what a Ray round trip costs without any work."""
+    """An empty chunk task: what a Ray round trip costs without any work.
+
+    Example:
+        >>> noop(NodeResources(), b"")
+        0
+    """
     return 0
 
 

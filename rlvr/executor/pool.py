@@ -48,7 +48,6 @@ from rlvr.verifiers.verdict import NOT_HANDLED
 logger = logging.getLogger(__name__)
 
 TIMEOUT_REASON = "timeout"
-WORKER_DIED = "worker died"  # how the reason of an item whose worker died begins (never cached)
 _START_FAILURES_BEFORE_GIVING_UP = 3
 _RETRIES_AFTER_DEATH = 1
 _POLL_IDLE_SECONDS = 0.05
@@ -170,14 +169,14 @@ class _Worker:
         try:
             code = self.proc.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
-            return WORKER_DIED
+            return "worker died"
         if code < 0:
             try:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = str(-code)
-            return f"{WORKER_DIED} (signal {name})"
-        return f"{WORKER_DIED} (exit code {code})"
+            return f"worker died (signal {name})"
+        return f"worker died (exit code {code})"
 
 
 def _kill_process(proc: subprocess.Popen[bytes]) -> None:
@@ -362,7 +361,14 @@ class Executor:
 
     @property
     def ray_stats(self) -> Any:
-        """On Ray, a :class:`~rlvr.executor.ray_stats.RayStats` of what went to the cluster; else None."""
+        """On Ray, a :class:`~rlvr.executor.ray_stats.RayStats` of what went to the cluster; else None.
+
+        Example:
+            >>> Executor().ray_stats is None
+            True
+            >>> Executor(backend="ray", ray_address="127.0.0.1:6379").ray_stats.items  # nothing sent yet
+            0
+        """
         if self.config.backend != "ray":
             return None
         from rlvr.executor.ray_stats import RayStats
@@ -466,6 +472,23 @@ class Executor:
                     results[index] = outcome
         assert all(r is not None for r in results)
         return results  # type: ignore[return-value]
+
+    def run_pickled(self, payloads: Sequence[bytes], timeout: float) -> list[tuple[Outcome, bool]]:
+        """Judge items another process already pickled as ``(fn, args)`` (the Ray backend's nodes): the
+        pool only — no cache, no fast path, no deduplication — under ``timeout`` each. One
+        ``(outcome, cacheable)`` per payload, in order; a worker's death is not cacheable.
+
+        Example:
+            >>> from rlvr.executor.probes import add
+            >>> with Executor(max_workers=1) as ex:
+            ...     [o.value for o, _ in ex.run_pickled([pickle.dumps((add, (1, 2)))], timeout=5.0)]
+            [3]
+        """
+        self._ensure_own_process()
+        done = self._run_in_pool(range(len(payloads)), dict(enumerate(payloads)), timeout)
+        self._count("items", len(payloads))
+        self._count("pool_judgements", sum(c and o.reason != TIMEOUT_REASON for o, c in done.values()))
+        return [done[index] for index in range(len(payloads))]
 
     # -- the pool --------------------------------------------------------------------------------------
 

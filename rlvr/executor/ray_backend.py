@@ -3,10 +3,11 @@
 :class:`~rlvr.executor.Executor` keeps what it does on one machine — the in-process fast path, the
 per-batch deduplication and the cache, all at the driver — and hands only the items left to
 :meth:`RayBackend.judge`. They are cut into chunks (:func:`~rlvr.executor.ray_fleet.plan_chunk_size`:
-enough for every actor to hold two, at most ``ray_chunk_size`` or 128 items each), pickled as the local
-pool pickles them, and each chunk is judged on a node by that node's own executor (one worker process per
-actor, ``backend="local"``, no cache of its own): the per-item deadline, the kill of a runaway worker, the
-memory limit are all enforced there, next to the work.
+enough for every actor to hold two, at most ``ray_chunk_size`` or 128 items each), each item pickled at
+the driver as the local pool pickles it, and each chunk is judged on a node by that node's own executor
+(one worker process per actor, ``backend="local"``; :meth:`~rlvr.executor.Executor.run_pickled` hands the
+items to its workers as they are): the per-item deadline, the kill of a runaway worker, the memory limit
+are all enforced there, next to the work.
 
 Per item the result is the node executor's :class:`~rlvr.executor.Outcome`, in order. A chunk that the
 cluster failed twice (:mod:`rlvr.executor.ray_fleet`) gives each of its items ``None`` with the reason —
@@ -27,7 +28,7 @@ from typing import Any
 
 from rlvr.executor import ray_fleet
 from rlvr.executor.config import ExecutorConfig
-from rlvr.executor.pool import WORKER_DIED, Executor, ExecutorError, Outcome
+from rlvr.executor.pool import Executor, ExecutorError, Outcome
 from rlvr.executor.protocol import PICKLE_PROTOCOL
 from rlvr.executor.ray_fleet import ChunkJob, ChunkResult, plan_chunk_size, run_stats
 from rlvr.executor.ray_host import NodeResources
@@ -56,11 +57,22 @@ def node_config(config: ExecutorConfig) -> ExecutorConfig:
     )
 
 
-def judge_chunk(resources: NodeResources, payload: bytes) -> list[tuple[Any, str | None]]:
-    """On a node: judge a pickled ``(config, fn, items, timeout)`` chunk with the node's executor."""
-    config, fn, items, timeout = pickle.loads(payload)
+def judge_chunk(resources: NodeResources, payload: bytes) -> list[tuple[Any, str | None, bool]]:
+    """On a node: judge a chunk ``(config, items, timeout)`` — each item pickled by the driver as the local
+    pool pickles it — with the node's executor; ``(value, reason, cacheable)`` per item.
+
+    Example:
+        >>> from rlvr.executor.probes import add
+        >>> resources = NodeResources()
+        >>> items = [pickle.dumps((add, (1, 2))), pickle.dumps((add, ("a", 1)))]
+        >>> payload = pickle.dumps((node_config(ExecutorConfig()), items, 5.0))
+        >>> [value for value, _, _ in judge_chunk(resources, payload)]
+        [3, None]
+        >>> resources.close()
+    """
+    config, items, timeout = pickle.loads(payload)
     executor = resources.get(("executor", config), lambda: Executor(config))
-    return [(o.value, o.reason) for o in executor.map(fn, items, timeout=timeout, use_cache=False)]
+    return [(o.value, o.reason, cacheable) for o, cacheable in executor.run_pickled(items, timeout)]
 
 
 class _Chunk:
@@ -74,28 +86,28 @@ class _Chunk:
         self.refused: dict[int, str] = {}
 
     def payload(self) -> bytes:
-        try:
-            data = pickle.dumps((self.config, self.fn, list(self.items), self.timeout), PICKLE_PROTOCOL)
-            self.sent = list(range(len(self.items)))
-            return data
-        except Exception:
-            pass
-        kept = []
+        pickled = []
         for position, args in enumerate(self.items):
             try:
-                pickle.dumps(args, PICKLE_PROTOCOL)
+                pickled.append(pickle.dumps((self.fn, args), PICKLE_PROTOCOL))
             except Exception as exc:
                 self.refused[position] = f"arguments cannot be pickled: {describe_exception(exc, 300)}"
             else:
-                kept.append(position)
-        self.sent = kept
-        return pickle.dumps(
-            (self.config, self.fn, [self.items[p] for p in kept], self.timeout), PICKLE_PROTOCOL
-        )
+                self.sent.append(position)
+        return pickle.dumps((self.config, pickled, self.timeout), PICKLE_PROTOCOL)
 
 
 class RayBackend:
-    """Judges an executor's pool items on a Ray cluster (see the module docstring). Thread-safe."""
+    """Judges an executor's pool items on a Ray cluster (see the module docstring). Thread-safe.
+
+    Example:
+        >>> backend = RayBackend(ExecutorConfig(backend="ray", ray_address="127.0.0.1:6379"))
+        >>> backend.stats.items  # nothing sent yet: no connection made
+        0
+        >>> from rlvr.executor.probes import add
+        >>> [o.value for o, _ in backend.judge(add, [(1, 2)], timeout=5.0)]  # doctest: +SKIP
+        [3]
+    """
 
     def __init__(self, config: ExecutorConfig) -> None:
         self.config = config
@@ -106,7 +118,7 @@ class RayBackend:
 
     @property
     def stats(self) -> RayStats:
-        """The counters so far."""
+        """The counters so far (see the class example)."""
         with self._lock:
             return self._stats
 
@@ -118,7 +130,11 @@ class RayBackend:
             return self._fleet
 
     def close(self) -> None:
-        """Let go of the cluster's actors (the last user of a fleet kills them)."""
+        """Let go of the cluster's actors (the last user of a fleet kills them); its counters stay.
+
+        Example:
+            >>> RayBackend(ExecutorConfig(backend="ray")).close()  # never connected: nothing to do
+        """
         with self._lock:
             fleet, self._fleet = self._fleet, None
         if fleet is not None:
@@ -131,6 +147,8 @@ class RayBackend:
 
         Raises:
             ExecutorError: Ray is missing, the cluster cannot be reached, or no actor starts on it.
+
+        (See the class example.)
         """
         fleet = self._acquire()
         size = plan_chunk_size(len(items), fleet.ready_actors(), self.config.ray_chunk_size)
@@ -159,10 +177,9 @@ class RayBackend:
             if not (isinstance(values, list) and len(values) == len(chunk.sent)):
                 why = result.error or f"a chunk came back with {type(values).__name__}, not a list of results"
                 result = dataclasses.replace(result, value=None, error=why)
-                values = [(None, why)] * len(chunk.sent)
-            for position, (value, reason) in zip(chunk.sent, values, strict=True):
-                cacheable = result.error is None and (reason is None or not reason.startswith(WORKER_DIED))
-                outcomes[position] = (Outcome(value=value, reason=reason), cacheable)
+                values = [(None, why, False)] * len(chunk.sent)
+            for position, (value, reason, cacheable) in zip(chunk.sent, values, strict=True):
+                outcomes[position] = (Outcome(value=value, reason=reason), bool(cacheable))
             counted.append((len(chunk.sent), result))
             out.extend(o if o is not None else (Outcome(reason="not judged"), False) for o in outcomes)
         delta = run_stats(counted, info)

@@ -80,14 +80,24 @@ class Connection:
     release: threading.Event | None = None
 
     def shutdown(self) -> None:
-        """Disconnect from Ray; a cluster started here stops with it."""
+        """Disconnect from Ray; a cluster started here stops with it.
+
+        Example:
+            >>> connection = connect("127.0.0.1:6379", timeout=60.0)  # doctest: +SKIP
+            >>> connection.shutdown()  # doctest: +SKIP
+        """
         import_ray().shutdown()
         if self.release is not None:
             self.release.set()
 
 
 def import_ray() -> ModuleType:
-    """The ``ray`` module, or :class:`ExecutorError` saying how to install it."""
+    """The ``ray`` module, or :class:`ExecutorError` saying how to install it.
+
+    Example:
+        >>> import_ray().__name__  # doctest: +SKIP
+        'ray'
+    """
     try:
         import ray
     except ImportError as exc:
@@ -96,14 +106,24 @@ def import_ray() -> ModuleType:
 
 
 def split_address(address: str) -> tuple[str, int]:
-    """``(host, port)`` of ``"[ray://]HOST:PORT"`` (IPv6 hosts in brackets)."""
+    """``(host, port)`` of ``"[ray://]HOST:PORT"`` (IPv6 hosts in brackets).
+
+    Example:
+        >>> split_address("[fd00::2]:6379")
+        ('fd00::2', 6379)
+    """
     bare = address.removeprefix("ray://")
     host, _, port = bare.rpartition(":")
     return host.strip("[]"), int(port)
 
 
 def is_this_machine(host: str) -> bool:
-    """Whether ``host`` names this machine (loopback, its host name, or an address of its own)."""
+    """Whether ``host`` names this machine (loopback, its host name, or an address of its own).
+
+    Example:
+        >>> is_this_machine("localhost"), is_this_machine("203.0.113.9")
+        (True, False)
+    """
     if host in ("localhost", socket.gethostname(), socket.getfqdn()):
         return True
     try:
@@ -197,6 +217,10 @@ def connect(address: str | None, timeout: float) -> Connection:
     Raises:
         ExecutorError: Ray is not installed, the cluster cannot be reached or joined within
             ``timeout`` seconds, or this process is already connected to another cluster.
+
+    Example:
+        >>> connect("127.0.0.1:6379", timeout=60.0).started_here  # doctest: +SKIP
+        False
     """
     ray = import_ray()
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
@@ -264,7 +288,12 @@ def connect(address: str | None, timeout: float) -> Connection:
 
 
 def alive_nodes() -> list[NodeView]:
-    """The alive nodes with CPUs, with the CPUs not reserved on each now (when Ray says)."""
+    """The alive nodes with CPUs, with the CPUs not reserved on each now (when Ray says).
+
+    Example:
+        >>> [node.cpus for node in alive_nodes()]  # doctest: +SKIP
+        [1.0, 1.0]
+    """
     ray = import_ray()
     available: dict[str, dict[str, float]] = {}
     try:

@@ -235,6 +235,11 @@ class RayFleet:
 
         Raises:
             ExecutorError: no actor became ready within ``start_timeout``.
+
+        Example:
+            >>> fleet = RayFleet(connect("127.0.0.1:6379", 60.0), None, 60.0)  # doctest: +SKIP
+            >>> fleet.start(); fleet.ready_actors()  # doctest: +SKIP
+            2
         """
         began = time.monotonic()
         first_ready: float | None = None
@@ -263,12 +268,22 @@ class RayFleet:
             time.sleep(0.05)
 
     def ready_actors(self) -> int:
-        """Actors ready to take chunks now."""
+        """Actors ready to take chunks now.
+
+        Example:
+            >>> acquire("127.0.0.1:6379", None, 60.0).ready_actors()  # doctest: +SKIP
+            2
+        """
         with self._lock:
             return sum(a.state is _State.READY for a in self._actors.values())
 
     def ready_nodes(self) -> frozenset[str]:
-        """Labels of the nodes that have a ready actor now."""
+        """Labels of the nodes that have a ready actor now.
+
+        Example:
+            >>> sorted(acquire("127.0.0.1:6379", None, 60.0).ready_nodes())  # doctest: +SKIP
+            ['192.0.2.2/1514d643', '192.0.2.2/ec0fd24c']
+        """
         with self._lock:
             return frozenset(a.label for a in self._actors.values() if a.state is _State.READY)
 
@@ -479,6 +494,11 @@ class RayFleet:
 
         Raises:
             ExecutorError: the fleet is closed, or this process was forked from the one that connected.
+
+        Example:
+            >>> from rlvr.executor.ray_backend import judge_chunk
+            >>> fleet = acquire("127.0.0.1:6379", None, 60.0)  # doctest: +SKIP
+            >>> results, info = fleet.run(judge_chunk, jobs)  # doctest: +SKIP
         """
         if os.getpid() != self.connection.pid:
             raise ExecutorError(
@@ -603,7 +623,11 @@ class RayFleet:
 
     def close(self) -> None:
         """Stop using the actors. Those this process created go too, unless another process used them
-        within the last minute (they then end with this process: Ray ties an actor to its creator)."""
+        within the last minute (they then end with this process: Ray ties an actor to its creator).
+
+        Example:
+            >>> acquire("127.0.0.1:6379", None, 60.0).close()  # doctest: +SKIP
+        """
         with self._lock:
             self.closed = True
             actors, self._actors = list(self._actors.values()), {}
@@ -649,6 +673,11 @@ def acquire(address: str | None, cap: int | None, start_timeout: float) -> RayFl
 
     Raises:
         ExecutorError: Ray is missing, the cluster cannot be reached, or no actor starts.
+
+    Example:
+        >>> fleet = acquire("127.0.0.1:6379", None, 60.0)  # doctest: +SKIP
+        >>> fleet is acquire("127.0.0.1:6379", None, 60.0)  # doctest: +SKIP
+        True
     """
     key = (address, cap)
     with _REGISTRY_LOCK:
@@ -671,7 +700,11 @@ def acquire(address: str | None, cap: int | None, start_timeout: float) -> RayFl
 
 
 def release(fleet: RayFleet) -> None:
-    """One user fewer; the last one closes the fleet (and stops a local cluster rlvr started)."""
+    """One user fewer; the last one closes the fleet (and stops a local cluster rlvr started).
+
+    Example:
+        >>> release(acquire("127.0.0.1:6379", None, 60.0))  # doctest: +SKIP
+    """
     with _REGISTRY_LOCK:
         for key, entry in list(_FLEETS.items()):
             if entry.fleet is fleet:
@@ -689,6 +722,9 @@ def close_all() -> None:
     """Close every fleet of this process and disconnect it from Ray (to use another cluster next).
 
     Rewards and executors that used a fleet take a new one on their next call.
+
+    Example:
+        >>> close_all()  # doctest: +SKIP
     """
     with _REGISTRY_LOCK:
         entries = list(_FLEETS.values())

@@ -104,14 +104,27 @@ class NodeResources:
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, make: Callable[[], T]) -> T:
-        """The service under ``key``, made by ``make()`` the first time."""
+        """The service under ``key``, made by ``make()`` the first time.
+
+        Example:
+            >>> NodeResources().get("cache", dict)
+            {}
+        """
         with self._lock:
             if key not in self._items:
                 self._items[key] = make()
             return self._items[key]  # type: ignore[return-value]
 
     def close(self) -> None:
-        """Close every service that can be closed (helper processes end with them)."""
+        """Close every service that can be closed (helper processes end with them).
+
+        Example:
+            >>> from rlvr.executor import Executor
+            >>> resources = NodeResources()
+            >>> executor = resources.get("executor", lambda: Executor(max_workers=1))
+            >>> resources.close(); executor.live_workers
+            0
+        """
         with self._lock:
             items, self._items = list(self._items.values()), {}
         for item in items:
@@ -125,7 +138,12 @@ class NodeResources:
 
 @functools.cache
 def host_class() -> Any:
-    """The Ray actor class :class:`NodeHost` (built once per process; needs Ray)."""
+    """The Ray actor class :class:`NodeHost` (built once per process; needs Ray).
+
+    Example:
+        >>> host_class().options(num_cpus=1).remote("me")  # doctest: +SKIP
+        Actor(NodeHost, ...)
+    """
     import ray
 
     @ray.remote(concurrency_groups={"work": 1, "control": 1})

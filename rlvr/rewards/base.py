@@ -166,12 +166,25 @@ class Reward:
         return [v.score for v in verdicts]
 
     def ray_stats(self) -> RayStats | None:
-        """What this reward sent to a Ray cluster so far; ``None`` when it judges on this machine only."""
+        """What this reward sent to a Ray cluster so far; ``None`` when it judges on this machine only.
+
+        Example:
+            >>> from rlvr.rewards import MathAccuracyReward
+            >>> MathAccuracyReward().ray_stats() is None
+            True
+        """
         return self._executor.ray_stats if self._executor is not None else None
 
     def report_ray(self, before: RayStats | None, log_metric: LogMetric) -> None:
         """Log what went to Ray since ``before`` as ``rewards/<name>/ray/...`` (items, items per node,
-        nodes, re-dispatched, nulls, actors lost), when anything did."""
+        nodes, re-dispatched, nulls, actors lost), when anything did.
+
+        Example:
+            >>> from rlvr.rewards import MathAccuracyReward
+            >>> logged = {}
+            >>> MathAccuracyReward().report_ray(None, logged.__setitem__); logged  # judged here: nothing
+            {}
+        """
         after = self.ray_stats()
         if after is None:
             return

@@ -204,7 +204,15 @@ class CodeExecutionReward(Reward):
         super().close()
 
     def remote(self) -> Any:
-        """On the Ray backend, the reward's :class:`~rlvr.rewards.code_remote.RemotePrograms`; else None."""
+        """On the Ray backend, the reward's :class:`~rlvr.rewards.code_remote.RemotePrograms`; else None.
+
+        Example:
+            >>> CodeExecutionReward().remote() is None
+            True
+            >>> reward = CodeExecutionReward(ray_address="127.0.0.1:6379")
+            >>> reward.remote().address, reward.ray_stats().items  # no connection made yet
+            ('127.0.0.1:6379', 0)
+        """
         backend, address = resolve_backend(
             self.config.backend, self.config.ray_address, "CodeExecutionConfig"
         )
@@ -219,7 +227,7 @@ class CodeExecutionReward(Reward):
             return self._remote
 
     def ray_stats(self) -> Any:
-        """What went to a Ray cluster so far (programs on the Ray backend), or None."""
+        """What went to a Ray cluster so far (programs on the Ray backend), or None (see :meth:`remote`)."""
         stats = super().ray_stats()
         if self._remote is not None:
             stats = self._remote.stats if stats is None else stats + self._remote.stats

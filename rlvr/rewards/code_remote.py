@@ -38,6 +38,18 @@ class RemotePrograms:
         address: the cluster (``None``: a local one, as :class:`~rlvr.executor.ExecutorConfig` reads it).
         cap: actors at most (``None``: one per available CPU).
         start_timeout: seconds to connect, and for the first actors to get ready.
+
+    Example:
+        >>> from rlvr.sandbox import SandboxConfig
+        >>> from rlvr.verifiers.code.cases import parse_task
+        >>> remote = RemotePrograms("127.0.0.1:6379", cap=None, start_timeout=60.0)
+        >>> remote.stats.items  # nothing sent yet: no connection made
+        0
+        >>> task = parse_task({"entry_point": "f", "cases": [{"args": [1], "expected": 1}]})
+        >>> template = ProgramChunk(SandboxConfig(workers=1), ())
+        >>> remote.judge(template, [("def f(x): return x", task)])  # doctest: +SKIP
+        [Verdict(score=1.0, reason='')]
+        >>> remote.close()
     """
 
     def __init__(self, address: str | None, cap: int | None, start_timeout: float) -> None:
@@ -48,7 +60,7 @@ class RemotePrograms:
 
     @property
     def stats(self) -> RayStats:
-        """The counters so far."""
+        """The counters so far (see the class example)."""
         with self._lock:
             return self._stats
 
@@ -59,7 +71,7 @@ class RemotePrograms:
             return self._fleet
 
     def close(self) -> None:
-        """Let go of the cluster's actors (the last user of a fleet kills them)."""
+        """Let go of the cluster's actors (the last user of a fleet kills them); see the class example."""
         with self._lock:
             fleet, self._fleet = self._fleet, None
         if fleet is not None:
@@ -70,6 +82,8 @@ class RemotePrograms:
 
         Raises:
             ExecutorError: Ray is missing, the cluster cannot be reached, or no actor starts on it.
+
+        (See the class example.)
         """
         fleet = self._acquire()
         size = plan_chunk_size(len(work), fleet.ready_actors(), None, largest=CHUNK_PROGRAMS)

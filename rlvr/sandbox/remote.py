@@ -68,6 +68,17 @@ def judge_programs_here(resources: Resources, chunk: ProgramChunk) -> list[Verdi
 
     Raises:
         SandboxUnavailableError: the sandbox cannot isolate programs on this node.
+
+    Example:
+        >>> from rlvr.verifiers.code.cases import parse_task
+        >>> class Kept(dict):
+        ...     def get(self, key, make):
+        ...         return self.setdefault(key, make())
+        >>> task = parse_task({"entry_point": "f", "cases": [{"args": [1], "expected": 1}]})
+        >>> resources, chunk = Kept(), ProgramChunk(SandboxConfig(workers=1), (("def f(x): return x", task),))
+        >>> judge_programs_here(resources, chunk)
+        [Verdict(score=1.0, reason='')]
+        >>> resources[("sandbox", SandboxConfig(workers=1))].close()
     """
     from rlvr.sandbox.client import Sandbox
 

@@ -12,11 +12,12 @@ returns one :class:`ChunkResult` per job, in order:
   so it never idles for a round trip. Payloads are made only when a chunk is sent, so the driver holds
   at most ``DEPTH x actors`` chunks in flight.
 - **Faults.** A chunk whose actor dies (its process, its raylet, its node), misses heartbeats for
-  ``heartbeat_timeout`` seconds, raises, or runs past the chunk's own bound (the actor reports what it
-  runs in every heartbeat) is sent once more, to another actor; failing again, its result is ``None``
-  with the reasons. A lost actor is killed (a late answer can never count) and its slot filled again
-  while its node is alive. Nothing waits without a deadline: a running chunk is bounded by its
-  ``bound``, an actor by its heartbeat, a fleet without any actor by ``start_timeout``.
+  ``heartbeat_timeout`` seconds, or runs past the chunk's own bound (the actor reports what it runs in
+  every heartbeat) is sent once more, to another actor; so is a chunk whose task raised (its actor kept);
+  failing again, its result is ``None`` with the reasons. A lost actor is killed (a late answer can
+  never count) and its slot filled again while its node is alive. Nothing waits without a deadline: a
+  running chunk is bounded by its ``bound``, an actor by its heartbeat, a fleet without any actor by
+  ``start_timeout``.
 - **Growth.** The cluster's nodes are re-read every 2 seconds while work runs: a node that joins gets
   actors and takes chunks from then on; a node that leaves loses its actors (their chunks re-dispatched).
 
@@ -523,7 +524,10 @@ class RayFleet:
                             del mine[ref]
                             self._retry_or_fail(flight, flight.failed, states, pending, results)
                     while pending:
-                        actor = self._pick(states[pending[0]].excluded)
+                        excluded = states[pending[0]].excluded
+                        actor = self._pick(excluded)
+                        if actor is None and not self._others_ready(excluded):
+                            actor = self._pick(set())  # the only actors failed the task, alive: again there
                         if actor is None:
                             break
                         index = pending.popleft()
@@ -560,7 +564,10 @@ class RayFleet:
                     except Exception as exc:
                         reason = _task_error(exc)
                         with self._lock:
-                            self._lose(flight.actor, reason)
+                            if self._raised_in_task(exc):  # the actor is fine: the chunk failed on it
+                                self._landed(flight)
+                            else:
+                                self._lose(flight.actor, reason)
                             self._retry_or_fail(flight, reason, states, pending, results)
                         continue
                     with self._lock:
@@ -577,6 +584,14 @@ class RayFleet:
             raise
         info = RunInfo(frozenset(nodes), self.actors_lost - lost_before)
         return [r if r is not None else ChunkResult(error="not run") for r in results], info
+
+    def _others_ready(self, excluded: set[int]) -> bool:
+        return any(a.state is _State.READY and a.ident not in excluded for a in self._actors.values())
+
+    def _raised_in_task(self, exc: BaseException) -> bool:
+        """Whether the task itself raised (the node's sandbox cannot start, ...), its actor alive."""
+        errors = self._ray.exceptions
+        return isinstance(exc, errors.RayTaskError) and not isinstance(exc, errors.RayActorError)
 
     def _send(
         self, actor: _Actor, task: Callable[..., object], job: ChunkJob, state: _Job, index: int

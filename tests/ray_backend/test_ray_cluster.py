@@ -18,6 +18,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +298,21 @@ def test_trl_trainer_in_two_ranks_under_accelerate(cluster: LocalCluster, tmp_pa
         assert report["ray_items"] >= 4 + len(report["on_ray"])  # the trainer's batch and its own
         logged = {key for entry in report["history"] for key in entry}
         assert "rewards/code_execution/mean" in logged and "rewards/code_execution/ray/items" in logged
+
+
+def test_a_sandbox_that_cannot_start_on_the_nodes_gives_reasons_not_waits(cluster: LocalCluster) -> None:
+    reward = CodeExecutionReward(python="/nonexistent/python3", ray_address=cluster.address)
+    rows = code_rows()[:6]
+    try:
+        started = time.monotonic()
+        verdicts = reward.judge(
+            None, [r["completion"] for r in rows], verification_info=[r["verification_info"] for r in rows]
+        )
+        seconds = time.monotonic() - started
+        stats = reward.ray_stats()
+    finally:
+        reward.close()
+    unjudged = [v for r, v in zip(rows, verdicts, strict=True) if r["id"] != "invalid-info"]
+    assert unjudged and all(v.score is None and "SandboxUnavailableError" in v.reason for v in unjudged)
+    assert "then" in unjudged[0].reason  # tried twice, on two actors
+    assert stats is not None and stats.actors_lost == 0 and seconds < 30  # the actors are kept

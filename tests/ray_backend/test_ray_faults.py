@@ -137,3 +137,40 @@ def test_a_node_that_joins_mid_run_takes_work(cluster: LocalCluster) -> None:
     joined = set(dict(stats.per_node)) - before
     assert joined, f"the new node judged nothing: {stats.per_node}"
     assert sum(count for label, count in stats.per_node if label in joined) > 0
+
+
+def test_an_actor_killed_mid_run_loses_no_program(cluster: LocalCluster) -> None:
+    from rlvr.rewards import CodeExecutionReward
+
+    info = {"entry_point": "add", "cases": [{"args": [1, 2], "expected": 3}, {"args": [2, 2], "expected": 4}]}
+    body = (
+        "```python\nimport time\ndef add(a, b):\n    time.sleep(0.05)\n    return a + b + {wrong} * {k}\n```"
+    )
+    completions = [body.format(wrong=k % 3 == 0, k=k) for k in range(60)]
+    infos = [info] * len(completions)
+    local = CodeExecutionReward(program_time_limit=3.0)
+    remote = CodeExecutionReward(program_time_limit=3.0, ray_address=cluster.address)
+    try:
+        expected = local.judge(None, completions, verification_info=infos)
+        remote.judge(None, ["def add(a, b): return a + b"] * 2, verification_info=infos[:2])  # warm
+        holder: dict[str, Any] = {}
+        thread = threading.Thread(
+            target=lambda: holder.update(got=remote.judge(None, completions, verification_info=infos)),
+            daemon=True,
+        )
+        thread.start()
+        time.sleep(1.0)
+        hosts = [pid for pid, _, command in cluster.processes() if command.startswith("ray::NodeHost")]
+        assert hosts and thread.is_alive()
+        os.kill(hosts[-1], signal.SIGKILL)
+        thread.join(240)
+        assert not thread.is_alive()
+        stats = remote.ray_stats()
+    finally:
+        local.close()
+        remote.close()
+    got = holder["got"]
+    for want, have in zip(expected, got, strict=True):
+        assert have.score == want.score or (have.score is None and have.reason), (want, have)
+    assert sum(v.score == 1.0 for v in got) >= 30
+    assert stats is not None and stats.redispatched_items > 0 and stats.actors_lost >= 1

@@ -202,6 +202,9 @@ _HEDGES = (
     "The answer is {g} ({o} if we count zero).",
     "It is probably $\\boxed{{{g}}}$.",
     "<answer>{o}</answer>\n<answer>{g}</answer>",
+    "The answer is {g}. I am not sure, though.",
+    "Answer: {g} will not be the result.",
+    "The answer is {g}. No. {o} is right.",
 )
 
 

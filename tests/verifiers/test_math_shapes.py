@@ -94,6 +94,16 @@ SENTENCES = [
     ("deepseek-eos", "So the answer is $5$.<｜end▁of▁sentence｜>", "5", "none", 1.0),
     ("padded-sentence", "Maybe 7" + " " * 1000 + "5", "5", "none", 0.0),
     ("padded-list-end", "1," + " " * 7000 + "and 5", "5", "last_number", 0.0),
+    ("abbreviation", "Answer:\nMr. Tan's net proceeds from the sale are $118,000.", "118000", "none", 1.0),
+    ("passive-subject", "Answer: 3 trucks are needed to move 80 flagstones.", "3", "last_number", 1.0),
+    ("gerund-context", "Answer: Vincent saves $6 by buying 18 flowers.", "6", "last_number", 1.0),
+    ("of-the-context", "Answer: Each of the three friends paid $34.00.", "34", "last_number", 1.0),
+    ("negation-of-subject", "Answer: 120 pounds of carrots will not be used.", "120", "last_number", 1.0),
+    ("negation-disowns", "Answer: 5 will not be the result.", "5", "last_number", 0.0),
+    ("same-value-each", "Answer:\nNick: 6 guns\nRichard: 6 guns", "6", "last_number", 1.0),
+    ("no-then-value", "The answer is 5. No. 6 is right.", "5", "none", 0.0),
+    ("doubt-after", "The answer is 5. I am not sure, though.", "5", "none", 0.0),
+    ("doubt-after-box", "The answer is $\\boxed{5}$. I could be wrong.", "5", "none", 0.0),
     ("zero-width", "The ans\u200bwer is $1\u200b0$.", "10", "none", 1.0),
 ]
 LISTS = [

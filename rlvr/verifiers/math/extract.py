@@ -260,10 +260,22 @@ def _sentence_end(line: str) -> int:
             continue
         if char == "$":
             depth_dollar = not depth_dollar
-        elif char == "." and line[i + 1] in " \t" and not depth_dollar:
+        elif char == "." and line[i + 1] in " \t" and not depth_dollar and not _abbreviation(line, i):
             return i
         i += 1
     return -1
+
+
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc", "approx"})
+
+
+def _abbreviation(line: str, period: int) -> bool:
+    """True when the period at ``period`` ends an abbreviation ("Mr. Tan", "e.g. 5"), not a sentence."""
+    start = period
+    while start > 0 and (line[start - 1].isalpha() or line[start - 1] == "."):
+        start -= 1
+    word = line[start:period].lower()
+    return word in _ABBREVIATIONS or (len(word) == 3 and word[1] == ".")  # "e.g", "i.e"
 
 
 def _marker_spans(text: str) -> list[tuple[int, int]]:
@@ -334,6 +346,9 @@ def _from_markers(text: str, hint: GoldHint) -> Extraction | None:
     revised = _revision(text, position + 1, answer, hint)
     if revised:
         return Extraction((), "answer_marker", f"final answer revised after it is stated ({revised!r})")
+    doubt = _doubt_after(text, position + 1)
+    if doubt:
+        return Extraction((), "answer_marker", f"final answer doubted after it is stated ({doubt!r})")
     return Extraction((answer,), "answer_marker")
 
 
@@ -343,7 +358,7 @@ def _canonical(answer: str) -> str:
 
 _REVISION = re.compile(
     r"\b(?:actually|wait|correction|oops|mistake|sorry|rather|instead|however|kidding|nope"
-    r"|on second thought|scratch that)\b|\bno,",
+    r"|on second thought|scratch that)\b|\bno[,.!]",
     re.IGNORECASE,
 )
 
@@ -362,6 +377,9 @@ def _revision(text: str, end: int, answer: str, hint: GoldHint) -> str | None:
         return None
     sentence = rest[match.start() :]
     stop = _sentence_end(sentence)
+    if 0 <= stop < 16 and not _NUMBER.search(sentence, 0, stop):
+        following = _sentence_end(sentence[stop + 1 :])  # "No. It is 6.": the mark, then the value
+        stop = stop + 1 + following if following >= 0 else -1
     reduced = reduce_tail(sentence[: stop if stop >= 0 else len(sentence)], hint)
     if reduced.answer is not None and reduced.answer.replace(" ", "") != answer.replace(" ", ""):
         return reduced.answer
@@ -567,7 +585,27 @@ def _box_context(text: str, start: int, end: int) -> str | None:
     stops = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
     stop = min(stops, default=len(text))
     following = _NEXT_HEDGE.match(text[stop : stop + MAX_TAIL_CHARS])
-    return following.group(1).lower() if following is not None else None
+    return following.group(1).lower() if following is not None else _doubt_after(text, end)
+
+
+# The sentence after a stated answer doubts it: "The answer is 5. I am not sure, though."
+_DOUBT = re.compile(
+    r"\b(?:not (?:sure|certain|confident)|(?:do not|don't|dont) know|no idea|unsure|just a guess|i guess"
+    r"|(?:could|might|may) be (?:wrong|mistaken|incorrect))\b",
+    re.IGNORECASE,
+)
+
+
+def _doubt_after(text: str, end: int) -> str | None:
+    """A doubt in the sentence that follows the one ending after ``end``, or ``None``."""
+    first = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
+    if not first:
+        return None
+    start = min(first) + 1
+    second = [i for i in (text.find(". ", start), text.find("\n", start + 1)) if i >= 0]
+    sentence = text[start : min(min(second, default=len(text)), start + MAX_TAIL_CHARS)]
+    doubt = _DOUBT.search(sentence)
+    return doubt.group(0).lower() if doubt is not None else None
 
 
 def _boxed(spans: list[tuple[int, int, str]], unclosed: int, hint: GoldHint) -> Extraction:

@@ -45,6 +45,7 @@ from rlvr.verifiers.math.words import (
     BOUND_PHRASES,
     CONTEXT_FILLERS,
     CONTEXT_PREPOSITIONS,
+    DISOWNING_WORDS,
     HEDGE_SYMBOLS,
     MAGNITUDE_WORDS,
     NUMBER_WORDS,
@@ -510,8 +511,21 @@ def _parenthetical(tokens: list[Token]) -> str | None:
     return None
 
 
-def _qualified(tokens: list[Token]) -> str | None:
-    """The negation, approximation or bound that qualifies the stated value, if any."""
+_NEGATIONS = frozenset({"not", "never", "cannot"})
+
+
+def _negates_later(tokens: list[Token], index: int, value_at: int | None) -> bool:
+    """False for a negation after the stated value that only describes its subject ("120 pounds will not
+    be used", "21 watermelons were not ready"); True otherwise."""
+    following = [t for t in tokens[index + 1 : index + 5] if t.kind != "other"]
+    if value_at is None or index <= value_at or not following:
+        return True  # "it is not 5", "5 was not."
+    return any(_is_numeric(t) or (t.kind == "word" and t.text.lower() in DISOWNING_WORDS) for t in following)
+
+
+def _qualified(tokens: list[Token], value_at: int | None = None) -> str | None:
+    """The negation, approximation or bound that qualifies the stated value (at ``value_at`` when known),
+    if any."""
     words = [
         (i, word.lower())
         for i, t in enumerate(tokens)
@@ -519,7 +533,11 @@ def _qualified(tokens: list[Token]) -> str | None:
         for word in (t.text.split() if t.kind == "text" else [t.text])
     ]
     for index, word in words:
-        if word in QUALIFIER_WORDS or word.endswith("n't"):
+        if word in _NEGATIONS or word.endswith("n't"):
+            if _negates_later(tokens, index, value_at):
+                return word
+            continue
+        if word in QUALIFIER_WORDS:
             return word
         if word in RANGE_WORDS and any(_is_numeric(t) for t in tokens[index + 1 : index + 4]):
             return word
@@ -618,10 +636,16 @@ def _candidates(tokens: list[Token]) -> tuple[list[_Candidate], str | None]:
 
 def _in_context_phrase(tokens: list[Token], index: int) -> bool:
     """True when the value at ``index`` follows a context preposition ("for 16 glasses", "in the next 4
-    days"): it restates the question, it is not what the sentence answers."""
+    days", "by buying 18 flowers", "each of the three friends"): it restates the question, it is not what
+    the sentence answers."""
     i = index - 1
     while i >= 0 and tokens[i].kind == "word" and tokens[i].text.lower() in CONTEXT_FILLERS:
         i -= 1
+    word = tokens[i].text.lower() if i >= 0 and tokens[i].kind == "word" else ""
+    if word == "of" and i < index - 1:
+        return True  # "each of the three friends"; not "a total of 30 apples"
+    if i > 0 and word.endswith("ing") and word not in CONTEXT_PREPOSITIONS:
+        i -= 1  # "by buying 18 flowers", "after selling 5 cups"
     return i >= 0 and tokens[i].kind == "word" and tokens[i].text.lower() in CONTEXT_PREPOSITIONS
 
 
@@ -671,6 +695,47 @@ def _context_mask(tokens: list[Token]) -> list[bool]:
     return mask
 
 
+_PARTICIPLES = frozenset(
+    {
+        "left",
+        "made",
+        "sold",
+        "built",
+        "taken",
+        "given",
+        "spent",
+        "paid",
+        "eaten",
+        "bought",
+        "won",
+        "lost",
+        "done",
+        "seen",
+        "put",
+        "cut",
+        "set",
+        "kept",
+        "held",
+        "found",
+        "read",
+        "sent",
+        "written",
+        "driven",
+    }
+)
+
+
+def _passive(tokens: list[Token], index: int) -> bool:
+    """True when the copula at ``index`` is an auxiliary ("3 trucks are needed to …", "5 were sold"): the
+    value is in its subject, not after it."""
+    if index + 1 >= len(tokens) or tokens[index + 1].kind != "word":
+        return False
+    word = tokens[index + 1].text.lower()
+    if word in ("not", "still", "also", "then", "all") and index + 2 < len(tokens):
+        word = tokens[index + 2].text.lower() if tokens[index + 2].kind == "word" else ""
+    return len(word) > 3 and (word.endswith("ed") or word in _PARTICIPLES)
+
+
 def _single(tokens: list[Token]) -> Reduced:
     """Reduce one clause (no top-level list) to its single value."""
     if not tokens:
@@ -687,7 +752,11 @@ def _single(tokens: list[Token]) -> Reduced:
             return Reduced(None, "a chain of different values")
         tokens = tokens[cuts[-1] + 1 :]
     # 3. the subject before a copula: dropped when the clause has one copula, or holds no value
-    copulas = [i for i, t in enumerate(tokens) if t.kind == "word" and t.text.lower() in _COPULAS]
+    copulas = [
+        i
+        for i, t in enumerate(tokens)
+        if t.kind == "word" and t.text.lower() in _COPULAS and not _passive(tokens, i)
+    ]
     if copulas and copulas[-1] + 1 < len(tokens):
         last = copulas[-1]
         predicate = tokens[last + 1 :]
@@ -696,17 +765,21 @@ def _single(tokens: list[Token]) -> Reduced:
         ):
             tokens = predicate
     mask = _context_mask(tokens)
-    qualifier = _qualified([t for t, context in zip(tokens, mask, strict=True) if not context])
+    found, magnitude = _candidates(tokens)
+    kept = [i for i, context in enumerate(mask) if not context]
+    stated = [c for c in found if not mask[c.index]]
+    value_at = kept.index(stated[0].index) if len(stated) == 1 else None
+    qualifier = _qualified([tokens[i] for i in kept], value_at)
     if qualifier is not None:
         return Reduced(None, f"hedged or alternative answer ({qualifier!r})")
-    found, magnitude = _candidates(tokens)
     if magnitude is not None:
         return Reduced(None, f"a magnitude word after the value ({magnitude!r})")
     if not found:
         return Reduced(None, "no value in the answer")
-    stated = [c for c in found if not mask[c.index]]
     if len(stated) == 1:
         found = stated
+    elif len({_clean_number(c.text) for c in found}) == 1:
+        found = found[-1:]  # the same value for each ("Nick: 6 guns, Richard: 6 guns")
     if len(found) > 1:
         return Reduced(None, f"several values in the answer ({len(found)})")
     candidate = found[0]

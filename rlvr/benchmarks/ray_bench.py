@@ -351,9 +351,10 @@ def _phase(
                 reward(completions=completions, verification_info=infos)
         for _ in range(config.repeats):
             for key, run in runs:
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 run()
                 report.raw.setdefault(key, []).append(time.perf_counter() - start)
+                report.raw.setdefault(f"driver cpu:{key}", []).append(time.process_time() - cpu)
         for key, _ in runs:
             workload, name = key.split("/")
             if workload != "overhead":
@@ -386,20 +387,24 @@ def _wait_for_nodes(executor: Executor, nodes: int, timeout: float = 120.0) -> N
 def _model(report: RayBenchReport, address: str) -> None:
     """The driver's costs per item and per chunk, and the bytes a chunk carries (the model's inputs)."""
     from rlvr.executor import ray_fleet
-    from rlvr.executor.ray_backend import node_config
-    from rlvr.executor.ray_fleet import ChunkJob
+    from rlvr.executor.ray_backend import Chunk, node_config
+    from rlvr.executor.ray_fleet import MAX_CHUNK, ChunkJob
     from rlvr.verifiers.math.judge import full_judgement
     from rlvr.verifiers.verdict import Verdict
 
+    for key in ("trivial/local", "trivial/ray-2", "symbolic math/local", "symbolic math/ray-2"):
+        per_run = statistics.median(report.raw[f"driver cpu:{key}"])
+        items = report.config.items if key.startswith("trivial") else report.config.symbolic
+        report.model[f"driver CPU per item, {key.replace('/', ', ')}, µs"] = per_run / items * 1e6
     node = node_config(ExecutorConfig(backend="ray", ray_address=address))
-    chunk = 64
+    chunk = MAX_CHUNK
     trivial = [(i,) for i in range(chunk)]
     jobs = symbolic_jobs(chunk, offset=10**6)
     for name, fn, items in (("trivial", identity, trivial), ("symbolic math", full_judgement, jobs)):
         samples = []
-        for _ in range(200):
+        for _ in range(100):
             start = time.perf_counter()
-            blob = pickle.dumps((node, fn, items, 5.0), PICKLE_PROTOCOL)
+            blob = Chunk(node, fn, items, 5.0).payload()
             samples.append(time.perf_counter() - start)
         report.model[f"driver pickling, {name}, µs per item (chunk of {chunk})"] = (
             statistics.median(samples) / chunk * 1e6

@@ -75,8 +75,16 @@ def judge_chunk(resources: NodeResources, payload: bytes) -> list[tuple[Any, str
     return [(o.value, o.reason, cacheable) for o, cacheable in executor.run_pickled(items, timeout)]
 
 
-class _Chunk:
-    """One chunk's items, pickled when the fleet sends it; items that cannot be pickled are set aside."""
+class Chunk:
+    """One chunk's items, pickled when the fleet sends it; items that cannot be pickled are set aside.
+
+    Example:
+        >>> import threading
+        >>> from rlvr.executor.probes import identity
+        >>> chunk = Chunk(node_config(ExecutorConfig()), identity, [(1,), (threading.Lock(),)], 5.0)
+        >>> len(pickle.loads(chunk.payload())[1]), chunk.sent, chunk.refused[1][:27]
+        (1, [0], 'arguments cannot be pickled')
+    """
 
     def __init__(
         self, config: ExecutorConfig, fn: Callable[..., Any], items: Sequence[tuple[Any, ...]], timeout: float
@@ -153,7 +161,7 @@ class RayBackend:
         fleet = self._acquire()
         size = plan_chunk_size(len(items), fleet.ready_actors(), self.config.ray_chunk_size)
         chunks = [
-            _Chunk(self._node_config, fn, items[start : start + size], timeout)
+            Chunk(self._node_config, fn, items[start : start + size], timeout)
             for start in range(0, len(items), size)
         ]
         start = self.config.start_timeout

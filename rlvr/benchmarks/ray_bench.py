@@ -312,23 +312,31 @@ def _phase(
     code_local = CodeExecutionReward(workers=report.workers)
     code_ray = CodeExecutionReward(ray_address=ray_config.ray_address or "local")
 
-    def trivial(executor: Executor) -> Callable[[], object]:
-        return lambda: executor.map(
-            identity, [(fresh.take(1),) for _ in range(config.items)], use_cache=False
-        )
+    # Each run is made of (inputs, judge): the inputs are built before the clock starts.
+    Run = Callable[[], tuple[Any, Callable[[Any], object]]]
 
-    def symbolic(executor: Executor) -> Callable[[], object]:
-        jobs = lambda: symbolic_jobs(config.symbolic, fresh.take(config.symbolic))  # noqa: E731
-        return lambda: executor.map(full_judgement, jobs(), use_cache=False)
-
-    def code(reward: CodeExecutionReward) -> Callable[[], object]:
-        def run() -> object:
-            completions, infos = programs(config.programs, offset=fresh.take(config.programs))
-            return reward(completions=completions, verification_info=infos)
+    def trivial(executor: Executor) -> Run:
+        def run() -> tuple[Any, Callable[[Any], object]]:
+            items = [(fresh.take(1),) for _ in range(config.items)]
+            return items, lambda items: executor.map(identity, items, use_cache=False)
 
         return run
 
-    runs: list[tuple[str, Callable[[], object]]] = [
+    def symbolic(executor: Executor) -> Run:
+        def run() -> tuple[Any, Callable[[Any], object]]:
+            jobs = symbolic_jobs(config.symbolic, fresh.take(config.symbolic))
+            return jobs, lambda jobs: executor.map(full_judgement, jobs, use_cache=False)
+
+        return run
+
+    def code(reward: CodeExecutionReward) -> Run:
+        def run() -> tuple[Any, Callable[[Any], object]]:
+            rows = programs(config.programs, offset=fresh.take(config.programs))
+            return rows, lambda rows: reward(completions=rows[0], verification_info=rows[1])
+
+        return run
+
+    runs: list[tuple[str, Run]] = [
         ("trivial/local", trivial(local["local"])),
         (f"trivial/{row}", trivial(ray)),
         ("symbolic math/local", symbolic(local["local"])),
@@ -351,8 +359,9 @@ def _phase(
                 reward(completions=completions, verification_info=infos)
         for _ in range(config.repeats):
             for key, run in runs:
+                inputs, judge = run()
                 start, cpu = time.perf_counter(), time.process_time()
-                run()
+                judge(inputs)
                 report.raw.setdefault(key, []).append(time.perf_counter() - start)
                 report.raw.setdefault(f"driver cpu:{key}", []).append(time.process_time() - cpu)
         for key, _ in runs:

@@ -372,7 +372,12 @@ class RayFleet:
         for node_id, slots in self._wanted.items():
             for slot in slots:
                 if (node_id, slot) not in held and self._backoff.get((node_id, slot), 0.0) <= now:
-                    self._take(node_id, slot)
+                    try:
+                        self._take(node_id, slot)
+                    except Exception as exc:  # Ray refused the request: try the slot again later
+                        self._last_start_error = describe_exception(exc, 300)
+                        self._backoff[(node_id, slot)] = now + _SLOT_BACKOFF_SECONDS
+                        logger.warning("cannot start a Ray actor on node %s: %s", node_id[:8], exc)
 
     def _grow(self, nodes: Sequence[NodeView], named: set[tuple[str, int]]) -> None:
         """Slots taken into use: rlvr's actors already on a node, then one per CPU unreserved there

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import pickle
 import subprocess
@@ -218,3 +219,21 @@ def test_no_address_starts_a_local_cluster_and_stops_it(
         os.environ.clear()
         os.environ.update(saved)
     assert not ray.is_initialized()  # the cluster rlvr started ended with its last user
+
+
+@pytest.mark.ray
+@pytest.mark.timeout(600)
+def test_the_ray_bench_runs_at_a_small_size() -> None:
+    from .support import require_ray
+
+    require_ray()
+    from rlvr.benchmarks.ray_bench import RayBenchConfig, run_ray_bench
+
+    report = run_ray_bench(RayBenchConfig(items=200, symbolic=4, programs=2, repeats=1, chunk_sizes=(64,)))
+    for workload in ("trivial", "symbolic math", "code"):
+        assert {"local", "ray-1", "ray-2"} <= set(report.throughput[workload])
+        assert all(value > 0 for value in report.throughput[workload].values())
+    assert set(report.overhead_us) == {64} and report.model["Ray round trip of an empty chunk, ms"] > 0
+    text = report.markdown()
+    assert "| Ray, 2 nodes (2 actors) |" in text and "| 64 |" in text
+    assert json.loads(report.to_json())["throughput"]["trivial"]["ray-2"] > 0

@@ -104,6 +104,12 @@ SENTENCES = [
     ("no-then-value", "The answer is 5. No. 6 is right.", "5", "none", 0.0),
     ("doubt-after", "The answer is 5. I am not sure, though.", "5", "none", 0.0),
     ("doubt-after-box", "The answer is $\\boxed{5}$. I could be wrong.", "5", "none", 0.0),
+    ("choice-option-phrase", "The correct option is C.", "C", "none", 1.0),
+    ("choice-option-word", "The correct answer is option C.", "\\text{(C)}", "none", 1.0),
+    ("choice-i-choose", "I choose B.", "B", "none", 1.0),
+    ("choice-leading", "A. Because B is not valid.", "A", "none", 1.0),
+    ("choice-options-listed", "A. yes\nB. no\nC. maybe", "A", "none", 0.0),
+    ("choice-two-phrases", "The correct option is C. I choose D.", "C", "none", 0.0),
     ("zero-width", "The ans\u200bwer is $1\u200b0$.", "10", "none", 1.0),
 ]
 LISTS = [

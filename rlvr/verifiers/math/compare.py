@@ -41,6 +41,7 @@ _ARITHMETIC_CHARS = frozenset("0123456789.+-*/^(){}[] ")
 _OPERATORS = frozenset("+-*/^")
 _WORD = re.compile(r"^[A-Za-z][a-z]{2,}(?: [A-Za-z][a-z]*)*$")
 _TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|mathrm|mbox|textrm)\{(.*)\}$", re.DOTALL)
+_OPTION_WORD = re.compile(r"^(?:option|choice)\s+", re.IGNORECASE)  # "option C"
 # An option letter before the option's text: "(B) 5", "B) 5", "B. 5", "B: 5".
 _CHOICE_PREFIX = re.compile(r"^(?:\(([A-Ea-e])\)|([A-E])[).:](?=\s|$))")
 _OTHER_CHOICE = re.compile(r"\([A-E]\)|(?<![A-Za-z])[A-E](?![A-Za-z])")
@@ -91,7 +92,7 @@ def gold_choice(raw_gold: str) -> str | None:
 
 
 def _pred_choice(raw_pred: str) -> str | None:
-    text = _unwrap_text(raw_pred)
+    text = _OPTION_WORD.sub("", _unwrap_text(raw_pred))
     choice = parse_choice(text)
     if choice is not None and (len(text) > 1 or text.isupper()):
         return choice

@@ -90,6 +90,15 @@ _ANSWER_HEADING = re.compile(
 )
 _ANSWER_BEFORE_MATH = re.compile(r"^[ \t]{0,4}answer[ \t]{1,4}(?=\$|\\\[|\\\()", re.IGNORECASE | re.MULTILINE)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+# For an option-letter gold: "The correct option is C", "the best choice is (B)", "I choose B".
+_CHOICE_PHRASE = re.compile(
+    r"\b(?:option|choice)[ \t]{1,4}(?:is|would be|will be)\b[ \t]{0,4}:?"
+    r"|\bi[ \t]{1,4}(?:choose|pick|select)\b",
+    re.IGNORECASE,
+)
+# For an option-letter gold, a completion that opens with its choice: "A. Because B is not valid", "(C) …".
+_OTHER_OPTION = re.compile(r"(?:^|\n|\s)\(?[A-E][).:](?=\s|$)")
+_LEADING_CHOICE = re.compile(r"\s{0,8}(?:\*\*)?\(?([A-E])(?:\)|\.|:)(?:\*\*)?(?=\s|$)")
 _NO_VALUE = ("no value in the answer", "empty final answer")
 _MARKED = ("gsm8k", "bold")  # ranks that mark an answer; the weaker ones below give way when they find none
 
@@ -100,8 +109,8 @@ class Extraction:
 
     Attributes:
         candidates: the answer strings, in order of appearance; empty when there is none.
-        method: which marker found them ("boxed", "answer_tag", "answer_marker", "gsm8k", "bold", "bare",
-            "last_number"), or "" when none did.
+        method: which marker found them ("boxed", "answer_tag", "answer_marker", "gsm8k", "bold",
+            "conclusion", "bare", "sentence", "leading_choice", "last_number"), or "" when none did.
         reason: why there is no answer, when there is none.
 
     Example:
@@ -278,11 +287,14 @@ def _abbreviation(line: str, period: int) -> bool:
     return word in _ABBREVIATIONS or (len(word) == 3 and word[1] == ".")  # "e.g", "i.e"
 
 
-def _marker_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each answer phrase or heading, in order."""
+def _marker_spans(text: str, hint: GoldHint) -> list[tuple[int, int]]:
+    """(start, end) of each answer phrase or heading, in order (for an option-letter gold also "the
+    correct option is", "I choose")."""
     spans = {m.span() for m in _ANSWER_PHRASE.finditer(text)}
     spans.update(m.span() for m in _ANSWER_HEADING.finditer(text))
     spans.update(m.span() for m in _ANSWER_BEFORE_MATH.finditer(text))
+    if hint.kind == "choice":
+        spans.update(m.span() for m in _CHOICE_PHRASE.finditer(text))
     return sorted(spans)
 
 
@@ -309,7 +321,7 @@ def _from_markers(text: str, hint: GoldHint) -> Extraction | None:
     an earlier marker that states another value makes two answers — unless the later one is a revision
     ("… the answer is 5. Wait, no: the answer is 6").
     """
-    spans = _marker_spans(text)[-MAX_MARKERS:]
+    spans = _marker_spans(text, hint)[-MAX_MARKERS:]
     # each marker's text stops where the next marker starts: "the answer is 5 and the answer is 6"
     tails = [
         (end, _line_after(text, end, spans[i + 1][0] if i + 1 < len(spans) else None), True)
@@ -720,6 +732,10 @@ def extract_answer(
             break  # no digit or math anywhere: no value stated ("I am not sure."), not a hedged one
         if reduced.reason.startswith("hedged") or (method in _MARKED and reduced.reason not in _NO_VALUE):
             return Extraction((), method, reduced.reason)  # a hedge stops everything; a marker's refusal too
+    if hint.kind == "choice":
+        leading = _LEADING_CHOICE.match(part)
+        if leading is not None and not _OTHER_OPTION.search(part, leading.end()):
+            return Extraction((leading.group(1),), "leading_choice")  # not a list of the options
     if fallback == "last_number":
         last = _last_number(part)
         if last is not None:

@@ -80,7 +80,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         executor = ExecutorConfig(
             max_workers=args.workers, **({} if args.timeout is None else {"timeout": args.timeout}), **ray
         )
-        if executor.backend == "ray" and executor.ray_address not in (None, "auto"):
+        if executor.backend == "ray" and executor.ray_address not in ("local", "auto"):
             probe_ray(executor.ray_address)  # a wrong address fails now, in one line
         options = parse_assignments(args.set)
         for flag, option in spec.reward_class.command_line_options.items():  # the reward's own settings

@@ -310,7 +310,7 @@ def _phase(
         size: Executor(dataclasses.replace(ray_config, ray_chunk_size=size)) for size in config.chunk_sizes
     }
     code_local = CodeExecutionReward(workers=report.workers)
-    code_ray = CodeExecutionReward(ray_address=ray_config.ray_address or "local")
+    code_ray = CodeExecutionReward(ray_address=ray_config.ray_address)
 
     # Each run is made of (inputs, judge): the inputs are built before the clock starts.
     Run = Callable[[], tuple[Any, Callable[[Any], object]]]

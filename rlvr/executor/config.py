@@ -25,16 +25,18 @@ def resolve_backend(
     """The backend and Ray address a configuration means, checked; ``owner`` names it in errors.
 
     ``backend=None`` means "ray" when an address is given or ``RLVR_RAY_ADDRESS`` is set, else "local".
-    On Ray, ``address=None`` (or ``"local"``) starts a local cluster; ``"auto"`` finds a running one on
-    this machine; ``"host:port"`` (or ``"ray://host:port"``) connects to the cluster there.
+    On Ray, ``address=None`` reads ``RLVR_RAY_ADDRESS``, and without it (or with ``"local"``) means a
+    local cluster started for the process, returned as ``"local"`` (so resolving again gives the same);
+    ``"auto"`` finds a running one on this machine; ``"host:port"`` (or ``"ray://host:port"``) connects
+    to the cluster there.
 
     Example:
         >>> resolve_backend(None, "127.0.0.1:6379", "ExecutorConfig", environ={})
         ('ray', '127.0.0.1:6379')
         >>> resolve_backend(None, None, "ExecutorConfig", environ={"RLVR_RAY_ADDRESS": "auto"})
         ('ray', 'auto')
-        >>> resolve_backend("ray", "local", "ExecutorConfig", environ={})
-        ('ray', None)
+        >>> resolve_backend("ray", None, "ExecutorConfig", environ={})
+        ('ray', 'local')
         >>> resolve_backend("local", "10.0.0.1:6379", "ExecutorConfig", environ={})
         Traceback (most recent call last):
         ...
@@ -57,7 +59,7 @@ def resolve_backend(
     if backend == "local":
         return "local", None
     if address is None or address == "local":
-        return "ray", None
+        return "ray", "local"
     if address != "auto" and not _ADDRESS.fullmatch(address):
         source = f"${RAY_ADDRESS_ENV}" if address == env.get(RAY_ADDRESS_ENV, "").strip() else "ray_address"
         raise ValueError(
@@ -88,8 +90,8 @@ class ExecutorConfig:
         backend: ``"local"`` (worker processes on this machine) or ``"ray"`` (Ray actors across a
             cluster's nodes, each running this executor on its node). ``None``: ``"ray"`` when
             ``ray_address`` is given or ``RLVR_RAY_ADDRESS`` is set, else ``"local"``.
-        ray_address: on Ray, the cluster: ``"HOST:PORT"`` of its head, ``"auto"``, or ``None`` /
-            ``"local"`` to start a local one; ``None`` reads ``RLVR_RAY_ADDRESS`` first. On Ray,
+        ray_address: on Ray, the cluster: ``"HOST:PORT"`` of its head, ``"auto"``, or ``"local"`` to
+            start a local one; ``None`` reads ``RLVR_RAY_ADDRESS``, else means ``"local"``. On Ray,
             ``max_workers`` caps the actors (default: one per available CPU of the cluster).
         ray_chunk_size: on Ray, items sent to an actor at once (default: chosen per batch, at most 128;
             see :mod:`rlvr.executor.ray_backend`).

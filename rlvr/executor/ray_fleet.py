@@ -689,7 +689,8 @@ _FLEETS: dict[tuple[str | None, int | None], _Entry] = {}
 
 
 def acquire(address: str | None, cap: int | None, start_timeout: float) -> RayFleet:
-    """The process's fleet for ``address`` (``None``: a local cluster) and ``cap``; started if needed.
+    """The process's fleet for ``address`` (``"local"`` or ``None``: a local cluster) and ``cap``;
+    started if needed.
 
     Raises:
         ExecutorError: Ray is missing, the cluster cannot be reached, or no actor starts.
@@ -699,6 +700,7 @@ def acquire(address: str | None, cap: int | None, start_timeout: float) -> RayFl
         >>> fleet is acquire("127.0.0.1:6379", None, 60.0)  # doctest: +SKIP
         True
     """
+    address = None if address == "local" else address
     key = (address, cap)
     with _REGISTRY_LOCK:
         entry = _FLEETS.get(key)

@@ -65,10 +65,13 @@ def test_a_bad_environment_address_names_the_variable(monkeypatch: pytest.Monkey
         ExecutorConfig()
 
 
-def test_local_means_a_cluster_started_here() -> None:
-    assert resolve_backend("ray", "local", "X", environ={}) == ("ray", None)
-    assert resolve_backend(None, "local", "X", environ={}) == ("ray", None)
-    assert resolve_backend("ray", None, "X", environ={}) == ("ray", None)
+def test_local_means_a_cluster_started_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert resolve_backend("ray", "local", "X", environ={}) == ("ray", "local")
+    assert resolve_backend(None, "local", "X", environ={}) == ("ray", "local")
+    assert resolve_backend("ray", None, "X", environ={}) == ("ray", "local")
+    config = ExecutorConfig(backend="ray")
+    monkeypatch.setenv("RLVR_RAY_ADDRESS", "10.1.2.3:6379")  # resolving again keeps the local cluster
+    assert dataclasses.replace(config, timeout=2.0).ray_address == "local"
     assert resolve_backend(None, "ray://head:10001", "X", environ={}) == ("ray", "ray://head:10001")
     assert resolve_backend(None, "[::1]:6379", "X", environ={}) == ("ray", "[::1]:6379")
 

@@ -67,11 +67,11 @@ def math_jobs(count: int, symbolic_every: int = 500) -> list[tuple[Any, ...]]:
     from rlvr.verifiers.math.compare import MathPolicy
     from rlvr.verifiers.math.judge import make_answer, read_gold
 
-    symbolic = [
-        ("\\cot x", "\\frac{\\cos x}{\\sin x}"),
+    symbolic = [  # each numbered by the item: distinct, and each needs sympy
         ("K\\cot x", "\\frac{K\\cos x}{\\sin x}"),
-        ("\\sin(2x)", "2\\sin x\\cos x"),
-        ("x^{K}", "x^{K}+1"),
+        ("\\sin(2x)+K", "2\\sin x\\cos x+K"),
+        ("K\\tan x", "\\frac{K\\sin x}{\\cos x}"),
+        ("\\cos(2x)+K", "1-2\\sin^2 x+K+1"),  # a wrong one
     ]
     policy, jobs = MathPolicy(), []
     for i in range(count):

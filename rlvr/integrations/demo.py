@@ -1,21 +1,19 @@
-"""``rlvr demo``: GRPO on a CPU in a few minutes, end to end, with no downloads.
+"""``rlvr demo``: DeepSeek-R1's pipeline in miniature on a CPU, with no downloads.
 
-A tiny Qwen2 (built from a config, random weights) with a character-level tokenizer learns a small
-arithmetic task with rlvr's :class:`~rlvr.integrations.trl.GRPOTrainer` (DeepSeekMath objective:
-``loss_type="grpo"``, ``beta=0.04``, k3 KL) and two rlvr rewards:
+A tiny Qwen2 (built from a config, random weights, a character-level tokenizer) learns which digit appears
+twice in a string of digits (:mod:`rlvr.integrations.demo_task`):
 
-- ``think_format``: the completion closes the ``<think>`` block the prompt opened and then answers;
-- ``math_accuracy`` (``fallback="last_number"``): the last number of the answer equals ``a+b``.
+1. **cold start**: TRL's ``SFTTrainer`` on a few formatted examples (10 by default, one per answer digit),
+   ``"40630<think>"`` → ``".</think>0"``: enough for the format, not for the rule;
+2. **GRPO**: rlvr's :class:`~rlvr.integrations.trl.GRPOTrainer` (DeepSeekMath objective: ``loss_type="grpo"``,
+   ``beta=0.04``, k3 KL against the cold-start model) with two rlvr rewards, ``think_format`` (one think
+   block, then an answer) and ``math_accuracy`` (the answer after ``</think>`` equals the digit), on the
+   training questions.
 
-Prompts are ``"a+b=<think>"`` for single digits with ``a + b <= 9`` (55 questions); a fifth of them are
-held back. The mean reward (format + accuracy, 0 to 2) on the held-back prompts is measured before and
-after training with greedy decoding (and, in the table, with sampling). Completions are at most
-``max_completion_length`` tokens (3 by default: one thinking token, ``</think>``, the answer digit).
-
-What a tiny model learns here in minutes: the format, fully and within ~200 steps; then, more slowly and
-depending on the seed, the sums of the training questions (train accuracy 0.4 to 0.9 after 2000 steps).
-It does not learn addition well enough to answer the held-back questions much above chance: the
-held-back rise is mostly the format.
+The greedy accuracy on held-back questions (their digit multisets never appear in training, in any order)
+is measured on the untrained model, after the cold start ("before") and after GRPO ("after"); so is the
+accuracy on a sample of training questions. The demo writes the trained model, the cold-start model (GRPO's
+reference), a plot of the training batches' accuracy and reward per step, and ``results.json``.
 """
 
 from __future__ import annotations
@@ -23,23 +21,34 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import random
+import json
 import sys
+import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from rlvr.integrations.tiny import CPU_RUN_SETTINGS, TinyModelConfig
+from rlvr.integrations.cold_start import ColdStartConfig, cold_start, quiet_datasets
+from rlvr.integrations.demo_task import (
+    ALPHABET,
+    PairTask,
+    answer_of,
+    balanced_sample,
+    completion_of,
+    prompt_of,
+    split_questions,
+)
+from rlvr.integrations.tiny import CPU_RUN_SETTINGS, TinyModelConfig, cpu_threads
 
-#: The demo's alphabet: the prompts and answers need nothing else.
-ALPHABET = "0123456789+="
+#: The training-batch metrics kept per GRPO step (TRL's names).
+HISTORY_KEYS = ("reward", "rewards/think_format/mean", "rewards/math_accuracy/mean", "kl", "entropy")
 
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """Settings of the demo (defaults: 1.5 minutes on 2 idle cores, about 5 on 2 busy ones).
+    """Settings of the demo (defaults: about 2 minutes on 2 cores, 3 to 4 when other jobs share them).
 
     Example:
         >>> DemoConfig(steps=10).steps
@@ -47,19 +56,25 @@ class DemoConfig:
         >>> DemoConfig(num_generations=1)
         Traceback (most recent call last):
         ...
-        ValueError: num_generations must be >= 2, got 1
+        ValueError: num_generations must be an int >= 2, got 1
     """
 
-    steps: int = 2000
-    prompts_per_step: int = 8
+    steps: int = 800
+    prompts_per_step: int = 16
     num_generations: int = 8
-    max_completion_length: int = 3
+    max_completion_length: int = 4
     learning_rate: float = 1e-3
     beta: float = 0.04
     loss_type: str = "grpo"
+    digits: int = 5
     held_out_fraction: float = 0.2
-    eval_samples: int = 8
-    seed: int = 0  # seeds everything: the split, the model's initial weights, sampling
+    cold_start_examples: int = 10
+    cold_start_steps: int = 100
+    cold_start_learning_rate: float = 3e-3
+    eval_questions: int = 200
+    eval_every: int = 50
+    seed: int = 0  # seeds everything: the split, the samples, the initial weights, training
+    threads: int = 1
     output_dir: str = "rlvr-demo"
     model: TinyModelConfig = field(
         default_factory=lambda: TinyModelConfig(hidden_size=64, intermediate_size=128)
@@ -72,88 +87,108 @@ class DemoConfig:
             ("prompts_per_step", 1),
             ("num_generations", 2),
             ("max_completion_length", 3),
-            ("eval_samples", 1),
+            ("cold_start_examples", 1),
+            ("eval_questions", 10),
+            ("eval_every", 1),
+            ("threads", 1),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be >= {low}, got {value!r}")
+                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
         if not isinstance(self.learning_rate, (int, float)) or not 0 < self.learning_rate < 1:
             raise ValueError(f"learning_rate must be in (0, 1), got {self.learning_rate!r}")
         if not isinstance(self.beta, (int, float)) or self.beta < 0:
             raise ValueError(f"beta must be >= 0, got {self.beta!r}")
         if self.loss_type not in ("grpo", "dapo", "dr_grpo"):
             raise ValueError(f"loss_type must be grpo, dapo or dr_grpo, got {self.loss_type!r}")
-        if not 0 < self.held_out_fraction < 1:
-            raise ValueError(f"held_out_fraction must be in (0, 1), got {self.held_out_fraction!r}")
         if not isinstance(self.output_dir, str) or not self.output_dir:
             raise ValueError(f"output_dir must be a path, got {self.output_dir!r}")
         if not isinstance(self.model, TinyModelConfig):
             raise TypeError("model must be a TinyModelConfig")
+        if not isinstance(self.progress, bool):
+            raise ValueError(f"progress must be a bool, got {self.progress!r}")
+        _ = self.task, self.cold_start  # validates digits, held_out_fraction and the cold start's settings
+
+    @property
+    def task(self) -> PairTask:
+        return PairTask(digits=self.digits, held_out_fraction=self.held_out_fraction, seed=self.seed)
+
+    @property
+    def cold_start(self) -> ColdStartConfig:
+        return ColdStartConfig(
+            steps=self.cold_start_steps, learning_rate=self.cold_start_learning_rate, seed=self.seed
+        )
 
 
 @dataclass(frozen=True)
 class Scores:
-    """Mean rewards on the held-back prompts."""
+    """Greedy scores on a set of questions: mean ``math_accuracy`` and mean ``think_format``."""
 
-    format: float
     accuracy: float
+    format: float
 
     @property
-    def total(self) -> float:
+    def reward(self) -> float:
+        """The demo's reward: format + accuracy (0 to 2)."""
         return self.format + self.accuracy
 
 
 @dataclass(frozen=True)
-class Evaluation:
-    """Greedy and sampled scores on the held-back prompts, and a few greedy completions."""
+class Stage:
+    """One model's greedy scores on the held-back and on the training sample, and a few completions."""
 
-    greedy: Scores
-    sampled: Scores
+    held_back: Scores
+    train: Scores
     examples: tuple[tuple[str, str], ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class DemoResult:
-    """What :func:`run_demo` measured. ``before`` / ``after`` use greedy decoding (see :attr:`line`)."""
+    """What :func:`run_demo` measured; ``before`` is after the cold start, just before GRPO."""
 
-    before: Evaluation
-    after: Evaluation
-    history: list[dict[str, float]]
+    untrained: Stage
+    before: Stage
+    after: Stage
+    history: tuple[dict[str, float], ...]
+    held_back_curve: tuple[tuple[int, float], ...]
+    train_questions: int
+    held_back_questions: int
     seconds: float
-    curve: Path | None
-
-    @property
-    def line(self) -> str:
-        """The demo's last line: greedy mean reward on the held-back prompts, before and after training."""
-        return f"reward before: {self.before.greedy.total:.3f} after: {self.after.greedy.total:.3f}"
+    output_dir: Path
 
     @property
     def rise(self) -> float:
-        return self.after.greedy.total - self.before.greedy.total
+        """GRPO's own rise of the held-back accuracy."""
+        return self.after.held_back.accuracy - self.before.held_back.accuracy
 
+    @property
+    def lines(self) -> tuple[str, str, str]:
+        """The demo's last lines: the untrained model's held-back accuracy, then the held-back reward and
+        accuracy before GRPO (after the cold start) and after it (greedy decoding)."""
+        b, a = self.before.held_back, self.after.held_back
+        return (
+            f"untrained accuracy: {self.untrained.held_back.accuracy:.3f}",
+            f"reward before: {b.reward:.3f} after: {a.reward:.3f}",
+            f"accuracy before: {b.accuracy:.3f} after: {a.accuracy:.3f}",
+        )
 
-def arithmetic_split(config: DemoConfig) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """The training and held-back questions ``(a, b)``: single digits with ``a + b <= 9``, shuffled by seed.
-
-    Example:
-        >>> train, held = arithmetic_split(DemoConfig())
-        >>> len(train), len(held), set(train) & set(held)
-        (44, 11, set())
-    """
-    pairs = [(a, b) for a in range(10) for b in range(10) if a + b <= 9]
-    random.Random(config.seed).shuffle(pairs)
-    held = max(1, round(len(pairs) * config.held_out_fraction))
-    return pairs[held:], pairs[:held]
-
-
-def prompt_of(pair: tuple[int, int]) -> str:
-    """The prompt text: the question, then the think block the completion must close.
-
-    Example:
-        >>> prompt_of((3, 4))
-        '3+4=<think>'
-    """
-    return f"{pair[0]}+{pair[1]}=<think>"
+    def to_json(self) -> dict[str, Any]:
+        """The figures as plain data (what ``results.json`` holds)."""
+        stages = {"untrained": self.untrained, "after_cold_start": self.before, "after_grpo": self.after}
+        return {
+            "train_questions": self.train_questions,
+            "held_back_questions": self.held_back_questions,
+            "seconds": round(self.seconds, 1),
+            "greedy": {
+                name: {
+                    "held_back": dataclasses.asdict(stage.held_back),
+                    "train": dataclasses.asdict(stage.train),
+                }
+                for name, stage in stages.items()
+            },
+            "held_back_accuracy_by_step": [list(point) for point in self.held_back_curve],
+            "training_batches": list(self.history),
+        }
 
 
 @contextlib.contextmanager
@@ -173,85 +208,93 @@ def _quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def evaluate(
-    model: Any, tokenizer: Any, pairs: Sequence[tuple[int, int]], rewards: Sequence[Any], config: DemoConfig
-) -> Evaluation:
-    """Greedy and sampled mean rewards on ``pairs`` (``rewards`` = [format, accuracy]).
+def greedy_scores(
+    model: Any, tokenizer: Any, questions: Sequence[str], rewards: Sequence[Any], max_new_tokens: int
+) -> tuple[Scores, list[str]]:
+    """Greedy completions of ``questions`` and their mean scores (``rewards`` = [format, accuracy]).
 
     Example:
         >>> from rlvr.integrations.tiny import build_tiny
         >>> from rlvr.rewards import MathAccuracyReward, think_format
-        >>> config = DemoConfig(eval_samples=2, model=TinyModelConfig(hidden_size=16, intermediate_size=32,
-        ...                     num_layers=1, num_heads=2, num_kv_heads=1))
-        >>> model, tokenizer = build_tiny(config.model, alphabet=ALPHABET)
+        >>> model, tokenizer = build_tiny(TinyModelConfig(hidden_size=16, intermediate_size=32, num_layers=1,
+        ...                               num_heads=2, num_kv_heads=1), alphabet=ALPHABET)
         >>> accuracy = MathAccuracyReward(fallback="last_number")
-        >>> result = evaluate(model, tokenizer, [(1, 2)], [think_format, accuracy], config)
-        >>> 0.0 <= result.greedy.total <= 2.0
-        True
+        >>> scores, texts = greedy_scores(model, tokenizer, ["40630", "11234"], [think_format, accuracy], 4)
+        >>> accuracy.close()
+        >>> len(texts), 0.0 <= scores.reward <= 2.0
+        (2, True)
     """
     import torch
 
-    prompts = [prompt_of(p) for p in pairs]
-    answers = [str(a + b) for a, b in pairs]
+    prompts = [prompt_of(q) for q in questions]
+    answers = [answer_of(q) for q in questions]
     was_training = model.training
     model.eval()
     encoded = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left").to(model.device)
-    common = {
-        "max_new_tokens": config.max_completion_length,
-        "pad_token_id": tokenizer.pad_token_id,
-        "eos_token_id": tokenizer.eos_token_id,
-    }
-    width = encoded["input_ids"].shape[1]
-
-    def score(texts: list[str], repeat: int) -> Scores:
-        fmt = rewards[0](prompts=prompts * repeat, completions=texts)
-        acc = rewards[1](prompts=prompts * repeat, completions=texts, answer=answers * repeat)
-        return Scores(sum(x or 0.0 for x in fmt) / len(fmt), sum(x or 0.0 for x in acc) / len(acc))
-
     with torch.no_grad():
-        greedy_ids = model.generate(**encoded, do_sample=False, **common)
-        torch.manual_seed(config.seed + 1)
-        sampled_ids = model.generate(
+        ids = model.generate(
             **encoded,
-            do_sample=True,
-            temperature=1.0,
-            top_k=0,
-            num_return_sequences=config.eval_samples,
-            **common,
+            do_sample=False,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
         )
     model.train(was_training)
-    greedy = tokenizer.batch_decode(greedy_ids[:, width:], skip_special_tokens=True)
-    sampled = tokenizer.batch_decode(sampled_ids[:, width:], skip_special_tokens=True)
-    # generate repeats each prompt eval_samples times in a row; score in prompt-major order
-    sampled_by_prompt = [
-        sampled[i * config.eval_samples + k] for k in range(config.eval_samples) for i in range(len(prompts))
-    ]
-    examples = tuple(zip(prompts[:4], greedy[:4], strict=False))
-    return Evaluation(score(greedy, 1), score(sampled_by_prompt, config.eval_samples), examples)
+    texts = tokenizer.batch_decode(ids[:, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
+    fmt = rewards[0](prompts=prompts, completions=texts)
+    acc = rewards[1](prompts=prompts, completions=texts, answer=answers)
+    mean = lambda values: sum(v or 0.0 for v in values) / len(values)  # noqa: E731
+    return Scores(accuracy=mean(acc), format=mean(fmt)), texts
 
 
-def _progress_callback(total: int, history: list[dict[str, float]], enabled: bool, stream: IO[str]) -> Any:
+def _stage(
+    model: Any,
+    tokenizer: Any,
+    held_back: Sequence[str],
+    train: Sequence[str],
+    rewards: Sequence[Any],
+    config: DemoConfig,
+) -> Stage:
+    held_scores, texts = greedy_scores(model, tokenizer, held_back, rewards, config.max_completion_length)
+    train_scores, _ = greedy_scores(model, tokenizer, train, rewards, config.max_completion_length)
+    examples = tuple((prompt_of(q), t) for q, t in zip(held_back[:5], texts[:5], strict=True))
+    return Stage(held_back=held_scores, train=train_scores, examples=examples)
+
+
+def _progress_callback(
+    config: DemoConfig,
+    history: list[dict[str, float]],
+    held_back_curve: list[tuple[int, float]],
+    measure: Callable[[Any], float],
+    stream: IO[str],
+) -> Any:
     from tqdm import tqdm
     from transformers import TrainerCallback
 
+    total = config.steps
+
     class Progress(TrainerCallback):  # type: ignore[misc]
-        """A tqdm bar with the running reward; keeps each step's reward metrics for the curve."""
+        """A tqdm bar with the running training-batch accuracy; keeps each step's metrics for the plot and
+        measures the held-back accuracy (greedy) every ``config.eval_every`` steps."""
 
         def __init__(self) -> None:
-            self.bar = tqdm(total=total, desc="GRPO", unit="step", file=stream, disable=not enabled)
+            self.bar = tqdm(total=total, desc="GRPO", unit="step", file=stream, disable=not config.progress)
 
         def on_log(
             self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **_: Any
         ) -> None:
             if logs and "reward" in logs:
-                keys = ("reward", "rewards/think_format/mean", "rewards/accuracy/mean", "kl", "entropy")
-                history.append(
-                    {"step": float(state.global_step)} | {k: float(logs.get(k) or 0.0) for k in keys}
+                row = {k: float(logs.get(k) or 0.0) for k in HISTORY_KEYS}
+                history.append({"step": float(state.global_step)} | row)
+                self.bar.set_postfix(
+                    accuracy=f"{row['rewards/math_accuracy/mean']:.2f}", kl=f"{row['kl']:.3f}"
                 )
-                self.bar.set_postfix(reward=f"{logs['reward']:.2f}", kl=f"{logs.get('kl') or 0.0:.3f}")
 
-        def on_step_end(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+        def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **_: Any) -> None:
             self.bar.update(state.global_step - self.bar.n)
+            step = state.global_step
+            if model is not None and step % config.eval_every == 0 and step < total:
+                held_back_curve.append((step, measure(model)))
 
         def on_train_end(self, args: Any, state: Any, control: Any, **_: Any) -> None:
             self.bar.close()
@@ -259,76 +302,103 @@ def _progress_callback(total: int, history: list[dict[str, float]], enabled: boo
     return Progress()
 
 
+def _smooth(values: Sequence[float], window: int) -> list[float]:
+    starts = [max(0, i - window + 1) for i in range(len(values))]
+    return [sum(values[a : i + 1]) / (i + 1 - a) for i, a in enumerate(starts)]
+
+
 def plot_curve(
-    history: Sequence[dict[str, float]], result_before: Scores, result_after: Scores, path: Path
+    history: Sequence[dict[str, float]],
+    held_back_curve: Sequence[tuple[int, float]],
+    completions: int,
+    path: Path,
 ) -> Path:
-    """Save the training reward curve (with its components) and the held-back scores as a PNG.
+    """Save the training batches' accuracy and reward per GRPO step, and the held-back greedy accuracy
+    measured along the way (step 0: after the cold start), as a PNG.
 
     Example:
         >>> import tempfile
-        >>> history = [{"step": 1.0, "reward": 0.1, "rewards/think_format/mean": 0.1,
-        ...             "rewards/accuracy/mean": 0.0}]
+        >>> history = [{"step": float(s), "reward": 1.5, "rewards/think_format/mean": 1.0,
+        ...             "rewards/math_accuracy/mean": 0.5} for s in (1, 2)]
         >>> with tempfile.TemporaryDirectory() as folder:
-        ...     png = plot_curve(history, Scores(0.0, 0.0), Scores(1.0, 0.2), Path(folder) / "c.png")
+        ...     png = plot_curve(history, [(0, 0.4), (2, 0.9)], 128, Path(folder) / "c.png")
         ...     png.stat().st_size > 1000
         True
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7, 4), dpi=110)
+    figure = Figure(figsize=(7, 6), dpi=110)
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    top, bottom = figure.subplots(2, 1, sharex=True)
     steps = [h["step"] for h in history]
     window = max(1, len(history) // 40)
-    for key, label in (
-        ("reward", "reward (format + accuracy)"),
-        ("rewards/think_format/mean", "think_format"),
-        ("rewards/accuracy/mean", "math_accuracy"),
+    for axes, key, label, colour in (
+        (top, "rewards/math_accuracy/mean", "accuracy", "tab:blue"),
+        (bottom, "reward", "reward (think_format + math_accuracy)", "tab:orange"),
     ):
         values = [h.get(key, 0.0) for h in history]
-        (line,) = axes.plot(steps, values, linewidth=0.6, alpha=0.3)
-        starts = [max(0, i - window + 1) for i in range(len(values))]
-        smooth = [sum(values[a : i + 1]) / (i + 1 - a) for i, a in enumerate(starts)]
+        axes.plot(steps, values, color=colour, linewidth=0.6, alpha=0.3)
         axes.plot(
-            steps, smooth, color=line.get_color(), linewidth=1.6, label=f"{label} (mean of {window} steps)"
+            steps,
+            _smooth(values, window),
+            color=colour,
+            linewidth=1.6,
+            label=f"{label}, training batch (sampled, {completions} completions; mean of {window} steps)",
         )
-    last = steps[-1] if steps else 1.0
-    held = [result_before.total, result_after.total]
-    axes.scatter([0.0, last], held, color="black", zorder=3, label="held-back prompts (greedy)")
-    axes.set_xlabel("step")
-    axes.set_ylabel("mean reward")
-    axes.set_title("rlvr demo: GRPO on a tiny model (CPU)")
-    axes.grid(alpha=0.3)
-    axes.legend(loc="best", fontsize=8)
+        axes.grid(alpha=0.3)
+    top.plot(
+        [step for step, _ in held_back_curve],
+        [value for _, value in held_back_curve],
+        color="black",
+        marker="o",
+        markersize=3,
+        linewidth=1.0,
+        zorder=3,
+        label="accuracy, held-back questions (greedy; step 0: after the cold start)",
+    )
+    top.set_ylabel("accuracy")
+    top.set_ylim(-0.02, 1.02)
+    bottom.set_ylabel("reward")
+    bottom.set_ylim(-0.04, 2.04)
+    bottom.set_xlabel("GRPO step")
+    top.set_title("rlvr demo: cold start, then GRPO (tiny Qwen2, CPU)")
+    for axes in (top, bottom):
+        axes.legend(loc="lower right", fontsize=7)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
     return path
 
 
-def reward_table(result: DemoResult) -> str:
-    """A Markdown table of the held-back scores before and after training, and training-reward snapshots.
+def summary_table(result: DemoResult, eval_questions: int) -> str:
+    """Markdown tables: greedy scores of the three models, then the training batches in five parts.
 
     Example:
-        >>> e = Evaluation(Scores(0.0, 0.0), Scores(0.05, 0.01), ())
-        >>> print(reward_table(DemoResult(e, e, [], 1.0, None)).splitlines()[0])
-        | held-back prompts | before | after |
+        >>> stage = Stage(Scores(0.5, 1.0), Scores(0.5, 1.0), ())
+        >>> result = DemoResult(stage, stage, stage, (), (), 10, 5, 1.0, Path("."))
+        >>> print(summary_table(result, 4).splitlines()[0])
+        | greedy decoding | untrained | after cold start | after GRPO |
     """
-    b, a = result.before, result.after
+    stages = (result.untrained, result.before, result.after)
     rows = [
-        "| held-back prompts | before | after |",
-        "|---|---:|---:|",
-        f"| think_format (greedy) | {b.greedy.format:.3f} | {a.greedy.format:.3f} |",
-        f"| math_accuracy (greedy) | {b.greedy.accuracy:.3f} | {a.greedy.accuracy:.3f} |",
-        f"| **reward (greedy)** | **{b.greedy.total:.3f}** | **{a.greedy.total:.3f}** |",
-        f"| reward (sampled, T=1) | {b.sampled.total:.3f} | {a.sampled.total:.3f} |",
+        "| greedy decoding | untrained | after cold start | after GRPO |",
+        "|---|---:|---:|---:|",
     ]
+    for label, pick in (
+        (f"accuracy, held-back ({eval_questions} of {result.held_back_questions:,})", "held_back.accuracy"),
+        (f"accuracy, training ({eval_questions} of {result.train_questions:,})", "train.accuracy"),
+        ("think_format, held-back", "held_back.format"),
+        ("reward, held-back", "held_back.reward"),
+    ):
+        group, name = pick.split(".")
+        cells = " | ".join(f"{getattr(getattr(s, group), name):.3f}" for s in stages)
+        rows.append(f"| {label} | {cells} |")
     if result.history:
         rows += [
             "",
-            "| training steps | reward | think_format | math_accuracy | kl |",
-            "|---|---:|---:|---:|---:|",
+            "| GRPO steps (training batches, sampled) | accuracy | reward | kl |",
+            "|---|---:|---:|---:|",
         ]
         parts = min(5, len(result.history))
         for part in range(parts):
@@ -337,28 +407,74 @@ def reward_table(result: DemoResult) -> str:
             ]
             mean = {k: sum(h[k] for h in chunk) / len(chunk) for k in chunk[0]}
             rows.append(
-                f"| {int(chunk[0]['step'])}-{int(chunk[-1]['step'])} | {mean['reward']:.3f} | "
-                f"{mean['rewards/think_format/mean']:.3f} | {mean['rewards/accuracy/mean']:.3f} | "
-                f"{mean['kl']:.3f} |"
+                f"| {int(chunk[0]['step'])}-{int(chunk[-1]['step'])} | "
+                f"{mean['rewards/math_accuracy/mean']:.3f} | {mean['reward']:.3f} | {mean['kl']:.3f} |"
             )
-    rows += ["", "greedy completions after training:"]
-    rows += [f"  {prompt}{completion}" for prompt, completion in a.examples]
+    rows += ["", "greedy completions of held-back questions, after the cold start → after GRPO:"]
+    rows += [
+        f"  {prompt}{before} → {after}"
+        for (prompt, before), (_, after) in zip(result.before.examples, result.after.examples, strict=True)
+    ]
     return "\n".join(rows)
+
+
+def _grpo(
+    model: Any,
+    tokenizer: Any,
+    questions: Sequence[str],
+    rewards: Sequence[Any],
+    config: DemoConfig,
+    callback: Any,
+    run_dir: Path,
+) -> Any:
+    """Train ``model`` with rlvr's GRPOTrainer on ``questions``; returns the trained model."""
+    from datasets import Dataset
+    from transformers import PrinterCallback
+
+    from rlvr.integrations.trl import GRPOConfig, GRPOTrainer
+
+    dataset = Dataset.from_dict(
+        {"prompt": [prompt_of(q) for q in questions], "answer": [answer_of(q) for q in questions]}
+    )
+    args = GRPOConfig(
+        output_dir=str(run_dir),
+        per_device_train_batch_size=config.prompts_per_step * config.num_generations,
+        num_generations=config.num_generations,
+        max_completion_length=config.max_completion_length,
+        max_steps=config.steps,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type="constant",
+        beta=config.beta,
+        loss_type=config.loss_type,
+        logging_steps=1,
+        seed=config.seed,
+        **CPU_RUN_SETTINGS,
+    )
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=list(rewards),
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        callbacks=[callback],
+    )
+    trainer.remove_callback(PrinterCallback)
+    trainer.train()
+    return trainer.model
 
 
 def run_demo(
     config: DemoConfig | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None
 ) -> DemoResult:
-    """Train the tiny model and report (progress bar on ``err``, table and final line on ``out``).
+    """Cold start, then GRPO; report as it goes (progress bar on ``err``, figures on ``out``).
 
-    The initial model (TRL reloads the reference from it), TRL's run files and the reward curve
-    (``reward_curve.png``) go to ``config.output_dir``. The last line printed is :attr:`DemoResult.line`.
+    Written to ``config.output_dir``: ``model/`` (the trained model and tokenizer), ``cold-start/`` (the
+    model after the cold start, GRPO's reference), ``training_curve.png`` and ``results.json`` (the
+    figures). The last lines printed are :attr:`DemoResult.lines`.
     """
-    from datasets import Dataset
-    from transformers import PrinterCallback, set_seed
+    from transformers import set_seed
 
-    from rlvr.integrations.tiny import build_tiny
-    from rlvr.integrations.trl import GRPOConfig, GRPOTrainer
+    from rlvr.integrations.tiny import build_tiny, save_tiny
     from rlvr.rewards import MathAccuracyReward, think_format
 
     config = config or DemoConfig()
@@ -366,55 +482,98 @@ def run_demo(
     err = err or sys.stderr
     started = time.perf_counter()
     root = Path(config.output_dir)
-    accuracy = MathAccuracyReward(fallback="last_number", name="accuracy")
+    split = split_questions(config.task)
+    held_eval = balanced_sample(split.held_back, config.eval_questions, seed=config.seed + 1)
+    cold = balanced_sample(split.train, config.cold_start_examples, seed=config.seed + 2)
+    train_eval = balanced_sample(split.train, config.eval_questions, seed=config.seed + 3, exclude=cold)
+    say = lambda text: print(text, file=out, flush=True)  # noqa: E731
+    say(
+        f"task: which digit appears twice? {config.digits}-digit questions, e.g. "
+        f"{prompt_of(cold[0])}{completion_of(cold[0])}\n"
+        f"questions: {len(split.train):,} for training, {len(split.held_back):,} held back (no reordering "
+        f"of a held-back question's digits is a training question)"
+    )
+    accuracy = MathAccuracyReward(fallback="last_number")
     rewards = [think_format, accuracy]
     history: list[dict[str, float]] = []
+    held_back_curve: list[tuple[int, float]] = []
     try:
-        with _quiet_transformers():
+        with (
+            _quiet_transformers(),
+            quiet_datasets(),
+            cpu_threads(config.threads),
+            tempfile.TemporaryDirectory(prefix="rlvr-demo-") as scratch_dir,
+        ):
+            scratch = Path(scratch_dir)  # TRL's run directories: the Trainers write nothing worth keeping
             set_seed(config.seed)
             model_config = dataclasses.replace(config.model, seed=config.seed)
-            model, tokenizer = build_tiny(model_config, alphabet=ALPHABET, save_dir=root / "initial-model")
-            train_pairs, held_pairs = arithmetic_split(config)
-            dataset = Dataset.from_dict(
-                {
-                    "prompt": [prompt_of(p) for p in train_pairs],
-                    "answer": [str(a + b) for a, b in train_pairs],
-                }
+            model, tokenizer = build_tiny(model_config, alphabet=ALPHABET)
+            untrained = _stage(model, tokenizer, held_eval, train_eval, rewards, config)
+            say(f"untrained model: held-back accuracy {untrained.held_back.accuracy:.3f}")
+            losses = cold_start(
+                model,
+                tokenizer,
+                [(prompt_of(q), completion_of(q)) for q in cold],
+                config.cold_start,
+                scratch,
             )
-            before = evaluate(model, tokenizer, held_pairs, rewards, config)
-            args = GRPOConfig(
-                output_dir=str(root / "run"),
-                per_device_train_batch_size=config.prompts_per_step * config.num_generations,
-                num_generations=config.num_generations,
-                max_completion_length=config.max_completion_length,
-                max_steps=config.steps,
-                learning_rate=config.learning_rate,
-                lr_scheduler_type="constant",
-                beta=config.beta,
-                loss_type=config.loss_type,
-                logging_steps=1,
-                seed=config.seed,
-                **CPU_RUN_SETTINGS,
+            save_tiny(model, tokenizer, root / "cold-start")
+            before = _stage(model, tokenizer, held_eval, train_eval, rewards, config)
+            say(
+                f"cold start (SFT): {len(cold)} examples, {config.cold_start_steps} steps, loss "
+                f"{losses[0]:.3f} → {losses[-1]:.3f}; held-back accuracy {before.held_back.accuracy:.3f}, "
+                f"think_format {before.held_back.format:.3f}"
             )
-            trainer = GRPOTrainer(
-                model=model,
-                reward_funcs=rewards,
-                args=args,
-                train_dataset=dataset,
-                processing_class=tokenizer,
-                callbacks=[_progress_callback(config.steps, history, config.progress, err)],
+            say(
+                f"GRPO: {config.steps} steps × {config.prompts_per_step} prompts × "
+                f"{config.num_generations} completions"
             )
-            trainer.remove_callback(PrinterCallback)
-            trainer.train()
-            after = evaluate(trainer.model, tokenizer, held_pairs, rewards, config)
-            curve = plot_curve(history, before.greedy, after.greedy, root / "reward_curve.png")
+            held_back_curve.append((0, before.held_back.accuracy))
+
+            def measure(trained: Any) -> float:
+                scores, _ = greedy_scores(
+                    trained, tokenizer, held_eval, rewards, config.max_completion_length
+                )
+                return scores.accuracy
+
+            callback = _progress_callback(config, history, held_back_curve, measure, err)
+            model = _grpo(model, tokenizer, split.train, rewards, config, callback, scratch)
+            after = _stage(model, tokenizer, held_eval, train_eval, rewards, config)
+            held_back_curve.append((config.steps, after.held_back.accuracy))
+            save_tiny(model, tokenizer, root / "model")
+            plot_curve(
+                history,
+                held_back_curve,
+                config.prompts_per_step * config.num_generations,
+                root / "training_curve.png",
+            )
     finally:
         accuracy.close()
-    result = DemoResult(before, after, history, time.perf_counter() - started, curve)
-    print(reward_table(result), file=out)
-    print(f"reward curve: {curve}   ({result.seconds:.0f} s)", file=out)
-    print(result.line, file=out)
+    result = DemoResult(
+        untrained=untrained,
+        before=before,
+        after=after,
+        history=tuple(history),
+        held_back_curve=tuple(held_back_curve),
+        train_questions=len(split.train),
+        held_back_questions=len(split.held_back),
+        seconds=time.perf_counter() - started,
+        output_dir=root,
+    )
+    figures = {"config": _config_json(config)} | result.to_json()
+    (root / "results.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    say(summary_table(result, config.eval_questions))
+    say(
+        f"written to {root}/: model/ (trained), cold-start/ (GRPO's reference), training_curve.png, "
+        f"results.json   ({result.seconds:.0f} s)"
+    )
+    for line in result.lines:
+        say(line)
     return result
+
+
+def _config_json(config: DemoConfig) -> dict[str, Any]:
+    return {k: v for k, v in dataclasses.asdict(config).items() if k != "progress"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -431,16 +590,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--steps", type=int, default=defaults.steps, help=f"GRPO steps (default {defaults.steps})"
     )
     parser.add_argument(
+        "--cold-start-examples",
+        type=int,
+        default=defaults.cold_start_examples,
+        help=f"formatted examples of the cold start (default {defaults.cold_start_examples}: one per answer)",
+    )
+    parser.add_argument(
         "--output-dir",
         default=defaults.output_dir,
-        help="where reward_curve.png and the run files go (default rlvr-demo)",
+        help="where the models, training_curve.png and results.json go (default rlvr-demo)",
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed (default 0)")
     parser.add_argument(
         "--learning-rate",
         type=float,
         default=defaults.learning_rate,
-        help=f"default {defaults.learning_rate}",
+        help=f"GRPO's learning rate (default {defaults.learning_rate})",
     )
     parser.add_argument(
         "--beta", type=float, default=defaults.beta, help=f"KL coefficient (default {defaults.beta})"
@@ -455,9 +620,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> DemoConfig:
-    """The :class:`DemoConfig` of parsed ``rlvr demo`` options."""
+    """The :class:`DemoConfig` of parsed ``rlvr demo`` options.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> add_arguments(parser)
+        >>> config_from_args(parser.parse_args(["--cold-start-examples", "20"])).cold_start_examples
+        20
+    """
     return DemoConfig(
         steps=args.steps,
+        cold_start_examples=args.cold_start_examples,
         output_dir=args.output_dir,
         seed=args.seed,
         learning_rate=args.learning_rate,
@@ -468,7 +641,7 @@ def config_from_args(args: argparse.Namespace) -> DemoConfig:
 
 
 def main(args: argparse.Namespace) -> int:
-    """``rlvr demo``: run it; exit status 0 when the reward rose by at least 0.3, else 1.
+    """``rlvr demo``: run it; exit status 0 when GRPO raised the held-back accuracy by at least 0.3, else 1.
 
     Deprecation notices of the libraries (transformers' FutureWarnings) are silenced for the run only.
     """

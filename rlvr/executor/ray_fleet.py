@@ -288,6 +288,16 @@ class RayFleet:
         with self._lock:
             return frozenset(a.label for a in self._actors.values() if a.state is _State.READY)
 
+    def hosts(self) -> list[HostInfo]:
+        """Where the ready actors run (node, address, pid): for diagnostics.
+
+        Example:
+            >>> [host.pid for host in acquire("127.0.0.1:6379", None, 60.0).hosts()]  # doctest: +SKIP
+            [28645, 28682]
+        """
+        with self._lock:
+            return [a.info for a in self._actors.values() if a.state is _State.READY and a.info is not None]
+
     def _named(self) -> set[tuple[str, int]]:
         """``(node id, slot)`` of every rlvr actor alive on the cluster (any process's)."""
         found = set()

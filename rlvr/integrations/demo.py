@@ -34,6 +34,7 @@ from rlvr.integrations.cold_start import ColdStartConfig, cold_start, quiet_data
 from rlvr.integrations.demo_task import (
     ALPHABET,
     PairTask,
+    Split,
     answer_of,
     balanced_sample,
     completion_of,
@@ -189,6 +190,39 @@ class DemoResult:
             "held_back_accuracy_by_step": [list(point) for point in self.held_back_curve],
             "training_batches": list(self.history),
         }
+
+
+@dataclass(frozen=True)
+class DemoQuestions:
+    """The questions of a run: the split, the cold-start questions (from the training side), and the
+    balanced samples the greedy accuracy is measured on (the training sample excludes the cold start's)."""
+
+    split: Split
+    cold_start: tuple[str, ...]
+    train_eval: tuple[str, ...]
+    held_back_eval: tuple[str, ...]
+
+
+def demo_questions(config: DemoConfig) -> DemoQuestions:
+    """The questions :func:`run_demo` uses for ``config`` (all drawn from ``config.seed``).
+
+    Example:
+        >>> questions = demo_questions(DemoConfig(digits=4, eval_questions=20))
+        >>> len(questions.cold_start), len(questions.held_back_eval)
+        (10, 20)
+        >>> set(questions.held_back_eval) <= set(questions.split.held_back)
+        True
+    """
+    split = split_questions(config.task)
+    cold = balanced_sample(split.train, config.cold_start_examples, seed=config.seed + 2)
+    return DemoQuestions(
+        split=split,
+        cold_start=tuple(cold),
+        train_eval=tuple(
+            balanced_sample(split.train, config.eval_questions, seed=config.seed + 3, exclude=cold)
+        ),
+        held_back_eval=tuple(balanced_sample(split.held_back, config.eval_questions, seed=config.seed + 1)),
+    )
 
 
 @contextlib.contextmanager
@@ -482,10 +516,9 @@ def run_demo(
     err = err or sys.stderr
     started = time.perf_counter()
     root = Path(config.output_dir)
-    split = split_questions(config.task)
-    held_eval = balanced_sample(split.held_back, config.eval_questions, seed=config.seed + 1)
-    cold = balanced_sample(split.train, config.cold_start_examples, seed=config.seed + 2)
-    train_eval = balanced_sample(split.train, config.eval_questions, seed=config.seed + 3, exclude=cold)
+    questions = demo_questions(config)
+    split, cold = questions.split, questions.cold_start
+    held_eval, train_eval = questions.held_back_eval, questions.train_eval
     say = lambda text: print(text, file=out, flush=True)  # noqa: E731
     say(
         f"task: which digit appears twice? {config.digits}-digit questions, e.g. "

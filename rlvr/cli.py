@@ -411,11 +411,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="GRPO on a CPU in minutes: a tiny model learns a format and some sums (needs [trl], matplotlib)",
-        description="Train a tiny Qwen2 (random init, character tokenizer, no downloads) with rlvr's "
-        "GRPOTrainer and rewards (think_format + math_accuracy) on single-digit additions; prints a "
-        "progress bar and a reward table, saves reward_curve.png, and ends with "
-        "'reward before: X after: Y' (held-back prompts, greedy decoding).",
+        help="R1's pipeline on a CPU in minutes: a cold start, then GRPO teaches a tiny model a rule",
+        description="A tiny Qwen2 (random init, character tokenizer, no downloads) learns which digit "
+        "appears twice in a string of digits: a cold start (SFT on 10 formatted examples), then rlvr's "
+        "GRPOTrainer with think_format + math_accuracy. Prints the held-back accuracy (greedy) of the "
+        "untrained model, after the cold start and after GRPO; writes the trained model, "
+        "training_curve.png and results.json to --output-dir; ends with 'reward before: X after: Y' and "
+        "'accuracy before: X after: Y'.",
     )
     add_demo_arguments(demo)
     demo.set_defaults(handler=_cmd_demo)

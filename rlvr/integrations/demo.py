@@ -261,9 +261,15 @@ def _quiet_transformers() -> Iterator[None]:
 
 
 def greedy_scores(
-    model: Any, tokenizer: Any, questions: Sequence[str], rewards: Sequence[Any], max_new_tokens: int
+    model: Any,
+    tokenizer: Any,
+    questions: Sequence[str],
+    rewards: Sequence[Any],
+    max_new_tokens: int,
+    batch_size: int = 2048,
 ) -> tuple[Scores, list[str]]:
-    """Greedy completions of ``questions`` and their mean scores (``rewards`` = [format, accuracy]).
+    """Greedy completions of ``questions`` (``batch_size`` at a time) and their mean scores (``rewards`` =
+    [format, accuracy]).
 
     Example:
         >>> from rlvr.integrations.tiny import build_tiny
@@ -280,19 +286,26 @@ def greedy_scores(
 
     prompts = [prompt_of(q) for q in questions]
     answers = [answer_of(q) for q in questions]
+    texts: list[str] = []
     was_training = model.training
     model.eval()
-    encoded = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left").to(model.device)
-    with torch.no_grad():
-        ids = model.generate(
-            **encoded,
-            do_sample=False,
-            max_new_tokens=max_new_tokens,
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-        )
-    model.train(was_training)
-    texts = tokenizer.batch_decode(ids[:, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
+    try:
+        for start in range(0, len(prompts), batch_size):
+            encoded = tokenizer(
+                prompts[start : start + batch_size], return_tensors="pt", padding=True, padding_side="left"
+            ).to(model.device)
+            with torch.no_grad():
+                ids = model.generate(
+                    **encoded,
+                    do_sample=False,
+                    max_new_tokens=max_new_tokens,
+                    pad_token_id=tokenizer.pad_token_id,
+                    eos_token_id=tokenizer.eos_token_id,
+                )
+            width = encoded["input_ids"].shape[1]
+            texts += tokenizer.batch_decode(ids[:, width:], skip_special_tokens=True)
+    finally:
+        model.train(was_training)
     fmt = rewards[0](prompts=prompts, completions=texts)
     acc = rewards[1](prompts=prompts, completions=texts, answer=answers)
     mean = lambda values: sum(v or 0.0 for v in values) / len(values)  # noqa: E731

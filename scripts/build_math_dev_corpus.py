@@ -1,8 +1,8 @@
-"""Build rlvr's labelled math development corpus from public sources (see rlvr/benchmarks/data/PROVENANCE.md).
+"""Build rlvr's labelled math development corpus from public sources (see rlvr/eval/data/PROVENANCE.md).
 
 Run from the repository root with the source snapshots checked out beside it::
 
-    python scripts/build_math_dev_corpus.py --sources /path/to/snapshots --out rlvr/benchmarks/data
+    python scripts/build_math_dev_corpus.py --sources /path/to/snapshots --out rlvr/bench/data
 
 ``--sources`` holds one git repository per source, named ``owner+name/repo`` (the layout the snapshots
 come in). Each set is read from a fixed commit, so the output is reproducible. Labels start from the

@@ -12,7 +12,7 @@ HEAVY = ("torch", "transformers", "trl", "accelerate", "datasets")
 def test_core_imports_do_not_pull_in_torch() -> None:
     code = (
         "import json, sys\n"
-        "import rlvr, rlvr.rewards, rlvr.verifiers, rlvr.executor, rlvr.scoring, rlvr.cli\n"
+        "import rlvr, rlvr.rewards, rlvr.verifiers, rlvr.executor, rlvr.rewards.scoring, rlvr.cli\n"
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from rlvr.rewards import MathAccuracyReward
-from rlvr.scoring import dump_line, score_stream
+from rlvr.rewards.scoring import dump_line, score_stream
 
 
 def test_lone_surrogate_line_is_written_and_the_run_goes_on() -> None:
@@ -42,12 +42,12 @@ def test_cli_survives_surrogates_and_undecodable_bytes(tmp_path: Path) -> None:
         b'{"completion": "\\\\boxed{3}", "answer": "3"}\n'
     )
     target = tmp_path / "out.jsonl"
-    done = subprocess.run(
-        [sys.executable, "-m", "rlvr.cli", "score", "math", "--input", str(source), "--output", str(target)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    command = [sys.executable, "-m", "rlvr.cli", "score", "math", "--input", str(source), "--output", str(target)]
+    stopped = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert stopped.returncode == 1 and "line 3: not valid UTF-8 (byte 0xff at column 17)" in stopped.stderr
+    assert not target.exists()  # nothing half-written
+    done = subprocess.run([*command, "--skip-invalid"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    rewards = [json.loads(line)["reward"] for line in target.read_text(encoding="utf-8").splitlines()]
-    assert rewards == [1.0, 0.0, 1.0, 1.0]
+    rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert [row["reward"] for row in rows] == [1.0, 0.0, None, 1.0]  # a lone surrogate is text; 0xff is not
+    assert rows[2] == {"line": 3, "reward": None, "reward_info": "line 3: not valid UTF-8 (byte 0xff at column 17)"}

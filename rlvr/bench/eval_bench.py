@@ -8,7 +8,7 @@ problem (``--samples`` takes the first S; more than eight cycle through the kind
    then "The final answer is $\\boxed{gold}$.";
 2. ``rewritten``: the reference solution with the last box holding an equivalent spelling of the gold
    (``\\dfrac``, ``a/b``, a decimal, reordered set, units dropped, ...: the rewrites of
-   :func:`rlvr.benchmarks.math_rewrites.math_rewrites`; the gold in a brace group ``{gold}`` when it
+   :func:`rlvr.bench.math_rewrites.math_rewrites`; the gold in a brace group ``{gold}`` when it
    has none);
 3. ``near_miss``: the reference solution with the last box holding a near-miss wrong answer of the
    gold's own kind (n+1, another fraction, a swapped tuple, ...; another problem's gold when the gold
@@ -20,7 +20,7 @@ problem (``--samples`` takes the first S; more than eight cycle through the kind
 
 End to end means from the predictions JSONL file on disk to the finished metrics, cold:
 
-- **rlvr**: :func:`rlvr.benchmarks.evaluate` with a new reward (its W workers start on first need,
+- **rlvr**: :func:`rlvr.eval.evaluation` with a new reward (its W workers start on first need,
   interpreter start-up and imports included): reading, grading, maj@k grouping, pass@k, breakdowns;
 - **Math-Verify**: read the same file, a new ``ProcessPoolExecutor(W)`` (forked from a process that has
   imported math_verify, as a script would), one task per problem: ``parse("\\\\boxed{gold}")``,
@@ -45,8 +45,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rlvr.benchmarks.datasets import Benchmark, Problem, load_benchmark
-from rlvr.benchmarks.metrics import ks_for, maj_at_k, mean, pass_at_k
+from rlvr.eval.datasets import Benchmark, Problem, load_benchmark
+from rlvr.eval.metrics import ks_for, maj_at_k, mean, pass_at_k
 from rlvr.executor import usable_cpus
 
 KINDS: tuple[str, ...] = (
@@ -138,7 +138,7 @@ def unboxed(solution: str) -> str:
 
 
 def _rewrites(gold: str) -> tuple[str, str]:
-    from rlvr.benchmarks.math_rewrites import math_rewrites
+    from rlvr.bench.math_rewrites import math_rewrites
 
     rewrites = math_rewrites(gold)
     same = next((r.text for r in rewrites if r.equivalent), f"{{{gold}}}")  # else a brace group
@@ -378,7 +378,7 @@ def run_eval_bench(config: EvalBenchConfig | None = None) -> EvalBenchReport:
         >>> report.rlvr_s > 0 and report.math_verify_s > 0, list(report.rlvr_metrics["pass_at_k"])
         (True, ['1', '2'])
     """
-    from rlvr.benchmarks.evaluate import EvalConfig, evaluate
+    from rlvr.eval.evaluation import EvalConfig, evaluate
     from rlvr.executor import ExecutorConfig
     from rlvr.rewards.math_accuracy import MathAccuracyReward
 

@@ -345,7 +345,7 @@ def run_language_bench(config: LanguageBenchConfig) -> LanguageBenchReport:
             }
         )
     if config.candidates:
-        from rlvr.benchmarks.language_candidates import compare_candidates
+        from rlvr.bench.language_candidates import compare_candidates
 
         report.candidates = compare_candidates(_sentences("sentence"), _sentences("short"), config.repeats)
     return report

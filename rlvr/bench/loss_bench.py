@@ -19,7 +19,7 @@ after ``malloc_trim``) and, on CUDA, MFU; then rlvr / TRL step-time ratios.
 Shapes: ``"toy"`` (a Qwen2 scaled down: hidden 256, 4 layers, 4/2 heads, intermediate 768, vocab 4096;
 float32; runs on a CPU in seconds) and ``"1.5b"`` (Qwen2.5-1.5B: hidden 1536, 28 layers, 12/2 heads,
 intermediate 8960, vocab 151936; bf16 on CUDA, activation checkpointing on, completion lengths 1024 and
-4096, G = 8). torch is imported inside the functions: ``import rlvr.benchmarks`` stays light.
+4096, G = 8). torch is imported inside the functions: ``import rlvr.bench.loss_bench`` stays light.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Three measurements, each with Math-Verify scored on the same items in the same run:
 
-- **labelled sets** (:func:`rlvr.benchmarks.math_data.load_labelled_sets`): the shared development sets
+- **labelled sets** (:func:`rlvr.bench.math_data.load_labelled_sets`): the shared development sets
   (ToRA on GSM8K with ``fallback="last_number"``; Qwen2.5-Math samples on MATH), the bundled development
   corpus (GPT-3 step-by-step GSM8K solutions, PRM800K-format MATH solutions, Math-Verify's own test cases)
   and the bundled hand-written probes (today's output styles, hacks, near misses): agreement with the
@@ -26,7 +26,7 @@ disagrees with the label (or with the rewrite's expected verdict) is listed in t
 verdicts.
 
 The shared development sets are read from ``--data-dir`` (default: ``$RLVR_DATA_DIR``, else
-``../shared/data`` next to the repository); everything else is bundled in ``rlvr/benchmarks/data``.
+``../shared/data`` next to the repository); everything else is bundled in ``rlvr/bench/data`` and ``rlvr/eval/data``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rlvr.benchmarks.math_data import (
+from rlvr.bench.math_data import (
     Gold,
     LabelError,
     LabelledItem,
@@ -51,7 +51,7 @@ from rlvr.benchmarks.math_data import (
     load_policy_cases,
     math500_golds,
 )
-from rlvr.benchmarks.math_rewrites import Rewrite, integer_rewrites, math_rewrites
+from rlvr.bench.math_rewrites import Rewrite, integer_rewrites, math_rewrites
 from rlvr.executor import Executor, ExecutorConfig, usable_cpus
 
 # -- the graders -----------------------------------------------------------------------------------------

@@ -57,9 +57,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rlvr.benchmarks.math_agreement import math_verify_judge
-from rlvr.benchmarks.math_data import default_data_dir, gsm8k_golds, math500_golds, read_jsonl
-from rlvr.benchmarks.math_rewrites import math_rewrites
+from rlvr.bench.math_agreement import math_verify_judge
+from rlvr.bench.math_data import default_data_dir, gsm8k_golds, math500_golds, read_jsonl
+from rlvr.bench.math_rewrites import math_rewrites
 from rlvr.executor import ExecutorConfig, usable_cpus
 
 TARGET_RATIO = 10.0

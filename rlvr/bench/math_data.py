@@ -8,7 +8,7 @@ Labelled sets (completions with a gold and a correct/incorrect label), in the or
   ``scripts/build_math_dev_corpus.py``;
 - the bundled hand-written probes ``math_probes.jsonl``: today's output styles, hacks and near misses.
 
-Provenance, licences and how each was labelled: ``rlvr/benchmarks/data/PROVENANCE.md``.
+Provenance, licences and how each was labelled: ``rlvr/eval/data/PROVENANCE.md``.
 
 Example:
     >>> len(math500_golds(limit=3))

@@ -118,7 +118,7 @@ def workload(count: int) -> list[dict[str, Any]]:
         >>> [item["completion"].endswith("}$.") for item in items], sorted(items[0])
         ([True, True, True], ['answer', 'completion'])
     """
-    path = resources.files("rlvr") / "benchmarks" / "data" / "math500_answers.jsonl"
+    path = resources.files("rlvr.bench") / "data" / "math500_answers.jsonl"
     golds = [json.loads(line)["answer"] for line in path.read_text(encoding="utf-8").splitlines() if line]
     items = []
     for index in range(count):

@@ -6,7 +6,7 @@ own process on 127.0.0.1, driven by the same aiohttp client: C concurrent client
 B items back to back. Reported per stack: items/s, p50 and p99 request latency, the server's resident
 memory, and its import time. Needs both stacks installed (``pip install aiohttp fastapi uvicorn``)::
 
-    python -m rlvr.benchmarks.serve_stacks --clients 32 --requests 40 --repeats 3
+    python -m rlvr.bench.serve_stacks --clients 32 --requests 40 --repeats 3
 
 Example:
     >>> StackBenchConfig(clients=0)
@@ -166,7 +166,7 @@ def measure(stack: str, config: StackBenchConfig) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Measure both stacks and print a Markdown table (``python -m rlvr.benchmarks.serve_stacks``).
+    """Measure both stacks and print a Markdown table (``python -m rlvr.bench.serve_stacks``).
 
     Example:
         >>> main(["--clients", "2", "--requests", "2", "--repeats", "1"])  # doctest: +SKIP

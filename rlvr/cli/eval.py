@@ -1,4 +1,4 @@
-"""``rlvr eval BENCHMARK --predictions P.jsonl``: the command-line front of :func:`rlvr.benchmarks.evaluate`.
+"""``rlvr eval BENCHMARK --predictions P.jsonl``: the command-line front of :func:`rlvr.eval.evaluation`.
 
 ``rlvr.cli`` calls :func:`add_eval_parser` on its subcommands; the handler is stored as ``handler``.
 
@@ -101,8 +101,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
     """
     from tqdm import tqdm
 
-    from rlvr.benchmarks.datasets import load_benchmark
-    from rlvr.benchmarks.evaluate import EvalConfig, PredictionError, evaluate
+    from rlvr.eval.datasets import load_benchmark
+    from rlvr.eval.evaluation import EvalConfig, PredictionError, evaluate
     from rlvr.executor import ExecutorError
     from rlvr.executor.ray_cluster import probe
 

@@ -1,6 +1,6 @@
 """The math benchmarks ``rlvr eval`` knows: a registry, the bundled reference sets, a Hugging Face loader.
 
-Six benchmarks, each bundled (gzip-compressed JSONL in ``rlvr/benchmarks/data``, provenance and licences
+Six benchmarks, each bundled (gzip-compressed JSONL in ``rlvr/eval/data``, provenance and licences
 in ``data/PROVENANCE.md``) and each also loadable from the Hugging Face Hub with ``datasets`` installed:
 
 ========  =======  ==================================================  ===========================
@@ -115,7 +115,7 @@ class BenchmarkSpec:
     Attributes:
         name: the name ``rlvr eval`` takes.
         title: its name for people.
-        file: the bundled gzip-compressed JSONL file in ``rlvr/benchmarks/data``.
+        file: the bundled gzip-compressed JSONL file in ``rlvr/eval/data``.
         size: the number of problems.
         hub: its Hugging Face source.
         id_prefix: prefix of positional ids built for Hub rows without an id.
@@ -397,7 +397,7 @@ def _bundled_answer_column(spec: BenchmarkSpec) -> str:
 
 
 def _read_bundled(spec: BenchmarkSpec) -> Iterator[dict[str, Any]]:
-    resource = resources.files("rlvr.benchmarks") / "data" / spec.file
+    resource = resources.files("rlvr.eval") / "data" / spec.file
     with resource.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as stream:
         for line in stream:
             if line.strip():

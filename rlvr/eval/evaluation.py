@@ -19,7 +19,7 @@ timeout) counts as wrong and is counted apart.
 
 The report (:class:`EvalReport`): accuracy (correct samples / samples), pass@k (unbiased, Chen et al.
 2021) and maj@k (majority vote over answers grouped by rlvr equivalence; the definitions are in
-:mod:`rlvr.benchmarks.metrics`) for k = 1, 2, 4, ... up to the samples per problem (the smallest count
+:mod:`rlvr.eval.metrics`) for k = 1, 2, 4, ... up to the samples per problem (the smallest count
 when problems have different counts), per-subject and per-level breakdowns where the benchmark has
 them (MATH, MATH-500), the samples without an answer and the unjudged ones, the reasons of failures,
 and the most-missed problems. As JSON, Markdown, or a PNG figure (needs matplotlib).
@@ -35,8 +35,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from rlvr.benchmarks.datasets import SOURCES, Benchmark, Source, load_benchmark
-from rlvr.benchmarks.metrics import assign_classes, ks_for, maj_at_k, mean, pass_at_k
+from rlvr.eval.datasets import SOURCES, Benchmark, Source, load_benchmark
+from rlvr.eval.metrics import assign_classes, ks_for, maj_at_k, mean, pass_at_k
 from rlvr.executor import ExecutorConfig
 from rlvr.executor.config import resolve_backend
 from rlvr.rewards.math_accuracy import MathAccuracyReward
@@ -415,7 +415,7 @@ class EvalReport:
 
     def markdown(self) -> str:
         """The report for people."""
-        from rlvr.benchmarks.eval_render import render_markdown
+        from rlvr.eval.render import render_markdown
 
         return render_markdown(self)
 
@@ -425,7 +425,7 @@ class EvalReport:
         Raises:
             ImportError: matplotlib is not installed (``pip install matplotlib``).
         """
-        from rlvr.benchmarks.eval_render import render_plot
+        from rlvr.eval.render import render_plot
 
         render_plot(self, path)
 
@@ -532,7 +532,7 @@ def evaluate(
 
     Args:
         benchmark: a benchmark name (``gsm8k``, ``math``, ``math500``, ``aime24``, ``aime25``,
-            ``amc23``) or a loaded :class:`~rlvr.benchmarks.datasets.Benchmark` (e.g. a subset).
+            ``amc23``) or a loaded :class:`~rlvr.eval.datasets.Benchmark` (e.g. a subset).
         predictions: a JSONL path or text stream, or mappings with ``id`` or ``idx`` and ``completion``.
         config: options (see :class:`EvalConfig`).
         reward: a ``MathAccuracyReward`` to grade with (kept open, for repeated evaluations); by

@@ -16,7 +16,7 @@ where nobody votes scores 0.
 Answers vote by class, not by string: :func:`assign_classes` puts each distinct answer (in order of
 first appearance) into the first class whose representative (its first member) it is equivalent to,
 else into a new class. The equivalence test is supplied by the caller (rlvr's verifier in
-:mod:`rlvr.benchmarks.evaluate`, with the representative as the gold).
+:mod:`rlvr.eval.evaluation`, with the representative as the gold).
 
 Example:
     >>> round(pass_at_k(n=4, c=1, k=2), 4)

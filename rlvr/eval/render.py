@@ -1,7 +1,7 @@
 """How an evaluation report looks: Markdown for people, and a PNG (pass@k / maj@k curves, per-level bars).
 
 Example:
-    >>> from rlvr.benchmarks import evaluate
+    >>> from rlvr.eval import evaluate
     >>> report = evaluate("aime24", [{"idx": 0, "completion": "\\\\boxed{204}"}])
     >>> "| pass@k (%) | 3.3 |" in render_markdown(report)
     True
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rlvr.benchmarks.evaluate import EvalReport
+    from rlvr.eval.evaluation import EvalReport
 
 
 def _pct(value: float) -> str:

@@ -33,6 +33,7 @@ from typing import IO, Any
 from rlvr.integrations.cold_start import ColdStartConfig, cold_start, quiet_datasets
 from rlvr.integrations.demo_task import (
     ALPHABET,
+    ANSWERS,
     PairTask,
     Split,
     answer_of,
@@ -42,6 +43,22 @@ from rlvr.integrations.demo_task import (
     split_questions,
 )
 from rlvr.integrations.tiny import CPU_RUN_SETTINGS, TinyModelConfig, cpu_threads
+
+__all__ = [
+    "DemoConfig",
+    "DemoQuestions",
+    "DemoResult",
+    "Scores",
+    "Stage",
+    "add_arguments",
+    "config_from_args",
+    "demo_questions",
+    "greedy_scores",
+    "main",
+    "plot_curve",
+    "run_demo",
+    "summary_table",
+]
 
 #: The training-batch metrics kept per GRPO step (TRL's names).
 HISTORY_KEYS = ("reward", "rewards/think_format/mean", "rewards/math_accuracy/mean", "kl", "entropy")
@@ -120,7 +137,20 @@ class DemoConfig:
             raise TypeError("model must be a TinyModelConfig")
         if not isinstance(self.progress, bool):
             raise ValueError(f"progress must be a bool, got {self.progress!r}")
-        _ = self.task, self.cold_start  # validates digits, held_out_fraction and the cold start's settings
+        task = self.task  # validates digits, held_out_fraction and seed
+        _ = self.cold_start  # validates the cold start's settings
+        per_answer = -(-self.eval_questions // len(ANSWERS))
+        if per_answer > task.held_back_per_answer:
+            raise ValueError(
+                f"eval_questions must be at most {task.held_back_per_answer * len(ANSWERS)} with "
+                f"digits={self.digits} (the held-back questions), got {self.eval_questions}"
+            )
+        if per_answer + -(-self.cold_start_examples // len(ANSWERS)) > task.train_per_answer:
+            most = task.train_per_answer * len(ANSWERS)
+            raise ValueError(
+                f"cold_start_examples + eval_questions must be at most {most} with digits={self.digits} "
+                f"(the training questions), got {self.cold_start_examples + self.eval_questions}"
+            )
 
     @property
     def task(self) -> PairTask:

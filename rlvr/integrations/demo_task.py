@@ -16,6 +16,7 @@ model can answer them only by applying the rule, not by recalling a trained answ
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections import Counter
 from collections.abc import Sequence
@@ -56,6 +57,34 @@ class PairTask:
             raise ValueError(f"held_out_fraction must be in (0, 1), got {self.held_out_fraction!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ValueError(f"seed must be an int, got {self.seed!r}")
+        if self.held_back_per_answer == 0 or self.train_per_answer == 0:
+            raise ValueError(
+                f"held_out_fraction={self.held_out_fraction} leaves no training questions with "
+                f"digits={self.digits}"
+            )
+
+    @property
+    def held_back_per_answer(self) -> int:
+        """How many held-back questions have each answer digit (the same number for every digit).
+
+        Example:
+            >>> PairTask(digits=4).held_back_per_answer
+            84
+        """
+        multisets = math.comb(len(ANSWERS) - 1, self.digits - 2)
+        held = max(1, round(multisets * self.held_out_fraction))
+        return min(held, multisets) * math.factorial(self.digits) // 2
+
+    @property
+    def train_per_answer(self) -> int:
+        """How many training questions have each answer digit.
+
+        Example:
+            >>> PairTask(digits=4).train_per_answer
+            348
+        """
+        multisets = math.comb(len(ANSWERS) - 1, self.digits - 2)
+        return multisets * math.factorial(self.digits) // 2 - self.held_back_per_answer
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ Logging: with ``trainer=`` given, the metrics go to ``trainer.state.log_history`
 callback (W&B, TensorBoard, the console) through the trainer's callback handler. ``Trainer.log`` itself is
 not called: ``GRPOTrainer.log`` would flush the GRPO metrics it is averaging over the logging window.
 Without a trainer the metrics are appended to ``state.log_history`` only. Every evaluation's full
-:class:`~rlvr.benchmarks.evaluate.EvalReport` is also kept in ``callback.reports``.
+:class:`~rlvr.eval.evaluation.EvalReport` is also kept in ``callback.reports``.
 
 Limits: generation runs on the main process with the unwrapped model, so it suits single-device and
 DDP training (the other ranks wait at their next collective); under DeepSpeed ZeRO-3 or FSDP, where
@@ -38,8 +38,8 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from rlvr.benchmarks.datasets import SOURCES, Benchmark, get_benchmark_spec, load_benchmark
-from rlvr.benchmarks.evaluate import EvalConfig, EvalReport, evaluate
+from rlvr.eval.datasets import SOURCES, Benchmark, get_benchmark_spec, load_benchmark
+from rlvr.eval.evaluation import EvalConfig, EvalReport, evaluate
 from rlvr.rewards.math_accuracy import MathAccuracyReward
 
 logger = logging.getLogger("rlvr.integrations")
@@ -270,7 +270,7 @@ class BenchmarkEvalCallback(TrainerCallback):
         """The logged values of one report.
 
         Example:
-            >>> from rlvr.benchmarks import evaluate, load_benchmark
+            >>> from rlvr.eval import evaluate, load_benchmark
             >>> bench = load_benchmark("amc23").subset(2)
             >>> report = evaluate(bench, [{"idx": 0, "completion": "\\\\boxed{27}"}])
             >>> BenchmarkEvalCallback(benchmark="amc23").metrics(report)["rlvr_eval/amc23/accuracy"]

@@ -13,10 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rlvr.executor import ExecutorConfig
 from rlvr.integrations.queries import STOP_TOKENS, QueryError, response_of
 from rlvr.rewards.base import Reward
-from rlvr.rewards.registry import get_reward_spec
+from rlvr.rewards.registry import build_reward, get_reward_spec
 from rlvr.verifiers.verdict import Verdict
 
 logger = logging.getLogger("rlvr.integrations")
@@ -78,29 +77,6 @@ class OpenRLHFConfig:
             or not self.timeout > 0
         ):
             raise ValueError(f"timeout must be a number > 0, got {self.timeout!r}")
-
-
-def build_reward(
-    name: str,
-    options: Mapping[str, str] | None = None,
-    *,
-    workers: int | None = None,
-    timeout: float | None = None,
-) -> Reward:
-    """A registered reward with its options (strings, as ``--set`` gives them) and executor settings.
-
-    Example:
-        >>> build_reward("think_format").__name__
-        'think_format'
-    """
-    spec = get_reward_spec(name)
-    executor = ExecutorConfig(max_workers=workers, **({} if timeout is None else {"timeout": timeout}))
-    chosen = dict(options or {})
-    for flag, option in spec.reward_class.command_line_options.items():  # the reward's own settings
-        value = {"workers": workers, "timeout": timeout}.get(flag)
-        if value is not None and option not in chosen:
-            chosen[option] = str(value)
-    return spec.create(chosen, executor=executor)
 
 
 def label_column_of(reward: Reward) -> str:

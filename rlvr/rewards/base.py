@@ -10,25 +10,30 @@ advantage. Each ``None`` has a reason, sent to ``log_extra`` (column ``<name>/re
 provides it and to the debug log. Dataset columns arrive by name; a missing required column is an error
 naming the column and the reward, raised on the first call.
 
-Subclasses set ``default_name``, ``config_class`` (a validated dataclass), ``required_columns`` and
-implement :meth:`Reward.judge_batch` (or the simpler :meth:`Reward.judge_one`).
+Subclasses name their config type (``class MyReward(Reward[MyConfig])``), set ``default_name``,
+``config_class`` (the validated dataclass itself), ``required_columns`` and implement
+:meth:`Reward.judge_batch` (or the simpler :meth:`Reward.judge_one`). What columns a reward needs is
+decided in one place, :meth:`Reward.missing_column`: the trainer's batches, ``rlvr score``'s lines and the
+service's requests are all checked by it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from rlvr.executor import Executor, ExecutorConfig
 from rlvr.executor.ray_stats import RayStats
 from rlvr.rewards import inputs
 from rlvr.rewards.inputs import (
+    TRAINER_KEYWORDS,
     Completion,
     MalformedInputError,
+    MissingColumnError,
     Prompt,
     read_completion,
     read_prompt,
@@ -40,6 +45,8 @@ logger = logging.getLogger("rlvr.rewards")
 
 LogMetric = Callable[[str, float], None]
 LogExtra = Callable[[str, list[Any]], None]
+#: The type of a reward's config dataclass (``Reward[MathAccuracyConfig]``).
+ConfigT = TypeVar("ConfigT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +61,7 @@ class Item:
     row: Mapping[str, Any]
 
 
-class Reward:
+class Reward(Generic[ConfigT]):
     """Base class of rlvr's rewards (see the module docstring for the contract).
 
     Args:
@@ -65,7 +72,7 @@ class Reward:
     """
 
     default_name: ClassVar[str] = "reward"
-    config_class: ClassVar[type]
+    config_class: ClassVar[type[Any]]
     required_columns: ClassVar[tuple[str, ...]] = ()
     #: Columns read when present, documented per reward.
     optional_columns: ClassVar[tuple[str, ...]] = ()
@@ -77,7 +84,7 @@ class Reward:
 
     def __init__(
         self,
-        config: Any | None = None,
+        config: ConfigT | None = None,
         /,
         *,
         name: str | None = None,
@@ -94,7 +101,7 @@ class Reward:
             )
         if name is not None and (not isinstance(name, str) or not name.isidentifier()):
             raise ValueError(f"reward name must be an identifier, got {name!r}")
-        self.config = config
+        self.config: ConfigT = config
         self.__name__ = name or self.default_name
         self._executor: Executor | None = executor if isinstance(executor, Executor) else None
         self._executor_config: ExecutorConfig | None = (
@@ -259,9 +266,54 @@ class Reward:
 
     # -- what subclasses implement ---------------------------------------------------------------------
 
+    def check_settings(self) -> None:
+        """Raise ``ValueError`` when this reward's options cannot score anything (a length reward without
+        its maximum length); ``rlvr score`` and the service call it before reading any input.
+
+        Example:
+            >>> from rlvr.rewards import SoftOverlongReward
+            >>> SoftOverlongReward().check_settings()
+            Traceback (most recent call last):
+            ...
+            ValueError: reward 'soft_overlong' needs max_completion_len: set it to the trainer's maximum \
+completion length in tokens (--set max_completion_len=N)
+        """
+
+    def missing_column(self, present: Collection[str]) -> str | None:
+        """The column (or choice of columns) this reward needs that ``present`` lacks, quoted as a message
+        names it (``"'answer' (or 'solution')"``); ``None`` when nothing is missing. The one rule of
+        what a reward reads: a batch, a line of ``rlvr score`` and a request are all checked by it.
+
+        Example:
+            >>> from rlvr.rewards import MathAccuracyReward
+            >>> MathAccuracyReward().missing_column({"completion", "prompt"})
+            "'answer' (or 'solution')"
+            >>> MathAccuracyReward().missing_column({"completion", "solution"}) is None
+            True
+        """
+        for name in self.required_columns:
+            if name not in present:
+                return repr(name)
+        return None
+
     def check_columns(self, columns: Mapping[str, Any], size: int) -> None:
-        """Raise a clear error when the batch lacks a column this reward needs (override for options)."""
-        inputs.check_columns(self.__name__, self.required_columns, columns, size)
+        """Raise a clear error when the batch cannot be judged: options that cannot score
+        (:meth:`check_settings`), a column it needs is absent (:meth:`missing_column`), or a required
+        column does not hold one value per completion.
+
+        Raises:
+            MissingColumnError: a column this reward needs is absent; the message names it.
+            ValueError: the settings cannot score, or a column's length is not ``size``.
+        """
+        self.check_settings()
+        missing = self.missing_column(columns.keys())
+        if missing is not None:
+            present = ", ".join(sorted(k for k in columns if k not in TRAINER_KEYWORDS)) or "none"
+            raise MissingColumnError(
+                f"reward {self.__name__!r} needs the dataset column {missing}, which this batch does not have "
+                f"(columns: {present})"
+            )
+        inputs.check_column_lengths(self.__name__, self.required_columns, columns, size)
 
     def judge_batch(self, items: Sequence[Item]) -> list[Verdict]:
         """Judge read items. The default calls :meth:`judge_one` per item, isolating exceptions."""

@@ -123,7 +123,7 @@ class CodeExecutionConfig:
         resolve_backend(self.backend, self.ray_address, "CodeExecutionConfig", environ={})  # checks them
 
 
-class CodeExecutionReward(Reward):
+class CodeExecutionReward(Reward[CodeExecutionConfig]):
     """Fraction of test cases passed by the completion's program, run in an isolated sandbox.
 
     Example:
@@ -137,12 +137,12 @@ class CodeExecutionReward(Reward):
     """
 
     default_name: ClassVar[str] = "code_execution"
-    config_class: ClassVar[type] = CodeExecutionConfig
+    config_class: ClassVar[type[Any]] = CodeExecutionConfig
     command_line_options: ClassVar[Mapping[str, str]] = MappingProxyType(
         {"workers": "workers", "timeout": "program_time_limit", "ray": "ray_address"}
     )
 
-    def __init__(self, config: Any | None = None, /, **kwargs: Any) -> None:
+    def __init__(self, config: CodeExecutionConfig | None = None, /, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self._sandbox: Any = None
         self._verdicts: LRUCache[Verdict] = LRUCache(self.config.cache_size)

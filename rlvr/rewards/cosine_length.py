@@ -25,7 +25,7 @@ Columns: ``completion_ids`` (TRL passes it) or ``completion_length``, plus the a
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -106,7 +106,7 @@ def cosine_scaled_value(length: int, max_len: int, correct: bool, config: Cosine
     return float(low + 0.5 * (high - low) * (1.0 + cosine))
 
 
-class CosineScaledReward(TokenLengthReward):
+class CosineScaledReward(TokenLengthReward[CosineScaledConfig]):
     """Correctness scaled by length on a cosine schedule (see the module docstring).
 
     Args:
@@ -123,7 +123,7 @@ class CosineScaledReward(TokenLengthReward):
     """
 
     default_name: ClassVar[str] = "cosine_scaled"
-    config_class: ClassVar[type] = CosineScaledConfig
+    config_class: ClassVar[type[Any]] = CosineScaledConfig
 
     def __init__(
         self,
@@ -158,12 +158,18 @@ class CosineScaledReward(TokenLengthReward):
             self._accuracy.close()
         super().close()
 
-    def check_columns(self, columns: Mapping[str, Any], size: int) -> None:
+    def check_settings(self) -> None:
         if self.config.max_len is None:
             raise ValueError(
                 f"reward {self.__name__!r} needs max_len: set it to the completion length (tokens) where the "
                 "schedule ends, usually the trainer's maximum completion length (--set max_len=N)"
             )
+        self.accuracy.check_settings()
+
+    def missing_column(self, present: Collection[str]) -> str | None:
+        return super().missing_column(present) or self.accuracy.missing_column(present)
+
+    def check_columns(self, columns: Mapping[str, Any], size: int) -> None:
         super().check_columns(columns, size)
         self.accuracy.check_columns(columns, size)
 

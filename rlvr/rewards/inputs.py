@@ -140,24 +140,16 @@ def read_prompt(raw: Any) -> Prompt:
     )
 
 
-def check_columns(reward_name: str, required: Sequence[str], columns: Mapping[str, Any], size: int) -> None:
-    """Raise a clear error when a required column is missing or a column has the wrong length.
+def check_column_lengths(reward_name: str, columns_needed: Sequence[str], columns: Mapping[str, Any], size: int) -> None:
+    """Raise ``ValueError`` when a needed column does not hold one value per completion.
 
     Example:
-        >>> check_columns("math_accuracy", ["answer"], {"solution": ["x"]}, 1)
+        >>> check_column_lengths("math_accuracy", ["answer"], {"answer": ["1", "2"]}, 3)
         Traceback (most recent call last):
         ...
-        rlvr.rewards.inputs.MissingColumnError: reward 'math_accuracy' needs the dataset column 'answer', \
-which this batch does not have (columns: solution)
+        ValueError: reward 'math_accuracy': column 'answer' must hold one value per completion (3), got 2
     """
-    for name in required:
-        if name not in columns:
-            present = ", ".join(sorted(k for k in columns if k not in TRAINER_KEYWORDS)) or "none"
-            raise MissingColumnError(
-                f"reward {reward_name!r} needs the dataset column {name!r}, which this batch does not have "
-                f"(columns: {present})"
-            )
-    for name in required:
+    for name in columns_needed:
         values = columns[name]
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) != size:
             got = len(values) if isinstance(values, Sequence) else type(values).__name__

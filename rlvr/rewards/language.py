@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rlvr.rewards.base import Item, Reward
 from rlvr.verifiers.language import (
@@ -72,7 +72,7 @@ class LanguageConsistencyConfig:
             raise ValueError(f"min_words must be >= 1, got {self.min_words!r}")
 
 
-class LanguageConsistencyReward(Reward):
+class LanguageConsistencyReward(Reward[LanguageConsistencyConfig]):
     """The share of the chain of thought's words that are in the target language (DeepSeek-R1).
 
     Example:
@@ -87,7 +87,7 @@ class LanguageConsistencyReward(Reward):
     """
 
     default_name: ClassVar[str] = "language_consistency"
-    config_class: ClassVar[type] = LanguageConsistencyConfig
+    config_class: ClassVar[type[Any]] = LanguageConsistencyConfig
     optional_columns: ClassVar[tuple[str, ...]] = ("language",)
 
     def _target(self, item: Item, detected: dict[str, str | None]) -> str | Verdict:

@@ -11,11 +11,10 @@ at all is an error on the first call, naming both.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from rlvr.rewards.base import LogExtra, LogMetric, Reward
-from rlvr.rewards.inputs import TRAINER_KEYWORDS, MissingColumnError
+from rlvr.rewards.base import ConfigT, LogExtra, LogMetric, Reward
 
 IDS_COLUMN = "completion_ids"
 LENGTH_COLUMN = "completion_length"
@@ -87,7 +86,7 @@ def token_count(row: Mapping[str, Any]) -> int:
     return int(length)
 
 
-class TokenLengthReward(Reward):
+class TokenLengthReward(Reward[ConfigT]):
     """Base of rewards that read each completion's length: keeps TRL's ``completion_ids`` as a row value.
 
     A batch must carry ``completion_ids`` (TRL passes it) or a ``completion_length`` column.
@@ -111,22 +110,18 @@ class TokenLengthReward(Reward):
         self.report(verdicts, log_metric=log_metric, log_extra=log_extra)
         return [v.score for v in verdicts]
 
+    def missing_column(self, present: Collection[str]) -> str | None:
+        if IDS_COLUMN not in present and LENGTH_COLUMN not in present:
+            return f"{IDS_COLUMN!r} (token ids per completion, as TRL passes them; or {LENGTH_COLUMN!r})"
+        return super().missing_column(present)
+
     def check_columns(self, columns: Mapping[str, Any], size: int) -> None:
-        for name in (IDS_COLUMN, LENGTH_COLUMN):
-            if name in columns:
-                values = columns[name]
-                is_list = isinstance(values, Sequence) and not isinstance(values, (str, bytes))
-                if not is_list or len(values) != size:  # a padded tensor would give wrong lengths
-                    got = len(values) if is_list else type(values).__name__
-                    raise ValueError(
-                        f"reward {self.__name__!r}: {name} must hold one value per completion ({size}), "
-                        f"got {got}"
-                    )
-                break
-        else:
-            present = ", ".join(sorted(k for k in columns if k not in TRAINER_KEYWORDS)) or "none"
-            raise MissingColumnError(
-                f"reward {self.__name__!r} needs completion_ids (token ids per completion, as TRL passes "
-                f"them) or a completion_length column, which this batch does not have (columns: {present})"
-            )
         super().check_columns(columns, size)
+        name = IDS_COLUMN if IDS_COLUMN in columns else LENGTH_COLUMN
+        values = columns[name]
+        is_list = isinstance(values, Sequence) and not isinstance(values, (str, bytes))
+        if not is_list or len(values) != size:  # a padded tensor would give wrong lengths
+            got = len(values) if is_list else type(values).__name__
+            raise ValueError(
+                f"reward {self.__name__!r}: {name} must hold one value per completion ({size}), got {got}"
+            )

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
 from rlvr.executor import Executor, ExecutorConfig, Outcome
@@ -54,8 +55,9 @@ class MathAccuracyConfig:
             learn to mark its answer).
         allow_decimal_approximation: accept ``0.333`` for an exact ``1/3`` gold.
         max_answer_chars: only this many trailing characters of the answer part are searched.
-        timeout: seconds one symbolic judgement may take before it is ``None`` ("timeout"); an
-            executor passed to the reward (or ``rlvr score --timeout``) sets its own instead.
+        timeout: seconds one symbolic judgement may take before it is ``None`` ("timeout"). Set, it wins
+            over the deadline of an executor passed to the reward; unset (``None``), the executor's
+            deadline applies (5 s by default; ``rlvr score --timeout`` sets this option).
 
     Example:
         >>> MathAccuracyConfig(fallback="last_number").fallback
@@ -66,7 +68,7 @@ class MathAccuracyConfig:
     fallback: Fallback = "none"
     allow_decimal_approximation: bool = False
     max_answer_chars: int = MAX_ANSWER_CHARS
-    timeout: float = 5.0
+    timeout: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.gold_column, str) or not self.gold_column:
@@ -75,7 +77,9 @@ class MathAccuracyConfig:
             raise ValueError(f"fallback must be one of {FALLBACKS}, got {self.fallback!r}")
         if not isinstance(self.max_answer_chars, int) or self.max_answer_chars < 16:
             raise ValueError(f"max_answer_chars must be an int >= 16, got {self.max_answer_chars!r}")
-        if not isinstance(self.timeout, (int, float)) or not self.timeout > 0:
+        if self.timeout is not None and (
+            isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)) or not self.timeout > 0
+        ):
             raise ValueError(f"timeout must be > 0, got {self.timeout!r}")
 
     @property
@@ -83,7 +87,7 @@ class MathAccuracyConfig:
         return MathPolicy(allow_decimal_approximation=self.allow_decimal_approximation)
 
 
-class MathAccuracyReward(Reward):
+class MathAccuracyReward(Reward[MathAccuracyConfig]):
     """1.0 / 0.0 / None for the final answer against the gold (see the module docstring).
 
     Example:
@@ -97,11 +101,14 @@ class MathAccuracyReward(Reward):
     """
 
     default_name: ClassVar[str] = "math_accuracy"
-    config_class: ClassVar[type] = MathAccuracyConfig
+    config_class: ClassVar[type[Any]] = MathAccuracyConfig
     optional_columns: ClassVar[tuple[str, ...]] = (SOLUTION_COLUMN,)
+    command_line_options: ClassVar[Mapping[str, str]] = MappingProxyType({"timeout": "timeout"})
 
     def executor_config(self, given: ExecutorConfig | None) -> ExecutorConfig:
-        base = given or ExecutorConfig(timeout=self.config.timeout)
+        base = given or ExecutorConfig()
+        if self.config.timeout is not None:
+            base = dataclasses.replace(base, timeout=float(self.config.timeout))
         return dataclasses.replace(base, preload=tuple(dict.fromkeys((*base.preload, *_WORKER_PRELOAD))))
 
     def _gold_column(self, columns: Mapping[str, Any]) -> str:
@@ -115,9 +122,10 @@ class MathAccuracyReward(Reward):
             f"(or {SOLUTION_COLUMN!r}), which this batch does not have (columns: {present})"
         )
 
-    def check_columns(self, columns: Mapping[str, Any], size: int) -> None:
-        self._gold_column(columns)
-        super().check_columns(columns, size)
+    def missing_column(self, present: Collection[str]) -> str | None:
+        if self.config.gold_column not in present and SOLUTION_COLUMN not in present:
+            return f"{self.config.gold_column!r} (or {SOLUTION_COLUMN!r})"
+        return super().missing_column(present)
 
     def judge_batch(self, items: Sequence[Item]) -> list[Verdict]:
         return [judged.verdict for judged in self.judge_items(items)]
@@ -220,7 +228,7 @@ class _Runner:
 
     def add(self, prepared: Prepared) -> None:
         if prepared.job is not None and self._early is None:
-            self._early = _EarlyJob(self._reward.executor, prepared.job, len(self._prepared))
+            self._early = _EarlyJob(self._reward.executor, prepared.job, len(self._prepared), self._reward.config.timeout)
         self._prepared.append(prepared)
 
     def finish(self) -> list[Judged]:
@@ -233,7 +241,7 @@ class _Runner:
         outcomes: dict[Job, Outcome] = {}
         rest = [job for job in by_job if early is None or job != early.job]
         if rest:
-            for job, outcome in zip(rest, self._reward.executor.map(full_judgement, rest), strict=True):
+            for job, outcome in zip(rest, self._reward.executor.map(full_judgement, rest, timeout=self._reward.config.timeout), strict=True):
                 outcomes[job] = outcome
         if early is not None:
             outcomes[early.job] = early.outcome()
@@ -253,9 +261,10 @@ class _Runner:
 class _EarlyJob:
     """One job judged in a background thread (which starts the executor's workers meanwhile)."""
 
-    def __init__(self, executor: Executor, job: Job, index: int) -> None:
+    def __init__(self, executor: Executor, job: Job, index: int, timeout: float | None) -> None:
         self.index = index
         self.job = job
+        self._timeout = timeout
         self._outcome: Outcome | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(executor, job), daemon=True)
@@ -263,7 +272,7 @@ class _EarlyJob:
 
     def _run(self, executor: Executor, job: Job) -> None:
         try:
-            self._outcome = executor.map(full_judgement, [job])[0]
+            self._outcome = executor.map(full_judgement, [job], timeout=self._timeout)[0]
         except BaseException as exc:
             self._error = exc
 

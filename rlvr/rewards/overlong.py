@@ -93,7 +93,7 @@ def soft_overlong_penalty(
     return (expected - length) / buffer_len * factor
 
 
-class SoftOverlongReward(TokenLengthReward):
+class SoftOverlongReward(TokenLengthReward[SoftOverlongConfig]):
     """DAPO's soft overlong punishment, 0 down to ``-penalty_factor`` (see the module docstring).
 
     Example:
@@ -103,15 +103,14 @@ class SoftOverlongReward(TokenLengthReward):
     """
 
     default_name: ClassVar[str] = "soft_overlong"
-    config_class: ClassVar[type] = SoftOverlongConfig
+    config_class: ClassVar[type[Any]] = SoftOverlongConfig
 
-    def check_columns(self, columns: Mapping[str, Any], size: int) -> None:
+    def check_settings(self) -> None:
         if self.config.max_completion_len is None:
             raise ValueError(
                 f"reward {self.__name__!r} needs max_completion_len: set it to the trainer's maximum "
                 "completion length in tokens (--set max_completion_len=N)"
             )
-        super().check_columns(columns, size)
 
     @property
     def buffer_len(self) -> int:

@@ -1,4 +1,5 @@
-"""The rewards ``rlvr score`` knows, by name."""
+"""The rewards ``rlvr score``, ``rlvr serve`` and the trainer adapters know, by name, and the one way to
+build one from command-line settings (:func:`build_reward`)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ class RewardSpec:
         return self.reward_class.from_options(merged, name=self.name, executor=executor)
 
 
+_LANGUAGE = RewardSpec(
+    "language_consistency",
+    LanguageConsistencyReward,
+    "share of the reasoning's words in the target language (DeepSeek-R1); null when too short",
+    "language (optional ISO 639-1; else the language option, else detected from the prompt)",
+    example="language_example.jsonl",
+)
+
 REWARDS: Mapping[str, RewardSpec] = MappingProxyType(
     {
         "math": RewardSpec(
@@ -81,16 +90,8 @@ REWARDS: Mapping[str, RewardSpec] = MappingProxyType(
             "none (reads the prompt to detect a template that opens <think>)",
             example="format_example.jsonl",
         ),
-        **{
-            name: RewardSpec(
-                name,
-                LanguageConsistencyReward,
-                "share of the reasoning's words in the target language (DeepSeek-R1); null when too short",
-                "language (optional ISO 639-1; else the language option, else detected from the prompt)",
-                example="language_example.jsonl",
-            )
-            for name in ("language", "language_consistency")
-        },
+        "language": _LANGUAGE,  # a short name for the same reward, logged under its own
+        "language_consistency": _LANGUAGE,
         "soft_overlong": RewardSpec(
             "soft_overlong",
             SoftOverlongReward,
@@ -126,3 +127,52 @@ def get_reward_spec(name: str) -> RewardSpec:
         if spec.name == name:
             return spec
     raise KeyError(f"unknown reward {name!r}; known: {', '.join(sorted(REWARDS))}")
+
+
+def build_reward(
+    name: str,
+    options: Mapping[str, str] | None = None,
+    *,
+    workers: int | None = None,
+    timeout: float | None = None,
+    ray_address: str | None = None,
+) -> Reward:
+    """A registered reward built from command-line settings: ``options`` as ``--set KEY=VALUE`` gives
+    them, and ``--workers``, ``--timeout`` and ``--ray`` only when given (``None`` leaves the reward's
+    own default). A flag the reward takes as one of its options (its ``command_line_options``: the code
+    reward's program time limit, math's judgement deadline) never overrides that option set explicitly;
+    the other flags go to the reward's executor.
+
+    Raises:
+        KeyError: no reward has this name (the message lists the known ones).
+        ValueError: an option is unknown or out of range (the message names it).
+
+    Example:
+        >>> build_reward("math", {"timeout": "30"}, timeout=2.0).config.timeout  # --set wins over --timeout
+        30.0
+        >>> build_reward("math", timeout=2.0).config.timeout
+        2.0
+        >>> build_reward("language").__name__
+        'language_consistency'
+    """
+    spec = get_reward_spec(name)
+    chosen = dict(options or {})
+    executor_settings: dict[str, object] = {}
+    given = {"workers": workers, "timeout": timeout, "ray": ray_address}
+    for flag, value in given.items():
+        if value is None:
+            continue
+        option = spec.reward_class.command_line_options.get(flag)
+        if option is None:
+            executor_settings[flag] = value
+        elif option not in chosen:
+            chosen[option] = str(value)
+    executor: ExecutorConfig | None = None
+    if executor_settings:
+        ray = executor_settings.get("ray")
+        executor = ExecutorConfig(
+            max_workers=workers if "workers" in executor_settings else None,
+            **({"timeout": float(timeout)} if "timeout" in executor_settings and timeout is not None else {}),
+            **({"backend": "ray", "ray_address": str(ray)} if ray is not None else {}),
+        )
+    return spec.create(chosen, executor=executor)

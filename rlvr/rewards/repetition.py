@@ -15,7 +15,7 @@ time are linear in the completion's length.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -71,7 +71,7 @@ def repeated_fraction(units: Sequence[object], n: int) -> float:
     return 1 - distinct / total
 
 
-class RepetitionPenaltyReward(TokenLengthReward):
+class RepetitionPenaltyReward(TokenLengthReward[RepetitionPenaltyConfig]):
     """N-gram repetition penalty in ``[max_penalty, 0]`` (see the module docstring).
 
     Example:
@@ -83,7 +83,12 @@ class RepetitionPenaltyReward(TokenLengthReward):
     """
 
     default_name: ClassVar[str] = "repetition_penalty"
-    config_class: ClassVar[type] = RepetitionPenaltyConfig
+    config_class: ClassVar[type[Any]] = RepetitionPenaltyConfig
+
+    def missing_column(self, present: Collection[str]) -> str | None:
+        if self.config.unit == "words":  # no token ids needed
+            return Reward.missing_column(self, present)
+        return super().missing_column(present)
 
     def check_columns(self, columns: Mapping[str, Any], size: int) -> None:
         if self.config.unit == "words":

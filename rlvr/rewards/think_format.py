@@ -10,7 +10,7 @@ Columns: none. The prompt is read only to detect a chat template that already op
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rlvr.rewards.base import Item, Reward
 from rlvr.verifiers.think import (
@@ -53,7 +53,7 @@ class ThinkFormatConfig:
             )
 
 
-class ThinkFormatReward(Reward):
+class ThinkFormatReward(Reward[ThinkFormatConfig]):
     """1.0 when the completion is one non-empty think block and a non-empty answer, else 0.0.
 
     Example:
@@ -66,7 +66,7 @@ class ThinkFormatReward(Reward):
     """
 
     default_name: ClassVar[str] = "think_format"
-    config_class: ClassVar[type] = ThinkFormatConfig
+    config_class: ClassVar[type[Any]] = ThinkFormatConfig
 
     def _opened_by_prompt(self, item: Item) -> bool:
         if self.config.think_opened_by_prompt is not None:

@@ -31,10 +31,11 @@ from typing import Any
 
 from aiohttp import web
 
-from rlvr.integrations.openrlhf_reward import build_reward, judge_queries, label_column_of, openrlhf_result
+from rlvr.integrations.openrlhf_reward import judge_queries, label_column_of, openrlhf_result
 from rlvr.processes import describe_exception
 from rlvr.rewards.base import Reward
 from rlvr.rewards.inputs import MissingColumnError
+from rlvr.rewards.registry import build_reward
 from rlvr.serve.config import ServeConfig
 from rlvr.serve.metrics import Metrics
 from rlvr.verifiers.verdict import Verdict
@@ -72,7 +73,11 @@ class ServerState:
         self.config = config
         if reward is None:
             reward = build_reward(
-                config.reward, config.options, workers=config.workers, timeout=config.timeout
+                config.reward,
+                config.options,
+                workers=config.workers,
+                timeout=config.timeout,
+                ray_address=config.ray_address,
             )
         self.reward = reward
         self.label_column = config.label_column or label_column_of(self.reward)

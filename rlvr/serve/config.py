@@ -32,6 +32,8 @@ class ServeConfig:
             with it as the password); ``--token``, or the ``RLVR_SERVE_TOKEN`` environment variable.
         workers: the reward's worker processes (``--workers``).
         timeout: seconds one judgement may take (``--timeout``; for code: the program's time limit).
+        ray_address: judge on this Ray cluster (``--ray``: its head's ``HOST:PORT``, ``auto``, or
+            ``local``); ``None`` judges on this machine (or on ``$RLVR_RAY_ADDRESS`` when set).
         max_request_bytes: the largest request body (``--max-request-mb``); larger ones get 413.
         max_items: the most items in one request (``--max-items``); more get 413.
         max_queued_items: the most items admitted at once, waiting or being judged (``--max-queue``);
@@ -59,6 +61,7 @@ class ServeConfig:
     token: str | None = None
     workers: int | None = None
     timeout: float | None = None
+    ray_address: str | None = None
     max_request_bytes: int = 16 << 20
     max_items: int = 4096
     max_queued_items: int = 16384
@@ -80,6 +83,8 @@ class ServeConfig:
             _int(self.workers, "--workers", 1)
         if self.timeout is not None:
             _seconds(self.timeout, "--timeout")
+        if self.ray_address is not None and (not isinstance(self.ray_address, str) or not self.ray_address):
+            raise ValueError(f"--ray must be HOST:PORT, 'auto' or 'local', got {self.ray_address!r}")
         _int(self.max_request_bytes, "--max-request-mb", 1024)
         _int(self.max_items, "--max-items", 1)
         _int(self.max_queued_items, "--max-queue", 1)

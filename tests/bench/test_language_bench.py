@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from rlvr.benchmarks.language_bench import (
+from rlvr.bench.language_bench import (
     LanguageBenchConfig,
     LanguageBenchReport,
     build_texts,
     bundled_sentences,
     run_language_bench,
 )
-from rlvr.benchmarks.language_candidates import compare_candidates
+from rlvr.bench.language_candidates import compare_candidates
 from rlvr.cli import main
 from rlvr.verifiers.language import SUPPORTED_LANGUAGES
 

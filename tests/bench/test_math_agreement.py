@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from rlvr.benchmarks.math_agreement import MathAgreementConfig, math_verify_judge, run_math_agreement
-from rlvr.benchmarks.math_data import (
+from rlvr.bench.math_agreement import MathAgreementConfig, math_verify_judge, run_math_agreement
+from rlvr.bench.math_data import (
     DATA_PACKAGE_DIR,
     DEV_SETS,
     LABEL_ERRORS_FILE,
@@ -23,7 +23,7 @@ from rlvr.benchmarks.math_data import (
     load_policy_cases,
     math500_golds,
 )
-from rlvr.benchmarks.math_rewrites import integer_rewrites, math_rewrites
+from rlvr.bench.math_rewrites import integer_rewrites, math_rewrites
 from rlvr.verifiers.math import check_answer
 from rlvr.verifiers.math.compare import MathPolicy
 from rlvr.verifiers.math.judge import fast_judgement, make_answer

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rlvr.benchmarks.math_bench import (
+from rlvr.bench.math_bench import (
     DEV_COMPLETIONS_FILE,
     MathBenchConfig,
     e2e_completions,
@@ -15,7 +15,7 @@ from rlvr.benchmarks.math_bench import (
     math_verify_end_to_end,
     run_math_bench,
 )
-from rlvr.benchmarks.math_data import default_data_dir
+from rlvr.bench.math_data import default_data_dir
 from rlvr.verifiers.math import check_answer
 
 HAVE_DATA = (default_data_dir() / DEV_COMPLETIONS_FILE).exists()
@@ -79,7 +79,7 @@ def test_smoke_run():
 
 def test_score_file_is_decided_in_process():
     """The whole-process file needs no worker: every line is decided by the fast path."""
-    from rlvr.benchmarks.math_bench import score_file_lines
+    from rlvr.bench.math_bench import score_file_lines
     from rlvr.verifiers.math.judge import prepare_completion, read_gold
 
     lines = score_file_lines(1000)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from rlvr.benchmarks.datasets import (
+from rlvr.eval.datasets import (
     BENCHMARKS,
     get_benchmark_spec,
     load_benchmark,
@@ -23,7 +23,7 @@ from rlvr.benchmarks.datasets import (
 )
 from rlvr.verifiers.math.judge import gold_answer
 
-DATA = resources.files("rlvr.benchmarks") / "data"
+DATA = resources.files("rlvr.eval") / "data"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 SHA256 = {
     "gsm8k_test.jsonl.gz": "0fce5917715e6484bd9d21a4acd6656007b12a15b2b3cf4babb727af0b0417cd",
@@ -231,7 +231,7 @@ def test_hub_loader_maps_the_fields_of_each_dataset(fake_hub: list[Any]) -> None
 
 
 def test_hub_rows_score_through_evaluate(fake_hub: list[Any]) -> None:
-    from rlvr.benchmarks import evaluate
+    from rlvr.eval import evaluate
 
     report = evaluate(load_benchmark("gsm8k", source="hf"), [{"idx": 1, "completion": "so 1600 in all"}])
     assert report.pass_at_k == {"1": 0.5} and report.missing_problems == ["gsm8k-test-0"]

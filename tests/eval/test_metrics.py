@@ -8,9 +8,9 @@ from fractions import Fraction
 
 import pytest
 
-from rlvr.benchmarks import evaluate
-from rlvr.benchmarks.datasets import BENCHMARKS, Benchmark, Problem
-from rlvr.benchmarks.metrics import assign_classes, ks_for, maj_at_k, majority_class, mean, pass_at_k
+from rlvr.eval import evaluate
+from rlvr.eval.datasets import BENCHMARKS, Benchmark, Problem
+from rlvr.eval.metrics import assign_classes, ks_for, maj_at_k, majority_class, mean, pass_at_k
 
 
 @pytest.mark.parametrize(

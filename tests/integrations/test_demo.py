@@ -50,6 +50,9 @@ def test_split_holds_back_whole_digit_multisets(digits: int) -> None:
     # every answer digit is held back, in the same proportion
     held_answers = Counter(answer_of(m) for m in split.held_back_multisets)
     assert set(held_answers) == set(ANSWERS) and len(set(held_answers.values())) == 1
+    task = PairTask(digits=digits)
+    assert set(Counter(answer_of(q) for q in held).values()) == {task.held_back_per_answer}
+    assert set(Counter(answer_of(q) for q in train).values()) == {task.train_per_answer}
     assert 0.1 < len(held) / len(every) < 0.3
 
 
@@ -83,6 +86,7 @@ def test_balanced_sample() -> None:
         ({"digits": "5"}, "digits"),
         ({"held_out_fraction": 1.0}, "held_out_fraction"),
         ({"seed": 1.5}, "seed"),
+        ({"digits": 3, "held_out_fraction": 0.95}, "held_out_fraction=0.95 leaves no training questions"),
     ],
 )
 def test_task_validation(kwargs: dict[str, object], message: str) -> None:
@@ -233,6 +237,8 @@ def test_smoke_run(tmp_path: Path) -> None:
         ({"eval_questions": 5}, "eval_questions"),
         ({"eval_every": 0}, "eval_every"),
         ({"threads": 0}, "threads"),
+        ({"digits": 3}, "eval_questions must be at most 60 with digits=3"),
+        ({"digits": 3, "eval_questions": 10, "cold_start_examples": 300}, "cold_start_examples"),
         ({"output_dir": ""}, "output_dir"),
     ],
 )

@@ -252,7 +252,7 @@ def test_refuses_bad_settings_with_the_flag_named() -> None:
         and "Traceback" not in result.stderr
     )
     result = run("--reward", "math", "--max-items", "0")
-    assert result.returncode == 2 and "--max-items must be an integer >= 1" in result.stderr
+    assert result.returncode == 2 and "argument --max-items: must be an integer >= 1" in result.stderr
     result = run("--reward", "math", "--token", "short")
     assert result.returncode == 2 and "--token must be at least 8 characters" in result.stderr
 
@@ -307,7 +307,7 @@ def test_length_rewards_read_completion_ids_over_http() -> None:
         assert status == 200 and body["rewards"] == [0.0, -0.5, -1.0, None]
         assert "completion_ids must be a list of token ids" in body["reasons"][3]
         status, body, _ = server.request("POST", "/score", {"items": [{"completion": "a"}]})
-        assert status == 422 and "needs completion_ids" in body["error"]
+        assert status == 422 and "needs the dataset column 'completion_ids'" in body["error"]
     finally:
         server.stop()
 

@@ -472,7 +472,7 @@ def test_accelerate_launch_two_processes(tmp_path: Path) -> None:
 
 
 def _bench_at_toy_size(loss_types: tuple[str, ...]) -> Any:
-    from rlvr.benchmarks.loss_bench import LossBenchConfig, run_loss_bench
+    from rlvr.bench.loss_bench import LossBenchConfig, run_loss_bench
 
     config = LossBenchConfig(
         lengths=(8,), repeats=1, warmup=0, num_generations=2, prompt_length=4, loss_types=loss_types
@@ -492,7 +492,7 @@ def _bench_at_toy_size(loss_types: tuple[str, ...]) -> Any:
 
 
 def test_loss_bench_runs_new_loss_types_beside_trl_at_toy_size() -> None:
-    from rlvr.benchmarks.loss_bench import LOSS_TYPES, LossBenchConfig
+    from rlvr.bench.loss_bench import LOSS_TYPES, LossBenchConfig
     from rlvr.integrations.trl import LOSS_TYPES as TRAINER_LOSS_TYPES
 
     assert set(LOSS_TYPES) == set(TRAINER_LOSS_TYPES)
@@ -506,12 +506,12 @@ def test_loss_bench_runs_new_loss_types_beside_trl_at_toy_size() -> None:
 
 @pytest.mark.slow
 def test_loss_bench_runs_every_loss_type_beside_trl_at_toy_size() -> None:
-    from rlvr.benchmarks.loss_bench import LOSS_TYPES
+    from rlvr.bench.loss_bench import LOSS_TYPES
 
     _bench_at_toy_size(LOSS_TYPES)
 
 
 def test_benchmarks_import_stays_torch_free() -> None:
-    code = "import sys, rlvr.benchmarks, rlvr.benchmarks.loss_bench; print('torch' in sys.modules)"
+    code = "import sys, rlvr.eval, rlvr.bench.loss_bench; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -106,7 +106,7 @@ def test_ray_configured_executor_pickles_without_connecting() -> None:
 
 def test_core_imports_stay_free_of_ray() -> None:
     code = (
-        "import sys, rlvr, rlvr.rewards, rlvr.verifiers, rlvr.executor, rlvr.scoring, rlvr.cli\n"
+        "import sys, rlvr, rlvr.rewards, rlvr.verifiers, rlvr.executor, rlvr.rewards.scoring, rlvr.cli\n"
         "from rlvr.executor import Executor, ExecutorConfig\n"
         "Executor(ExecutorConfig(backend='ray', ray_address='10.0.0.1:6379'))\n"
         "import rlvr.executor.ray_fleet, rlvr.rewards.code_remote, rlvr.sandbox.remote\n"
@@ -230,7 +230,7 @@ def test_the_ray_bench_runs_at_a_small_size() -> None:
     from .support import require_ray
 
     require_ray()
-    from rlvr.benchmarks.ray_bench import RayBenchConfig, run_ray_bench
+    from rlvr.bench.ray_bench import RayBenchConfig, run_ray_bench
 
     report = run_ray_bench(RayBenchConfig(items=200, symbolic=4, programs=2, repeats=1, chunk_sizes=(64,)))
     for workload in ("trivial", "symbolic math", "code"):

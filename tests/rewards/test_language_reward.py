@@ -18,7 +18,7 @@ from rlvr.rewards import (
     get_reward_spec,
     language_consistency,
 )
-from rlvr.scoring import score_stream
+from rlvr.rewards.scoring import score_stream
 from rlvr.verifiers.language import LanguageDetectorMissingError
 from rlvr.verifiers.language import detect as detect_module
 
@@ -99,7 +99,7 @@ def test_registry_names_and_options() -> None:
         spec = get_reward_spec(name)
         assert spec is REWARDS[name] and spec.example == "language_example.jsonl"
         reward = spec.create({"language": "de", "include_answer": "true", "min_words": "5"})
-        assert reward.__name__ == name
+        assert reward.__name__ == "language_consistency"  # logged and summarised under its own name
         assert reward.config == LanguageConsistencyConfig(language="de", include_answer=True, min_words=5)
         assert spec.create({"language": "none"}).config.language is None
 

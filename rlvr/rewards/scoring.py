@@ -3,7 +3,10 @@
 Each input line is a JSON object with ``"completion"`` (a string or chat messages), an optional
 ``"prompt"``, and the reward's dataset columns. Each output line is the input object plus ``"reward"``
 (a float or null) and ``"reward_info"`` (the reason, or null for an unremarkable pass). Lines are read
-and written in batches, so a file of any size streams in constant memory.
+and written in batches, so a file of any size streams in constant memory. A line is checked whole before
+its batch is judged — UTF-8, JSON, an object, a completion, the columns the reward needs (by the reward's
+own rule, :meth:`~rlvr.rewards.base.Reward.missing_column`) — so a bad line stops the run before
+anything of its batch is written, or, with ``skip_invalid``, gets a null and the reason.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import math
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from rlvr.executor.ray_stats import RayStats
 from rlvr.rewards.base import Reward
@@ -23,6 +26,12 @@ DEFAULT_BATCH_SIZE = 256
 
 class InvalidLineError(ValueError):
     """An input line that cannot be scored; the message names its line number."""
+
+
+class Progress(Protocol):
+    """What ``score_stream`` reports progress to (a tqdm bar fits)."""
+
+    def update(self, n: int) -> object: ...
 
 
 @dataclass
@@ -55,10 +64,19 @@ class ScoreSummary:
         return self.count / self.seconds if self.seconds > 0 else math.nan
 
     def describe(self, reward_name: str) -> str:
-        text = (
-            f"{reward_name}: {self.count} items, mean reward {self.mean:.4f} over {self.judged} judged, "
-            f"{self.nulls} null ({self.invalid} invalid lines), {self.items_per_second:.1f} items/s"
-        )
+        """The one-line summary ``rlvr score`` prints; no ``nan`` for an empty or unjudged input.
+
+        Example:
+            >>> ScoreSummary().describe("math_accuracy")
+            'math_accuracy: 0 items, none judged'
+            >>> ScoreSummary(count=2, judged=2, total=1.0, seconds=0.5).describe("math_accuracy")
+            'math_accuracy: 2 items, mean reward 0.5000 over 2 judged, 0 null (0 invalid lines), 4.0 items/s'
+        """
+        if self.count == 0:
+            return f"{reward_name}: 0 items, none judged"
+        mean = f"mean reward {self.mean:.4f} over {self.judged} judged" if self.judged else "none judged"
+        speed = f", {self.items_per_second:.1f} items/s" if self.seconds > 0 else ""
+        text = f"{reward_name}: {self.count} items, {mean}, {self.nulls} null ({self.invalid} invalid lines){speed}"
         return text if self.ray is None else f"{text} {self.ray.describe()}"
 
 
@@ -69,31 +87,43 @@ class _Line:
     error: str | None = None
 
 
-def _parse_line(number: int, text: str, required: tuple[str, ...], reward_name: str) -> _Line:
+def _decode(number: int, raw: str | bytes) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        column = len(raw[: exc.start].decode("utf-8", errors="replace")) + 1
+        raise InvalidLineError(
+            f"line {number}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {column})"
+        ) from None
+
+
+def _parse_line(number: int, raw: str | bytes, reward: Reward) -> _Line:
+    text = _decode(number, raw).rstrip("\r\n")  # a column past the line's end would point nowhere
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidLineError(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        where = f"at column {exc.colno}"
+        if exc.pos >= len(text):
+            where += ", the end of the line: is it cut short?"
+        raise InvalidLineError(f"line {number}: not valid JSON ({exc.msg} {where})") from None
     if not isinstance(record, dict):
         raise InvalidLineError(f"line {number}: expected a JSON object, got {type(record).__name__}")
     if "completion" not in record:
         raise InvalidLineError(f'line {number}: no "completion" field')
-    for column in required:
-        if column not in record:
-            raise InvalidLineError(
-                f"line {number}: no {column!r} field, a column reward {reward_name!r} needs"
-            )
+    missing = reward.missing_column(record.keys())
+    if missing is not None:
+        raise InvalidLineError(f"line {number}: no {missing} field, a column reward {reward.__name__!r} needs")
     return _Line(number, record)
 
 
-def _read_lines(
-    stream: IO[str], required: tuple[str, ...], reward_name: str, skip_invalid: bool
-) -> Iterator[_Line]:
-    for number, text in enumerate(stream, start=1):
-        if not text.strip():
+def _read_lines(stream: Iterable[str | bytes], reward: Reward, skip_invalid: bool) -> Iterator[_Line]:
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
             continue
         try:
-            yield _parse_line(number, text, required, reward_name)
+            yield _parse_line(number, raw, reward)
         except InvalidLineError as exc:
             if not skip_invalid:
                 raise
@@ -152,25 +182,30 @@ def dump_line(record: dict[str, Any]) -> str:
 
 def score_stream(
     reward: Reward,
-    source: IO[str],
+    source: Iterable[str | bytes],
     sink: IO[str],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     skip_invalid: bool = False,
-    progress: Any = None,
+    progress: Progress | None = None,
+    summary: ScoreSummary | None = None,
 ) -> ScoreSummary:
     """Score every line of ``source`` with ``reward`` and write the results to ``sink``.
 
     Args:
         reward: the reward to apply.
-        source: JSONL text stream.
-        sink: where the output lines go.
+        source: JSONL lines: a text stream, or a binary one (each line is decoded as UTF-8 on its own,
+            so an undecodable line is reported with its number).
+        sink: where the output lines go; flushed after each batch.
         batch_size: lines judged together (the reward parallelises within a batch).
         skip_invalid: give a malformed line ``"reward": null`` and a reason instead of stopping.
         progress: optional object with ``update(n)`` (e.g. a tqdm bar).
+        summary: the summary to fill in as lines are written (a caller interrupted mid-run still knows
+            how many were written); a new one by default.
 
     Raises:
         InvalidLineError: a malformed line, when ``skip_invalid`` is false.
+        ValueError: the reward's settings cannot score (:meth:`~rlvr.rewards.base.Reward.check_settings`).
 
     Example:
         >>> import io
@@ -182,10 +217,11 @@ def score_stream(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    summary = ScoreSummary()
+    reward.check_settings()
+    summary = summary if summary is not None else ScoreSummary()
     started = time.perf_counter()
     ray_before = reward.ray_stats()
-    lines = _read_lines(source, reward.required_columns, reward.__name__, skip_invalid)
+    lines = _read_lines(source, reward, skip_invalid)
     for batch in _batches(lines, batch_size):
         for line, (score, info) in zip(batch, _score_batch(reward, batch), strict=True):
             record = dict(line.record) if line.record is not None else {"line": line.number}
@@ -197,9 +233,9 @@ def score_stream(
             if score is not None:
                 summary.judged += 1
                 summary.total += score
+        sink.flush()
         if progress is not None:
             progress.update(len(batch))
-    sink.flush()
     summary.seconds = time.perf_counter() - started
     ray_after = reward.ray_stats()
     if ray_after is not None:

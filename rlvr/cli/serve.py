@@ -16,6 +16,7 @@ import os
 import sys
 from typing import Any
 
+from rlvr.cli.arguments import at_least, positive_number, positive_seconds
 from rlvr.serve.config import ServeConfig
 
 TOKEN_VARIABLE = "RLVR_SERVE_TOKEN"
@@ -37,6 +38,7 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
         token=args.token or os.environ.get(TOKEN_VARIABLE) or None,
         workers=args.workers,
         timeout=args.timeout,
+        ray_address=args.ray,
         max_request_bytes=int(args.max_request_mb * (1 << 20)),
         max_items=args.max_items,
         max_queued_items=args.max_queue,
@@ -80,32 +82,47 @@ def add_serve_parser(commands: Any) -> None:
     parser.add_argument("--reward", required=True, help="the registered reward (see rlvr score --help)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a reward option")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="TCP port; 0 picks a free one (default: 8000)")
+    parser.add_argument("--port", type=at_least(0), default=8000, help="TCP port; 0 picks a free one (default: 8000)")
     parser.add_argument(
         "--token",
         default=None,
         help=f"require this token (Bearer, or basic-auth password); or ${TOKEN_VARIABLE}",
     )
-    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: usable CPUs)")
     parser.add_argument(
-        "--timeout", type=float, default=None, help="seconds per judgement (code: per program)"
+        "--workers", type=at_least(1), default=None, help="worker processes (default: usable CPUs)"
     )
     parser.add_argument(
-        "--max-request-mb", type=float, default=16.0, help="largest request body (default: 16)"
+        "--timeout", type=positive_seconds, default=None, help="seconds per judgement (code: per program)"
     )
-    parser.add_argument("--max-items", type=int, default=4096, help="most items per request (default: 4096)")
     parser.add_argument(
-        "--max-queue", type=int, default=16384, help="most items admitted at once before 503 (default: 16384)"
+        "--ray",
+        metavar="ADDRESS",
+        default=None,
+        help="judge on a Ray cluster: its head's HOST:PORT, 'auto', or 'local' to start one here",
     )
-    parser.add_argument("--concurrency", type=int, default=4, help="batches judged at once (default: 4)")
+    parser.add_argument(
+        "--max-request-mb", type=positive_number, default=16.0, help="largest request body (default: 16)"
+    )
+    parser.add_argument(
+        "--max-items", type=at_least(1), default=4096, help="most items per request (default: 4096)"
+    )
+    parser.add_argument(
+        "--max-queue",
+        type=at_least(1),
+        default=16384,
+        help="most items admitted at once before 503 (default: 16384)",
+    )
+    parser.add_argument(
+        "--concurrency", type=at_least(1), default=4, help="batches judged at once (default: 4)"
+    )
     parser.add_argument(
         "--request-timeout",
-        type=float,
+        type=positive_seconds,
         default=600.0,
         help="seconds before a request gets 504 (default: 600)",
     )
     parser.add_argument(
-        "--drain-timeout", type=float, default=60.0, help="seconds SIGTERM waits for requests (default: 60)"
+        "--drain-timeout", type=positive_seconds, default=60.0, help="seconds SIGTERM waits for requests (default: 60)"
     )
     parser.add_argument("--label-column", default=None, help="the column /get_reward's labels fill")
     parser.set_defaults(handler=_cmd_serve)

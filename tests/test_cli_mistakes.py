@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,9 @@ import pytest
 GOOD = [{"completion": "\\boxed{2}", "answer": "2"}, {"completion": "3", "answer": "2"}]
 
 
-def run_cli(*args: str, stdin: str | bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+def run_cli(
+    *args: str, stdin: str | bytes | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
     text = not isinstance(stdin, bytes)
     return subprocess.run(
         [sys.executable, "-m", "rlvr.cli", *args],
@@ -117,7 +118,19 @@ def test_ctrl_c_says_where_it_stopped_and_leaves_valid_jsonl(tmp_path: Path) -> 
     source = write_jsonl(tmp_path / "in.jsonl", GOOD)
     out = tmp_path / "out.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-m", "rlvr.cli", "score", "math", "--input", "-", "--output", str(out), "--batch-size", "1"],
+        [
+            sys.executable,
+            "-m",
+            "rlvr.cli",
+            "score",
+            "math",
+            "--input",
+            "-",
+            "--output",
+            str(out),
+            "--batch-size",
+            "1",
+        ],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -42,7 +42,17 @@ def test_cli_survives_surrogates_and_undecodable_bytes(tmp_path: Path) -> None:
         b'{"completion": "\\\\boxed{3}", "answer": "3"}\n'
     )
     target = tmp_path / "out.jsonl"
-    command = [sys.executable, "-m", "rlvr.cli", "score", "math", "--input", str(source), "--output", str(target)]
+    command = [
+        sys.executable,
+        "-m",
+        "rlvr.cli",
+        "score",
+        "math",
+        "--input",
+        str(source),
+        "--output",
+        str(target),
+    ]
     stopped = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert stopped.returncode == 1 and "line 3: not valid UTF-8 (byte 0xff at column 17)" in stopped.stderr
     assert not target.exists()  # nothing half-written
@@ -50,4 +60,8 @@ def test_cli_survives_surrogates_and_undecodable_bytes(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert [row["reward"] for row in rows] == [1.0, 0.0, None, 1.0]  # a lone surrogate is text; 0xff is not
-    assert rows[2] == {"line": 3, "reward": None, "reward_info": "line 3: not valid UTF-8 (byte 0xff at column 17)"}
+    assert rows[2] == {
+        "line": 3,
+        "reward": None,
+        "reward_info": "line 3: not valid UTF-8 (byte 0xff at column 17)",
+    }

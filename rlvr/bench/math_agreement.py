@@ -26,7 +26,8 @@ disagrees with the label (or with the rewrite's expected verdict) is listed in t
 verdicts.
 
 The shared development sets are read from ``--data-dir`` (default: ``$RLVR_DATA_DIR``, else
-``../shared/data`` next to the repository); everything else is bundled in ``rlvr/bench/data`` and ``rlvr/eval/data``.
+``../shared/data`` next to the repository); everything else is bundled in ``rlvr/bench/data`` and
+``rlvr/eval/data``.
 """
 
 from __future__ import annotations

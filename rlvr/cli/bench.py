@@ -161,7 +161,9 @@ def add_bench_parser(commands: Any) -> None:
             parser.add_argument(
                 "--items", type=at_least(1), default=items, help=f"items per timed run (default: {items})"
             )
-        parser.add_argument("--repeats", type=at_least(1), default=5, help="timed runs; the median is reported")
+        parser.add_argument(
+            "--repeats", type=at_least(1), default=5, help="timed runs; the median is reported"
+        )
         parser.add_argument(
             "--workers", type=at_least(1), default=None, help="worker processes (default: usable CPUs)"
         )

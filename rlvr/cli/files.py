@@ -121,7 +121,7 @@ class OutputFile:
         except OSError as exc:
             raise FileMistake(f"cannot write --output {self.path}: {exc.strerror or exc}") from None
         os.fchmod(descriptor, _mode_for(target))
-        self._stream = open(descriptor, "w", encoding="utf-8")  # noqa: SIM115 - closed in __exit__
+        self._stream = open(descriptor, "w", encoding="utf-8")
         self._target = target
         return self
 

@@ -82,7 +82,9 @@ def add_serve_parser(commands: Any) -> None:
     parser.add_argument("--reward", required=True, help="the registered reward (see rlvr score --help)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a reward option")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=at_least(0), default=8000, help="TCP port; 0 picks a free one (default: 8000)")
+    parser.add_argument(
+        "--port", type=at_least(0), default=8000, help="TCP port; 0 picks a free one (default: 8000)"
+    )
     parser.add_argument(
         "--token",
         default=None,
@@ -122,7 +124,10 @@ def add_serve_parser(commands: Any) -> None:
         help="seconds before a request gets 504 (default: 600)",
     )
     parser.add_argument(
-        "--drain-timeout", type=positive_seconds, default=60.0, help="seconds SIGTERM waits for requests (default: 60)"
+        "--drain-timeout",
+        type=positive_seconds,
+        default=60.0,
+        help="seconds SIGTERM waits for requests (default: 60)",
     )
     parser.add_argument("--label-column", default=None, help="the column /get_reward's labels fill")
     parser.set_defaults(handler=_cmd_serve)

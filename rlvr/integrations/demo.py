@@ -18,7 +18,6 @@ reference), a plot of the training batches' accuracy and reward per step, and ``
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import json
@@ -51,11 +50,8 @@ __all__ = [
     "DemoResult",
     "Scores",
     "Stage",
-    "add_arguments",
-    "config_from_args",
     "demo_questions",
     "greedy_scores",
-    "main",
     "plot_curve",
     "run_demo",
     "summary_table",
@@ -478,80 +474,3 @@ def run_demo(
 
 def _config_json(config: DemoConfig) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(config).items() if k != "progress"}
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``rlvr demo`` options.
-
-    Example:
-        >>> parser = argparse.ArgumentParser()
-        >>> add_arguments(parser)
-        >>> config_from_args(parser.parse_args(["--steps", "5"])).steps
-        5
-    """
-    defaults = DemoConfig()
-    parser.add_argument(
-        "--steps", type=int, default=defaults.steps, help=f"GRPO steps (default {defaults.steps})"
-    )
-    parser.add_argument(
-        "--cold-start-examples",
-        type=int,
-        default=defaults.cold_start_examples,
-        help=f"formatted examples of the cold start (default {defaults.cold_start_examples}: one per answer)",
-    )
-    parser.add_argument(
-        "--output-dir",
-        default=defaults.output_dir,
-        help="where the models, training_curve.png and results.json go (default rlvr-demo)",
-    )
-    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed (default 0)")
-    parser.add_argument(
-        "--learning-rate",
-        type=float,
-        default=defaults.learning_rate,
-        help=f"GRPO's learning rate (default {defaults.learning_rate})",
-    )
-    parser.add_argument(
-        "--beta", type=float, default=defaults.beta, help=f"KL coefficient (default {defaults.beta})"
-    )
-    parser.add_argument(
-        "--loss-type",
-        choices=["grpo", "dapo", "dr_grpo"],
-        default=defaults.loss_type,
-        help="loss aggregation",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def config_from_args(args: argparse.Namespace) -> DemoConfig:
-    """The :class:`DemoConfig` of parsed ``rlvr demo`` options.
-
-    Example:
-        >>> parser = argparse.ArgumentParser()
-        >>> add_arguments(parser)
-        >>> config_from_args(parser.parse_args(["--cold-start-examples", "20"])).cold_start_examples
-        20
-    """
-    return DemoConfig(
-        steps=args.steps,
-        cold_start_examples=args.cold_start_examples,
-        output_dir=args.output_dir,
-        seed=args.seed,
-        learning_rate=args.learning_rate,
-        beta=args.beta,
-        loss_type=args.loss_type,
-        progress=not args.no_progress,
-    )
-
-
-def main(args: argparse.Namespace) -> int:
-    """``rlvr demo``: run it; exit status 0 when GRPO raised the held-back accuracy by at least 0.3, else 1.
-
-    Deprecation notices of the libraries (transformers' FutureWarnings) are silenced for the run only.
-    """
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        result = run_demo(config_from_args(args))
-    return 0 if result.rise >= 0.3 else 1

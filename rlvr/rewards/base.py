@@ -310,8 +310,8 @@ completion length in tokens (--set max_completion_len=N)
         if missing is not None:
             present = ", ".join(sorted(k for k in columns if k not in TRAINER_KEYWORDS)) or "none"
             raise MissingColumnError(
-                f"reward {self.__name__!r} needs the dataset column {missing}, which this batch does not have "
-                f"(columns: {present})"
+                f"reward {self.__name__!r} needs the dataset column {missing}, "
+                f"which this batch does not have (columns: {present})"
             )
         inputs.check_column_lengths(self.__name__, self.required_columns, columns, size)
 

@@ -140,7 +140,9 @@ def read_prompt(raw: Any) -> Prompt:
     )
 
 
-def check_column_lengths(reward_name: str, columns_needed: Sequence[str], columns: Mapping[str, Any], size: int) -> None:
+def check_column_lengths(
+    reward_name: str, columns_needed: Sequence[str], columns: Mapping[str, Any], size: int
+) -> None:
     """Raise ``ValueError`` when a needed column does not hold one value per completion.
 
     Example:

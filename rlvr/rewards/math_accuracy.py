@@ -78,7 +78,9 @@ class MathAccuracyConfig:
         if not isinstance(self.max_answer_chars, int) or self.max_answer_chars < 16:
             raise ValueError(f"max_answer_chars must be an int >= 16, got {self.max_answer_chars!r}")
         if self.timeout is not None and (
-            isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)) or not self.timeout > 0
+            isinstance(self.timeout, bool)
+            or not isinstance(self.timeout, (int, float))
+            or not self.timeout > 0
         ):
             raise ValueError(f"timeout must be > 0, got {self.timeout!r}")
 
@@ -228,7 +230,9 @@ class _Runner:
 
     def add(self, prepared: Prepared) -> None:
         if prepared.job is not None and self._early is None:
-            self._early = _EarlyJob(self._reward.executor, prepared.job, len(self._prepared), self._reward.config.timeout)
+            self._early = _EarlyJob(
+                self._reward.executor, prepared.job, len(self._prepared), self._reward.config.timeout
+            )
         self._prepared.append(prepared)
 
     def finish(self) -> list[Judged]:
@@ -241,7 +245,11 @@ class _Runner:
         outcomes: dict[Job, Outcome] = {}
         rest = [job for job in by_job if early is None or job != early.job]
         if rest:
-            for job, outcome in zip(rest, self._reward.executor.map(full_judgement, rest, timeout=self._reward.config.timeout), strict=True):
+            for job, outcome in zip(
+                rest,
+                self._reward.executor.map(full_judgement, rest, timeout=self._reward.config.timeout),
+                strict=True,
+            ):
                 outcomes[job] = outcome
         if early is not None:
             outcomes[early.job] = early.outcome()

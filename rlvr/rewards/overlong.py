@@ -19,7 +19,7 @@ to the trainer's ``max_completion_length``; without it the first call fails and 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 

@@ -76,7 +76,8 @@ class ScoreSummary:
             return f"{reward_name}: 0 items, none judged"
         mean = f"mean reward {self.mean:.4f} over {self.judged} judged" if self.judged else "none judged"
         speed = f", {self.items_per_second:.1f} items/s" if self.seconds > 0 else ""
-        text = f"{reward_name}: {self.count} items, {mean}, {self.nulls} null ({self.invalid} invalid lines){speed}"
+        nulls = f"{self.nulls} null ({self.invalid} invalid lines)"
+        text = f"{reward_name}: {self.count} items, {mean}, {nulls}{speed}"
         return text if self.ray is None else f"{text} {self.ray.describe()}"
 
 
@@ -114,7 +115,9 @@ def _parse_line(number: int, raw: str | bytes, reward: Reward) -> _Line:
         raise InvalidLineError(f'line {number}: no "completion" field')
     missing = reward.missing_column(record.keys())
     if missing is not None:
-        raise InvalidLineError(f"line {number}: no {missing} field, a column reward {reward.__name__!r} needs")
+        raise InvalidLineError(
+            f"line {number}: no {missing} field, a column reward {reward.__name__!r} needs"
+        )
     return _Line(number, record)
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from rlvr.cli.eval import add_eval_parser
 from rlvr.eval import EvalConfig, PredictionError, evaluate, load_benchmark
 from rlvr.eval.datasets import BENCHMARKS
-from rlvr.cli.eval import add_eval_parser
 from rlvr.rewards.base import Item
 from rlvr.rewards.math_accuracy import Judged, MathAccuracyReward
 from rlvr.verifiers.verdict import Verdict

@@ -102,8 +102,6 @@ pytest.importorskip("matplotlib", reason="the demo draws its training curve with
 from rlvr.integrations.cold_start import ColdStartConfig, cold_start  # noqa: E402
 from rlvr.integrations.demo import (  # noqa: E402
     DemoConfig,
-    add_arguments,
-    config_from_args,
     demo_questions,
     greedy_scores,
     run_demo,
@@ -248,11 +246,24 @@ def test_config_validation(kwargs: dict[str, object], message: str) -> None:
 
 
 def test_cli_options() -> None:
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    config = config_from_args(
+    from rlvr.cli import demo as demo_cli
+
+    parser = argparse.ArgumentParser(prog="rlvr")
+    demo_cli.add_demo_parser(parser.add_subparsers(dest="command"))
+    config = demo_cli.config_from_args(
         parser.parse_args(
-            ["--steps", "7", "--beta", "0", "--no-progress", "--seed", "3", "--cold-start-examples", "20"]
+            [
+                "demo",
+                "--steps",
+                "7",
+                "--beta",
+                "0",
+                "--no-progress",
+                "--seed",
+                "3",
+                "--cold-start-examples",
+                "20",
+            ]
         )
     )
     assert (config.steps, config.beta, config.progress, config.seed, config.cold_start_examples) == (
@@ -262,7 +273,7 @@ def test_cli_options() -> None:
         3,
         20,
     )
-    assert config_from_args(parser.parse_args([])) == DemoConfig()
+    assert demo_cli.config_from_args(parser.parse_args(["demo"])) == DemoConfig()  # the same defaults
 
 
 @pytest.mark.slow

@@ -60,7 +60,9 @@ def test_soft_overlong_needs_its_limit_and_lengths() -> None:
     with pytest.raises(ValueError, match="needs max_completion_len"):
         REWARDS["soft_overlong"].create()(completions=["a"], completion_ids=[[1]])
     reward = SoftOverlongReward(max_completion_len=10, overlong_buffer_len=2)
-    with pytest.raises(MissingColumnError, match=r"needs the dataset column 'completion_ids' .* or 'completion_length'"):
+    with pytest.raises(
+        MissingColumnError, match=r"needs the dataset column 'completion_ids' .* or 'completion_length'"
+    ):
         reward(completions=["a"])
     with pytest.raises(ValueError, match="completion_ids must hold one value per completion"):
         reward(completions=["a", "b"], completion_ids=[[1]])

@@ -43,13 +43,29 @@ def _loss_help(text: str) -> dict[str, Any]:
     return {"help": text}
 
 
+def bf16_supported(*, use_cpu: bool = False) -> bool:
+    """Whether training in bf16 works here: a CUDA device that supports it (and ``use_cpu`` not set).
+
+    rlvr's :class:`GRPOConfig` takes this as ``bf16``'s default where TRL's is ``True``, which fails on a
+    machine without a GPU; an explicit ``bf16=...`` is always kept.
+
+    Example:
+        >>> import torch
+        >>> bf16_supported() == (torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+        True
+    """
+    import torch
+
+    return not use_cpu and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+
 @dataclass
 class GRPOConfig(trl.GRPOConfig):
     """TRL's ``GRPOConfig`` plus rlvr's loss options (see the module docstring).
 
     Example:
         >>> args = GRPOConfig(output_dir="/tmp/rlvr-doc", loss_type="grpo", beta=0.04, dual_clip=3.0,
-        ...                   use_cpu=True, bf16=False, report_to="none")
+        ...                   report_to="none")  # bf16 only where the machine supports it
         >>> options = args.loss_options()
         >>> options.aggregation, options.kl_estimator, options.dual_clip
         ('seq-mean-token-mean', 'k3', 3.0)
@@ -81,6 +97,8 @@ class GRPOConfig(trl.GRPOConfig):
     )
 
     def __post_init__(self) -> None:
+        if self.bf16 is None and not self.fp16:  # TRL turns bf16 on by default, which fails on a CPU
+            self.bf16 = bf16_supported(use_cpu=bool(self.use_cpu))
         super().__post_init__()
         loss_options_from_args(self)
 

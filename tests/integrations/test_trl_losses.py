@@ -197,3 +197,15 @@ def test_eval_loss_equals_trl(tmp_path: Path, overrides: dict[str, Any]) -> None
     for key in ("eval_kl", "eval_entropy", "eval_vespo/phi_seq_mean"):
         if key in theirs:
             assert ours[key] == pytest.approx(theirs[key], rel=1e-5, abs=1e-6), key
+
+
+def test_config_defaults_to_bf16_only_where_the_machine_has_it(tmp_path: Path) -> None:
+    """TRL's GRPOConfig turns bf16 on by default and fails on a CPU; rlvr's builds anywhere."""
+    from rlvr.integrations.trl import GRPOConfig
+
+    args = GRPOConfig(output_dir=str(tmp_path), report_to="none")
+    assert args.bf16 == (torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    assert GRPOConfig(output_dir=str(tmp_path), bf16=False, report_to="none").bf16 is False
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="bf16"):
+            trl.GRPOConfig(output_dir=str(tmp_path), report_to="none")  # what a README snippet hit

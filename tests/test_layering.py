@@ -77,7 +77,7 @@ def test_imports_go_only_downward() -> None:
         allowed = set() if source in UTILITIES else ALLOWED.get(source, set())
         for line, name in _imports(path, module):
             target = _part(name)
-            if target in (source, "rlvr") or target in UTILITIES and source not in UTILITIES:
+            if target in (source, "rlvr") or (target in UTILITIES and source not in UTILITIES):
                 continue
             if target not in allowed:
                 wrong.append(
@@ -110,7 +110,7 @@ def test_a_module_and_a_function_never_share_a_name() -> None:
             if isinstance(node, ast.ImportFrom):
                 for alias in node.names:
                     name = alias.asname or alias.name
-                    importing_the_submodule = node.level == 1 and not node.module or node.module == module
+                    importing_the_submodule = (node.level == 1 and not node.module) or node.module == module
                     if name in submodules and not importing_the_submodule:
                         clashes.append(f"{module}.{name}")
     assert not clashes, clashes

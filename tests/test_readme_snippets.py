@@ -165,7 +165,10 @@ def test_snippet_that_needs_downloads_runs_up_to_them(snippet: Snippet, tmp_path
 
 
 def test_the_parser_reads_fences_and_notes() -> None:
-    text = "> Needs: a GPU and a model.\n\n```python\nx = 1\n```\n\n```` ```c++ ```` text\n\n```python\ny = 2\n```\n"
+    text = (
+        "> Needs: a GPU and a model.\n\n```python\nx = 1\n```\n\n"
+        "```` ```c++ ```` text\n\n```python\ny = 2\n```\n"
+    )
     assert python_snippets(text) == [
         Snippet(4, "x = 1\n", "a GPU and a model."),
         Snippet(10, "y = 2\n", None),

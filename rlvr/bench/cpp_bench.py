@@ -11,23 +11,30 @@ Example:
     >>> CppBenchConfig(programs=0)
     Traceback (most recent call last):
     ...
-    ValueError: programs must be >= 1, got 0
+    ValueError: --items must be an integer >= 1, got 0
 """
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-from rlvr.processes import usable_cpus
+from rlvr.bench.base import (
+    BenchReport,
+    alternate,
+    check_counts,
+    headline,
+    load_average,
+    machine_description,
+    stopwatch,
+    today,
+    worker_count,
+)
 from rlvr.sandbox import Sandbox, SandboxConfig
 from rlvr.sandbox.programs import BuildLimits, Builds, compile_job, judge_programs, source_key
 from rlvr.verifiers.code.cases import CodeTask, parse_task
@@ -49,7 +56,7 @@ int main() {{
 
 @dataclass(frozen=True)
 class CppBenchConfig:
-    """Sizes of the C++ benchmark: ``programs`` distinct programs of ``cases`` cases each."""
+    """Sizes of the C++ benchmark: ``programs`` distinct programs (``--items``) of ``cases`` cases each."""
 
     programs: int = 24
     cases: int = 6
@@ -57,15 +64,12 @@ class CppBenchConfig:
     workers: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("programs", "cases", "repeats"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.workers is not None and self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        minimums = {"programs": 1, "cases": 1, "repeats": 1, "workers": 1}
+        check_counts(self, minimums, optional=["workers"], flags={"programs": "--items", "cases": "cases"})
 
 
 @dataclass
-class CppBenchReport:
+class CppBenchReport(BenchReport):
     """The figures of one run of the C++ benchmark."""
 
     programs: int
@@ -80,13 +84,14 @@ class CppBenchReport:
     passed: dict[str, int] = field(default_factory=dict)
 
     def markdown(self) -> str:
+        """The report as a Markdown table."""
         c, r = self.compiles_per_s, self.runs_per_s
-        head = (
-            f"`rlvr bench code --language cpp --items {self.programs} --repeats {self.repeats}` — "
-            f"{self.machine}, {self.date}; load average {self.load_average:.1f} at start; medians of "
-            f"{self.repeats} alternating runs; {self.programs} distinct C++ programs x {self.cases} cases, "
-            f"{self.workers} workers each side.\n\n"
+        command = f"rlvr bench code --language cpp --items {self.programs} --repeats {self.repeats}"
+        details = (
+            f"load average {self.load_average:.1f} at start; medians of {self.repeats} alternating runs; "
+            f"{self.programs} distinct C++ programs x {self.cases} cases, {self.workers} workers each side."
         )
+        head = headline(command, self.machine, self.date, details) + "\n\n"
         rows = [
             ("compiles/s", c.get("rlvr", 0.0), c.get("peer", 0.0)),
             ("case executions/s (binaries at hand)", r.get("rlvr", 0.0), r.get("peer", 0.0)),
@@ -98,9 +103,6 @@ class CppBenchReport:
         )
         table += f"\n\nCases passed: rlvr {self.passed.get('rlvr', 0)}, peer {self.passed.get('peer', 0)}."
         return head + table
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
 
 
 def _work(config: CppBenchConfig) -> list[tuple[str, CodeTask]]:
@@ -147,50 +149,49 @@ def run_cpp_bench(config: CppBenchConfig) -> CppBenchReport:
     """
     if shutil.which("g++") is None:
         raise RuntimeError("rlvr bench code --language cpp needs g++")
-    workers = config.workers or usable_cpus()
+    workers = worker_count(config.workers)
     work = _work(config)
     report = CppBenchReport(
         programs=config.programs,
         cases=config.cases,
         repeats=config.repeats,
         workers=workers,
-        machine=f"{platform.machine()}, {usable_cpus()} usable CPUs, Python {platform.python_version()}",
-        date=time.strftime("%Y-%m-%d"),
-        load_average=os.getloadavg()[0],
+        machine=machine_description(),
+        date=today(),
+        load_average=load_average(),
     )
     total_cases = config.programs * config.cases
-    times: dict[str, dict[str, list[float]]] = {side: {"compile": [], "run": []} for side in ("rlvr", "peer")}
     limits = BuildLimits()
     with Sandbox(SandboxConfig(workers=workers)) as sandbox, ThreadPoolExecutor(max_workers=workers) as pool:
         sandbox.run([compile_job("int main() {}", limits)])  # warm: the fork server is up
-        for _ in range(config.repeats):
+
+        def ours() -> tuple[float, float]:
             builds = Builds()
-            start = time.perf_counter()
-            compiled = sandbox.run([compile_job(source, limits) for source, _ in work])
-            times["rlvr"]["compile"].append(time.perf_counter() - start)
+            compile_s, compiled = stopwatch(lambda: sandbox.run([compile_job(s, limits) for s, _ in work]))
             for (source, _task), result in zip(work, compiled, strict=True):
                 builds.put(source_key("cpp", source), compile_outcome(result))
-            start = time.perf_counter()
-            results = judge_programs(sandbox, work, builds=builds)
-            times["rlvr"]["run"].append(time.perf_counter() - start)
+            run_s, results = stopwatch(lambda: judge_programs(sandbox, work, builds=builds))
             report.passed["rlvr"] = sum(r.passed for r in results)
+            return compile_s, run_s
 
+        def theirs() -> tuple[float, float]:
             with tempfile.TemporaryDirectory() as root:
                 folders = [tempfile.mkdtemp(dir=root) for _ in work]
-                start = time.perf_counter()
-                binaries = list(pool.map(_peer_compile, [s for s, _ in work], folders))
-                times["peer"]["compile"].append(time.perf_counter() - start)
+                compile_s, binaries = stopwatch(
+                    lambda: list(pool.map(_peer_compile, [s for s, _ in work], folders))
+                )
                 runs = [
                     (binary, case.stdin, case.stdout)  # type: ignore[union-attr]
                     for binary, (_, task) in zip(binaries, work, strict=True)
                     for case in task.cases
                     if binary is not None
                 ]
-                start = time.perf_counter()
-                passed = list(pool.map(lambda r: _peer_run(*r), runs))
-                times["peer"]["run"].append(time.perf_counter() - start)
+                run_s, passed = stopwatch(lambda: list(pool.map(lambda r: _peer_run(*r), runs)))
                 report.passed["peer"] = sum(passed)
-    for side in ("rlvr", "peer"):
-        report.compiles_per_s[side] = config.programs / statistics.median(times[side]["compile"])
-        report.runs_per_s[side] = total_cases / statistics.median(times[side]["run"])
+            return compile_s, run_s
+
+        phases = alternate({"rlvr": ours, "peer": theirs}, config.repeats)
+    for side, rounds in phases.items():
+        report.compiles_per_s[side] = config.programs / statistics.median(c for c, _ in rounds)
+        report.runs_per_s[side] = total_cases / statistics.median(r for _, r in rounds)
     return report

@@ -14,17 +14,24 @@ Measured, each as the median of several timed runs after a warm-up:
 
 from __future__ import annotations
 
-import json
-import platform
 import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import partial
 
-from rlvr.executor import Executor, ExecutorConfig, usable_cpus
+from rlvr.bench.base import (
+    BenchReport,
+    check_counts,
+    headline,
+    machine_description,
+    median_seconds,
+    stopwatch,
+    today,
+    worker_count,
+)
+from rlvr.executor import Executor, ExecutorConfig
 from rlvr.executor.probes import identity, spin
 
 
@@ -36,7 +43,7 @@ class ExecutorBenchConfig:
         >>> ExecutorBenchConfig(items=0)
         Traceback (most recent call last):
         ...
-        ValueError: items must be >= 1, got 0
+        ValueError: --items must be an integer >= 1, got 0
     """
 
     items: int = 2000
@@ -44,16 +51,11 @@ class ExecutorBenchConfig:
     workers: int | None = None
 
     def __post_init__(self) -> None:
-        if self.items < 1:
-            raise ValueError(f"items must be >= 1, got {self.items}")
-        if self.repeats < 1:
-            raise ValueError(f"repeats must be >= 1, got {self.repeats}")
-        if self.workers is not None and self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        check_counts(self, {"items": 1, "repeats": 1, "workers": 1}, optional=["workers"])
 
 
 @dataclass
-class ExecutorBenchReport:
+class ExecutorBenchReport(BenchReport):
     """The figures of one run of the executor benchmark (seconds unless named otherwise)."""
 
     items: int
@@ -69,6 +71,7 @@ class ExecutorBenchReport:
     recovery_s: float = 0.0
     import_rewards_s: float = 0.0
     raw: dict[str, list[float]] = field(default_factory=dict)
+    derived = ("overhead_us_per_item", "ratio_to_peer")
 
     @property
     def overhead_us_per_item(self) -> float:
@@ -94,27 +97,10 @@ class ExecutorBenchReport:
             ("then until the pool answers again", f"{self.recovery_s:.3f} s"),
             ("`import rlvr.rewards` (fresh interpreter)", f"{self.import_rewards_s * 1000:.0f} ms"),
         ]
-        head = (
-            f"`rlvr bench executor --items {self.items} --repeats {self.repeats}` — "
-            f"{self.machine}, {self.date}; "
-            f"medians of {self.repeats} runs\n\n| measure | value |\n|---|---|\n"
-        )
+        command = f"rlvr bench executor --items {self.items} --repeats {self.repeats}"
+        head = headline(command, self.machine, self.date, f"medians of {self.repeats} runs")
+        head += "\n\n| measure | value |\n|---|---|\n"
         return head + "\n".join(f"| {name} | {value} |" for name, value in rows)
-
-    def to_json(self) -> str:
-        data = asdict(self)
-        data["overhead_us_per_item"] = self.overhead_us_per_item
-        data["ratio_to_peer"] = self.ratio_to_peer
-        return json.dumps(data, indent=2)
-
-
-def _median_seconds(run: Callable[[], object], repeats: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times
 
 
 def _import_seconds(module: str, repeats: int) -> float:
@@ -134,14 +120,10 @@ def run_executor_bench(config: ExecutorBenchConfig) -> ExecutorBenchReport:
         >>> report.pool_items_per_s > 0 and report.timeout_return_s >= 0.5
         True
     """
-    workers = config.workers or usable_cpus()
+    workers = worker_count(config.workers)
     n = config.items
     report = ExecutorBenchReport(
-        items=n,
-        repeats=config.repeats,
-        workers=workers,
-        machine=f"{platform.machine()}, {usable_cpus()} usable CPUs, Python {platform.python_version()}",
-        date=time.strftime("%Y-%m-%d"),
+        items=n, repeats=config.repeats, workers=workers, machine=machine_description(), date=today()
     )
     # distinct arguments in every run: nothing may come from the cache
     batches = iter(range(10**9))
@@ -151,40 +133,36 @@ def run_executor_bench(config: ExecutorBenchConfig) -> ExecutorBenchReport:
         return [(base + i,) for i in range(n)]
 
     inline_items = fresh_items()
-    inline, report.raw["inline"] = _median_seconds(
+    inline, report.raw["inline"] = median_seconds(
         lambda: [identity(*a) for a in inline_items], config.repeats
     )
     report.inline_us_per_item = inline / n * 1e6
 
     with Executor(ExecutorConfig(max_workers=1)) as one:
         one.map(identity, [(-1,)])  # start the worker
-        single, report.raw["one_worker"] = _median_seconds(
+        single, report.raw["one_worker"] = median_seconds(
             lambda: one.map(identity, fresh_items(), use_cache=False), config.repeats
         )
     report.one_worker_us_per_item = single / n * 1e6
 
     with Executor(ExecutorConfig(max_workers=workers)) as pool:
         pool.map(identity, [(-i,) for i in range(1, workers * 4)])
-        pooled, report.raw["pool"] = _median_seconds(
+        pooled, report.raw["pool"] = median_seconds(
             lambda: pool.map(identity, fresh_items(), use_cache=False), config.repeats
         )
         report.pool_items_per_s = n / pooled
 
         returns, recoveries = [], []
         for attempt in range(config.repeats):
-            start = time.perf_counter()
-            pool.map(spin, [(10**9 + attempt,)], timeout=0.5)
-            returns.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            pool.map(identity, [(-(10**6) - attempt,)])
-            recoveries.append(time.perf_counter() - start)
+            returns.append(stopwatch(partial(pool.map, spin, [(10**9 + attempt,)], timeout=0.5))[0])
+            recoveries.append(stopwatch(partial(pool.map, identity, [(-(10**6) - attempt,)]))[0])
         report.timeout_return_s = statistics.median(returns)
         report.recovery_s = statistics.median(recoveries)
         report.raw["timeout_return"], report.raw["recovery"] = returns, recoveries
 
     with ProcessPoolExecutor(max_workers=workers) as peer:
         list(peer.map(identity, range(workers * 4)))
-        peered, report.raw["peer"] = _median_seconds(
+        peered, report.raw["peer"] = median_seconds(
             lambda: list(peer.map(identity, [a for (a,) in fresh_items()], chunksize=1)), config.repeats
         )
     report.peer_items_per_s = n / peered

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -173,3 +174,24 @@ def test_version_and_summaries(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", [{"completion": "hello world", "prompt": "hi"}])
     language = one_line(run_cli("score", "language", "--input", str(source)).stderr)
     assert language.startswith("language_consistency: 1 items")  # the reward's own name, as for math
+
+
+def test_an_output_that_is_a_device_or_a_fifo_is_written_as_it_is(tmp_path: Path) -> None:
+    """A rename into place would replace /dev/null itself (as root): devices and FIFOs are written to."""
+    import stat
+    import threading
+
+    source = write_jsonl(tmp_path / "in.jsonl", GOOD)
+    result = run_cli("score", "math", "--input", str(source), "--output", os.devnull)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)  # still the device
+    fifo = tmp_path / "results.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    result = run_cli("score", "math", "--input", str(source), "--output", str(fifo))
+    reader.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert [json.loads(line)["reward"] for line in received[0].splitlines()] == [1.0, 0.0]

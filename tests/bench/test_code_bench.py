@@ -25,5 +25,5 @@ def test_code_bench_smoke() -> None:
 
 
 def test_code_bench_config_validation() -> None:
-    with pytest.raises(ValueError, match="problems"):
+    with pytest.raises(ValueError, match="--items"):
         CodeBenchConfig(problems=0)

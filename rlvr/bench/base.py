@@ -4,7 +4,8 @@
   :func:`check_seconds`, :func:`check_choice`): a bad value raises ``ValueError`` naming the
   command-line flag the user typed (``--items must be an integer >= 1, got 0``); a field with no flag of
   its own is given its name in ``flags``;
-- **timing** (:func:`stopwatch`, :func:`timed`, :func:`median_seconds`, :func:`alternate`): one side
+- **timing** (:func:`stopwatch`, :func:`timed`, :func:`wall_and_cpu`, :func:`median_seconds`,
+  :func:`alternate`): one side
   ``repeats`` times, or several sides (rlvr and its peer) in turn in the same run, round after round, so
   that the machine's other load falls on all of them alike; medians are reported;
 - **the report** (:class:`BenchReport`, :func:`headline`, :func:`machine_description`, :func:`today`):
@@ -210,15 +211,31 @@ def timed(run: Callable[[], object], clock: Clock = time.perf_counter) -> Callab
     return lambda: stopwatch(run, clock)[0]
 
 
-def median_seconds(run: Callable[[], object], repeats: int) -> tuple[float, list[float]]:
-    """Call ``run`` ``repeats`` times: the median seconds and every run's seconds.
+def wall_and_cpu(run: Callable[[], object]) -> tuple[float, float]:
+    """``(wall seconds, CPU seconds of this process)`` of one call of ``run`` (CPU time is steadier than wall
+    time on a shared machine).
+
+    Example:
+        >>> wall, cpu = wall_and_cpu(lambda: sum(range(1000)))
+        >>> wall >= 0 and cpu >= 0
+        True
+    """
+    start_wall, start_cpu = time.perf_counter(), time.process_time()
+    run()
+    return time.perf_counter() - start_wall, time.process_time() - start_cpu
+
+
+def median_seconds(
+    run: Callable[[], object], repeats: int, clock: Clock = time.perf_counter
+) -> tuple[float, list[float]]:
+    """Call ``run`` ``repeats`` times: the median seconds and every run's seconds (by ``clock``).
 
     Example:
         >>> median, samples = median_seconds(lambda: sum(range(100)), 3)
         >>> len(samples), median in samples
         (3, True)
     """
-    samples = [stopwatch(run)[0] for _ in range(repeats)]
+    samples = [stopwatch(run, clock)[0] for _ in range(repeats)]
     return statistics.median(samples), samples
 
 

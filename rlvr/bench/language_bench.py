@@ -24,16 +24,15 @@ from __future__ import annotations
 import importlib
 import json
 import math
-import platform
 import random
 import statistics
-import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from rlvr.bench.base import BenchReport, check_counts, headline, machine_description, today, wall_and_cpu
 from rlvr.verifiers.language import (
     SUPPORTED_LANGUAGES,
     count_words,
@@ -64,7 +63,7 @@ class LanguageBenchConfig:
         >>> LanguageBenchConfig(repeats=0)
         Traceback (most recent call last):
         ...
-        ValueError: repeats must be >= 1, got 0
+        ValueError: --repeats must be an integer >= 1, got 0
     """
 
     texts_per_language: int = 20
@@ -74,13 +73,14 @@ class LanguageBenchConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("texts_per_language", "sentences_per_text", "repeats"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        minimums = {"texts_per_language": 1, "sentences_per_text": 1, "repeats": 1}
+        # --items is the texts in all; texts_per_language is --items / 12, rounded up
+        unflagged = {"texts_per_language": "texts_per_language", "sentences_per_text": "sentences_per_text"}
+        check_counts(self, minimums, flags=unflagged)
 
 
 @dataclass
-class LanguageBenchReport:
+class LanguageBenchReport(BenchReport):
     """The figures of one run of the language benchmark."""
 
     texts: int
@@ -99,6 +99,7 @@ class LanguageBenchReport:
     mixes: list[dict[str, Any]] = field(default_factory=list)
     candidates: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, list[float]] = field(default_factory=dict)
+    derived = ("ratio_to_peer",)
 
     @property
     def ratio_to_peer(self) -> float:
@@ -106,11 +107,12 @@ class LanguageBenchReport:
 
     def markdown(self) -> str:
         """The report as Markdown tables."""
-        head = (
-            f"`rlvr bench language --items {self.texts} --repeats {self.repeats}` — {self.machine}, "
-            f"{self.date}; {self.texts} texts, {self.words:,} countable words; medians of {self.repeats} "
-            "runs, CPU time of one process\n\n"
+        details = (
+            f"{self.texts} texts, {self.words:,} countable words; medians of {self.repeats} runs, "
+            "CPU time of one process"
         )
+        command = f"rlvr bench language --items {self.texts} --repeats {self.repeats}"
+        head = headline(command, self.machine, self.date, details) + "\n\n"
         ours, peer = self.ours_words_per_s, self.peer_words_per_s
         speed = [
             _row("measure", "ours (per word)", "peer: py3langid on the whole text"),
@@ -165,11 +167,6 @@ class LanguageBenchReport:
                 cand.append(_row(c["name"], *(f"{a:.3f}" for a in accuracy), f"{c['sentences_per_s']:,.0f}"))
             parts.append("\n".join(cand))
         return "\n\n".join(parts)
-
-    def to_json(self) -> str:
-        data = asdict(self)
-        data["ratio_to_peer"] = self.ratio_to_peer
-        return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 def _row(*cells: str) -> str:
@@ -242,13 +239,11 @@ def _peer_identifier() -> Any:
 def _timed(
     run: Callable[[], object], repeats: int, before: Callable[[], object] = lambda: None
 ) -> dict[str, Any]:
-    cpu, wall = [], []
+    runs = []
     for _ in range(repeats):
         before()
-        start_cpu, start_wall = time.process_time(), time.perf_counter()
-        run()
-        cpu.append(time.process_time() - start_cpu)
-        wall.append(time.perf_counter() - start_wall)
+        runs.append(wall_and_cpu(run))
+    wall, cpu = [w for w, _ in runs], [c for _, c in runs]
     return {
         "cpu": statistics.median(cpu),
         "wall": statistics.median(wall),
@@ -304,8 +299,8 @@ def run_language_bench(config: LanguageBenchConfig) -> LanguageBenchReport:
         texts=len(texts),
         words=words,
         repeats=config.repeats,
-        machine=f"{platform.machine()}, Python {platform.python_version()}",
-        date=time.strftime("%Y-%m-%d"),
+        machine=machine_description(),
+        date=today(),
     )
 
     ours = _timed(

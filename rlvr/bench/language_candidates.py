@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import importlib
 import re
-import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from rlvr.bench.base import median_seconds
 from rlvr.verifiers.language import LATIN_LANGUAGES
 
 Classify = Callable[[str], "str | None"]
@@ -74,6 +75,11 @@ def _accuracy(classify: Classify, items: list[tuple[str, str]]) -> float:
     return sum(classify(text) == lang for lang, text in items) / len(items)
 
 
+def _classify_all(classify: Classify, items: list[tuple[str, str]]) -> None:
+    for _, text in items:
+        classify(text)
+
+
 def compare_candidates(
     sentences: dict[str, list[str]], fragments: dict[str, list[str]], repeats: int = 3
 ) -> list[dict[str, Any]]:
@@ -102,19 +108,14 @@ def compare_candidates(
         except ImportError:
             continue
         classify("warm up")
-        times = []
-        for _ in range(repeats):
-            start = time.process_time()
-            for _, text in whole:
-                classify(text)
-            times.append(time.process_time() - start)
+        seconds, _ = median_seconds(partial(_classify_all, classify, whole), repeats, time.process_time)
         rows.append(
             {
                 "name": name,
                 "sentences": _accuracy(classify, whole),
                 "short": _accuracy(classify, short) if short else float("nan"),
                 "windows": {size: _accuracy(classify, items) for size, items in windows.items()},
-                "sentences_per_s": len(whole) / max(statistics.median(times), 1e-9),
+                "sentences_per_s": len(whole) / max(seconds, 1e-9),
             }
         )
     return rows

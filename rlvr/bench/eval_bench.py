@@ -35,19 +35,27 @@ verdicts per sample kind are reported too, and the number of samples where they 
 from __future__ import annotations
 
 import json
-import platform
 import statistics
 import tempfile
-import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rlvr.bench.base import (
+    BenchReport,
+    alternate,
+    check_at_most,
+    check_counts,
+    headline,
+    machine_description,
+    stopwatch,
+    today,
+    worker_count,
+)
 from rlvr.eval.datasets import Benchmark, Problem, load_benchmark
 from rlvr.eval.metrics import ks_for, maj_at_k, mean, pass_at_k
-from rlvr.executor import usable_cpus
 
 KINDS: tuple[str, ...] = (
     "reference",
@@ -75,7 +83,7 @@ class EvalBenchConfig:
         >>> EvalBenchConfig(samples=0)
         Traceback (most recent call last):
         ...
-        ValueError: samples must be >= 1, got 0
+        ValueError: --samples must be an integer >= 1, got 0
     """
 
     samples: int = 8
@@ -84,14 +92,10 @@ class EvalBenchConfig:
     workers: int | None = None
 
     def __post_init__(self) -> None:
-        for name, high in (("samples", 1024), ("problems", 10**6), ("repeats", 100)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value!r}")
-            if value > high:
-                raise ValueError(f"{name} must be <= {high}, got {value!r}")
-        if self.workers is not None and (isinstance(self.workers, bool) or self.workers < 1):
-            raise ValueError(f"workers must be >= 1, got {self.workers!r}")
+        flags = {"problems": "--items"}
+        minimums = {"samples": 1, "problems": 1, "repeats": 1, "workers": 1}
+        check_counts(self, minimums, optional=["workers"], flags=flags)
+        check_at_most(self, {"samples": 1024, "problems": 10**6, "repeats": 100}, flags=flags)
 
 
 # -- the samples -----------------------------------------------------------------------------------
@@ -276,7 +280,7 @@ def math_verify_evaluate(path: Path, bench: Benchmark, workers: int) -> dict[str
 
 
 @dataclass
-class EvalBenchReport:
+class EvalBenchReport(BenchReport):
     """The figures of one run of ``rlvr bench eval`` (seconds; ``markdown()``, ``to_json()``).
 
     Example:
@@ -301,6 +305,7 @@ class EvalBenchReport:
     rlvr_in_process: int = 0
     rlvr_in_workers: int = 0
     raw: dict[str, list[float]] = field(default_factory=dict)
+    derived = ("ratio",)
 
     @property
     def ratio(self) -> float:
@@ -310,10 +315,13 @@ class EvalBenchReport:
     def markdown(self) -> str:
         """The report as Markdown tables."""
         n = self.problems * self.samples
+        command = f"rlvr bench eval --samples {self.samples} --items {self.problems} --repeats {self.repeats}"
+        details = (
+            f"{self.problems} MATH-500 problems x {self.samples} samples = {n:,} completions; medians of "
+            f"{self.repeats} cold runs; {self.workers} worker processes each"
+        )
         lines = [
-            f"`rlvr bench eval --samples {self.samples} --items {self.problems} --repeats {self.repeats}` — "
-            f"{self.machine}, {self.date}; {self.problems} MATH-500 problems x {self.samples} samples = "
-            f"{n:,} completions; medians of {self.repeats} cold runs; {self.workers} worker processes each",
+            headline(command, self.machine, self.date, details),
             "",
             "| end to end (file to metrics) | rlvr | Math-Verify | rlvr / Math-Verify |",
             "|---|---|---|---|",
@@ -347,12 +355,6 @@ class EvalBenchReport:
         ]
         return "\n".join(lines)
 
-    def to_json(self) -> str:
-        """The report as JSON (with the ratio and every timed run)."""
-        data = asdict(self)
-        data["ratio"] = self.ratio
-        return json.dumps(data, indent=2)
-
 
 _EXPECTED = {kind: kind not in ("near_miss", "other_answer", "truncated") for kind in KINDS}
 
@@ -378,12 +380,12 @@ def run_eval_bench(config: EvalBenchConfig | None = None) -> EvalBenchReport:
         >>> report.rlvr_s > 0 and report.math_verify_s > 0, list(report.rlvr_metrics["pass_at_k"])
         (True, ['1', '2'])
     """
-    from rlvr.eval.evaluation import EvalConfig, evaluate
+    from rlvr.eval.evaluation import EvalConfig, EvalReport, evaluate
     from rlvr.executor import ExecutorConfig
     from rlvr.rewards.math_accuracy import MathAccuracyReward
 
     config = config or EvalBenchConfig()
-    workers = config.workers or usable_cpus()
+    workers = worker_count(config.workers)
     math500 = load_benchmark("math500")
     bench = math500.subset(min(config.problems, len(math500)))
     predictions = build_predictions(bench, config.samples)
@@ -392,8 +394,8 @@ def run_eval_bench(config: EvalBenchConfig | None = None) -> EvalBenchReport:
         samples=config.samples,
         repeats=config.repeats,
         workers=workers,
-        machine=f"{platform.machine()}, {usable_cpus()} usable CPUs, Python {platform.python_version()}",
-        date=time.strftime("%Y-%m-%d"),
+        machine=machine_description(),
+        date=today(),
     )
     import math_verify  # noqa: F401  (imported before the pool forks, as a script would)
 
@@ -403,29 +405,39 @@ def run_eval_bench(config: EvalBenchConfig | None = None) -> EvalBenchReport:
             for row in predictions:
                 stream.write(json.dumps(row, ensure_ascii=False) + "\n")
         eval_config = EvalConfig(workers=workers)
-        ours = evaluate(bench, path, eval_config)  # untimed warm-up of both sides
-        peer = math_verify_evaluate(path, bench, workers)
-        times: dict[str, list[float]] = {"rlvr": [], "math_verify": []}
-        for _ in range(config.repeats):
-            start = time.perf_counter()
+        evaluate(bench, path, eval_config)  # untimed warm-up of both sides
+        math_verify_evaluate(path, bench, workers)
+
+        def rlvr_run() -> tuple[EvalReport, MathAccuracyReward]:
             # what evaluate() builds itself, kept here for its counters: a new reward, workers on first need
             reward = MathAccuracyReward(executor=ExecutorConfig(max_workers=workers))
             try:
-                ours = evaluate(bench, path, eval_config, reward=reward)
+                return evaluate(bench, path, eval_config, reward=reward), reward
             finally:
                 reward.close()
-            times["rlvr"].append(time.perf_counter() - start)
-            stats = reward.executor.stats
-            report.rlvr_judgements = stats.items
-            report.rlvr_in_process = stats.fast_path
-            report.rlvr_in_workers = stats.pool_judgements
-            start = time.perf_counter()
-            peer = math_verify_evaluate(path, bench, workers)
-            times["math_verify"].append(time.perf_counter() - start)
+
+        rounds = alternate(
+            {
+                "rlvr": lambda: stopwatch(rlvr_run),
+                "math_verify": lambda: stopwatch(lambda: math_verify_evaluate(path, bench, workers)),
+            },
+            config.repeats,
+        )
+    ours, reward = rounds["rlvr"][-1][1]
+    peer = rounds["math_verify"][-1][1]
+    stats = reward.executor.stats
+    report.rlvr_judgements = stats.items
+    report.rlvr_in_process = stats.fast_path
+    report.rlvr_in_workers = stats.pool_judgements
+    times = {side: [seconds for seconds, _ in runs] for side, runs in rounds.items()}
     report.raw = times
     report.rlvr_s = statistics.median(times["rlvr"])
     report.math_verify_s = statistics.median(times["math_verify"])
-    report.rlvr_metrics = {"accuracy": ours.accuracy, "pass_at_k": ours.pass_at_k, "maj_at_k": ours.maj_at_k}
+    report.rlvr_metrics = {  # keyed by k as a string, like Math-Verify's side and the JSON
+        "accuracy": ours.accuracy,
+        "pass_at_k": {str(k): value for k, value in ours.pass_at_k.items()},
+        "maj_at_k": {str(k): value for k, value in ours.maj_at_k.items()},
+    }
     report.math_verify_metrics = {k: v for k, v in peer.items() if k != "verdicts"}
     mine = _rlvr_verdicts(bench, predictions, workers)
     theirs = peer["verdicts"]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -28,11 +27,20 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from rlvr.executor import usable_cpus
+from rlvr.bench.base import (
+    BenchReport,
+    alternate,
+    check_counts,
+    headline,
+    machine_description,
+    timed,
+    today,
+    worker_count,
+)
 
 _WRONG = ("7", "\\frac{2}{3}", "x+1", "\\sqrt{5}", "-4")
 
@@ -45,7 +53,7 @@ class ServeBenchConfig:
         >>> ServeBenchConfig(clients=0)
         Traceback (most recent call last):
         ...
-        ValueError: clients must be >= 1, got 0
+        ValueError: --clients must be an integer >= 1, got 0
     """
 
     clients: int = 32
@@ -55,11 +63,8 @@ class ServeBenchConfig:
     workers: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("clients", "requests", "items", "repeats"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.workers is not None and self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        minimums = {"clients": 1, "requests": 1, "items": 1, "repeats": 1, "workers": 1}
+        check_counts(self, minimums, optional=["workers"])
 
 
 @dataclass
@@ -72,7 +77,7 @@ class Figures:
 
 
 @dataclass
-class ServeBenchReport:
+class ServeBenchReport(BenchReport):
     """The figures of one run of ``rlvr bench serve``."""
 
     config: ServeBenchConfig
@@ -82,6 +87,7 @@ class ServeBenchReport:
     in_process: Figures = field(default_factory=Figures)
     one_batch_items_per_s: float = 0.0
     raw: dict[str, list[float]] = field(default_factory=dict)
+    derived = ("ratio",)
 
     @property
     def ratio(self) -> float:
@@ -89,13 +95,18 @@ class ServeBenchReport:
         return self.served.items_per_s / self.in_process.items_per_s if self.in_process.items_per_s else 0.0
 
     def markdown(self) -> str:
+        """The report as a Markdown table."""
         c = self.config
-        head = (
-            f"`rlvr bench serve --clients {c.clients} --requests {c.requests} --items {c.items} "
-            f"--repeats {c.repeats}` — {self.machine}, {self.date}; reward `math` on MATH-500 answers, "
-            f"{c.clients} concurrent clients x {c.requests} requests x {c.items} items; medians of "
-            f"{c.repeats} runs\n\n| how | items/s | p50 ms | p99 ms |\n|---|---|---|---|\n"
+        command = (
+            f"rlvr bench serve --clients {c.clients} --requests {c.requests} --items {c.items} "
+            f"--repeats {c.repeats}"
         )
+        details = (
+            f"reward `math` on MATH-500 answers, {c.clients} concurrent clients x {c.requests} requests x "
+            f"{c.items} items; medians of {c.repeats} runs"
+        )
+        head = headline(command, self.machine, self.date, details)
+        head += "\n\n| how | items/s | p50 ms | p99 ms |\n|---|---|---|---|\n"
         rows = [
             ("rlvr serve (HTTP, 127.0.0.1)", self.served),
             (f"in-process, {c.clients} threads (peer)", self.in_process),
@@ -103,11 +114,6 @@ class ServeBenchReport:
         body = "\n".join(f"| {n} | {f.items_per_s:,.0f} | {f.p50_ms:.1f} | {f.p99_ms:.1f} |" for n, f in rows)
         body += f"\n| in-process, one batch (floor) | {self.one_batch_items_per_s:,.0f} | | |"
         return head + body + f"\n\nratio served / in-process: {self.ratio:.2f}x"
-
-    def to_json(self) -> str:
-        data = asdict(self)
-        data["ratio"] = self.ratio
-        return json.dumps(data, indent=2)
 
 
 def workload(count: int) -> list[dict[str, Any]]:
@@ -222,12 +228,8 @@ def run_serve_bench(
     from rlvr.executor import ExecutorConfig
     from rlvr.rewards.math_accuracy import MathAccuracyReward
 
-    workers = config.workers or usable_cpus()
-    report = ServeBenchReport(
-        config=config,
-        machine=f"{platform.machine()}, {usable_cpus()} usable CPUs, Python {platform.python_version()}",
-        date=time.strftime("%Y-%m-%d"),
-    )
+    workers = worker_count(config.workers)
+    report = ServeBenchReport(config=config, machine=machine_description(), date=today())
     count = config.clients * config.requests
     items = workload(count * config.items)
     requests = [items[i * config.items : (i + 1) * config.items] for i in range(count)]
@@ -236,18 +238,26 @@ def run_serve_bench(
 
     reward = MathAccuracyReward(executor=ExecutorConfig(max_workers=workers))
     server = _Server(workers)
-    served, local, batch = [], [], []
+    progress_lines = {"served": "served", "in_process": "in-process"}
+
+    def before(attempt: int, side: str) -> None:
+        if side in progress_lines:
+            say(f"run {attempt + 1}/{config.repeats}: {progress_lines[side]}")
+
     try:
         asyncio.run(_drive(server.url, requests[: config.clients], config.clients))  # warm-up
         _in_process(reward, requests[: config.clients], config.clients)
-        for attempt in range(config.repeats):  # interleaved, so both see the same machine load
-            say(f"run {attempt + 1}/{config.repeats}: served")
-            served.append(asyncio.run(_drive(server.url, requests, config.clients)))
-            say(f"run {attempt + 1}/{config.repeats}: in-process")
-            local.append(_in_process(reward, requests, config.clients))
-            started = time.perf_counter()
-            reward.judge(None, [i["completion"] for i in items], answer=[i["answer"] for i in items])
-            batch.append(time.perf_counter() - started)
+        sides: dict[str, Callable[[], Any]] = {
+            "served": lambda: asyncio.run(_drive(server.url, requests, config.clients)),
+            "in_process": lambda: _in_process(reward, requests, config.clients),
+            "one_batch": timed(
+                lambda: reward.judge(
+                    None, [i["completion"] for i in items], answer=[i["answer"] for i in items]
+                )
+            ),
+        }
+        rounds = alternate(sides, config.repeats, before=before)  # both see the same machine load
+        served, local, batch = rounds["served"], rounds["in_process"], rounds["one_batch"]
     finally:
         server.stop()
         reward.close()

@@ -12,7 +12,7 @@ Example:
     >>> StackBenchConfig(clients=0)
     Traceback (most recent call last):
     ...
-    ValueError: clients must be >= 1, got 0
+    ValueError: --clients must be an integer >= 1, got 0
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+
+from rlvr.bench.base import check_counts
 
 _AIOHTTP_APP = """
 import asyncio, json, sys
@@ -76,9 +78,7 @@ class StackBenchConfig:
     repeats: int = 3
 
     def __post_init__(self) -> None:
-        for name in ("clients", "requests", "items", "repeats"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        check_counts(self, {"clients": 1, "requests": 1, "items": 1, "repeats": 1})
 
 
 def _free_port() -> int:

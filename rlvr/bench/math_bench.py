@@ -44,7 +44,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -53,14 +52,26 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from rlvr.bench.base import (
+    BenchReport,
+    alternate,
+    check_counts,
+    headline,
+    machine_description,
+    median_seconds,
+    stopwatch,
+    today,
+    worker_count,
+)
 from rlvr.bench.math_agreement import math_verify_judge
 from rlvr.bench.math_data import default_data_dir, gsm8k_golds, math500_golds, read_jsonl
 from rlvr.bench.math_rewrites import math_rewrites
-from rlvr.executor import ExecutorConfig, usable_cpus
+from rlvr.executor import ExecutorConfig
 
 TARGET_RATIO = 10.0
 DEV_COMPLETIONS_FILE = "outputs_math_qwen25_rm_maj_example.jsonl"
@@ -87,7 +98,7 @@ class MathBenchConfig:
         >>> MathBenchConfig(repeats=0)
         Traceback (most recent call last):
         ...
-        ValueError: repeats must be >= 1, got 0
+        ValueError: --repeats must be an integer >= 1, got 0
     """
 
     items: int = 2000
@@ -99,12 +110,8 @@ class MathBenchConfig:
     score_lines: int = 1000
 
     def __post_init__(self) -> None:
-        for name, low in (("items", 1), ("repeats", 1), ("completions", 0), ("score_lines", 0)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be >= {low}, got {value!r}")
-        if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 1):
-            raise ValueError(f"workers must be >= 1 or None, got {self.workers!r}")
+        minimums = {"items": 1, "repeats": 1, "completions": 0, "score_lines": 0, "workers": 1}
+        check_counts(self, minimums, optional=["workers"])
 
 
 # -- items -----------------------------------------------------------------------------------------------
@@ -254,7 +261,7 @@ class WholeProcessResult:
 
 
 @dataclass
-class MathBenchReport:
+class MathBenchReport(BenchReport):
     """The figures of one run of ``rlvr bench math`` (``markdown()``, ``to_json()``)."""
 
     repeats: int
@@ -270,9 +277,10 @@ class MathBenchReport:
     def markdown(self) -> str:
         """The report as Markdown tables."""
         w = self.workers
+        details = f"medians of {self.repeats} runs; pools of {w} workers; target: rlvr >= "
+        details += f"{TARGET_RATIO:g}x Math-Verify"
         lines = [
-            f"`{self.command}` — {self.machine}, {self.date}; medians of "
-            f"{self.repeats} runs; pools of {w} workers; target: rlvr >= {TARGET_RATIO:g}x Math-Verify",
+            headline(self.command, self.machine, self.date, details),
             "",
             "| item set | measure | rlvr | Math-Verify | rlvr / Math-Verify |",
             "|---|---|---|---|---|",
@@ -337,12 +345,12 @@ class MathBenchReport:
             )
         return "\n".join(lines)
 
-    def to_json(self) -> str:
-        data = asdict(self)
-        for index, s in enumerate(self.sets):
-            data["sets"][index]["ratio"] = s.ratio
-            data["sets"][index]["pool_ratio"] = s.pool_ratio
-        return json.dumps(data, indent=2)
+    def figures(self) -> dict[str, Any]:
+        """The fields, with every set's ratios."""
+        data = super().figures()
+        for entry, s in zip(data["sets"], self.sets, strict=True):
+            entry.update(ratio=s.ratio, pool_ratio=s.pool_ratio)
+        return data
 
 
 def _ratio(peer: float, ours: float) -> str:
@@ -396,35 +404,27 @@ def _single_process(
     """
     for fn in graders.values():
         _timed_loop(fn, pairs)
-    rates: dict[str, list[float]] = {name: [] for name in graders}
-    p50s: dict[str, list[float]] = {name: [] for name in graders}
-    p99s: dict[str, list[float]] = {name: [] for name in graders}
-    results: dict[str, list[Any]] = {}
-    for _ in range(repeats):
-        for name, fn in graders.items():
-            _clear_sympy_cache()
-            total, latencies, results[name] = _timed_loop(fn, pairs)
-            raw.setdefault(name, []).append(total)
-            rates[name].append(len(pairs) / total)
-            p50s[name].append(_percentile(latencies, 0.50) * 1e6)
-            p99s[name].append(_percentile(latencies, 0.99) * 1e6)
-    return {
-        name: (
-            statistics.median(rates[name]),
-            statistics.median(p50s[name]),
-            statistics.median(p99s[name]),
-            results[name],
+    rounds = alternate(
+        {name: partial(_one_pass, fn, pairs) for name, fn in graders.items()},
+        repeats,
+        before=lambda _round, _grader: _clear_sympy_cache(),
+    )
+    figures = {}
+    for name, runs in rounds.items():
+        raw[name] = [total for total, _, _, _ in runs]
+        figures[name] = (
+            statistics.median(len(pairs) / total for total, _, _, _ in runs),
+            statistics.median(p50 for _, p50, _, _ in runs),
+            statistics.median(p99 for _, _, p99, _ in runs),
+            runs[-1][3],
         )
-        for name in graders
-    }
+    return figures
 
 
-def _median_seconds(run: Callable[[], object], repeats: int, raw: list[float]) -> float:
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        raw.append(time.perf_counter() - start)
-    return statistics.median(raw[-repeats:])
+def _one_pass(fn: Callable[[str, str], Any], pairs: Sequence[Pair]) -> tuple[float, float, float, list[Any]]:
+    """One timed pass: total seconds, p50 and p99 latency (µs), and the results."""
+    total, latencies, results = _timed_loop(fn, pairs)
+    return total, _percentile(latencies, 0.50) * 1e6, _percentile(latencies, 0.99) * 1e6, results
 
 
 def _boxed(answers: Sequence[str]) -> list[str]:
@@ -462,10 +462,8 @@ def _bench_set(
     reward = MathAccuracyReward(executor=ExecutorConfig(max_workers=workers, cache_size=0))
     try:
         reward(completions=_boxed(answers), answer=golds)
-        seconds = _median_seconds(
-            lambda: reward(completions=_boxed(answers), answer=golds),
-            config.repeats,
-            report.raw.setdefault(f"{key}_rlvr_pool", []),
+        seconds, report.raw[f"{key}_rlvr_pool"] = median_seconds(
+            lambda: reward(completions=_boxed(answers), answer=golds), config.repeats
         )
         result.rlvr_pool_per_s = len(pairs) / seconds
     finally:
@@ -473,10 +471,8 @@ def _bench_set(
     chunk = max(1, min(16, len(pairs) // (workers * 4)))
     with ProcessPoolExecutor(max_workers=workers, initializer=_warm_math_verify) as pool:
         list(pool.map(_math_verify_pair, golds, answers, chunksize=chunk))
-        seconds = _median_seconds(
-            lambda: list(pool.map(_math_verify_pair, golds, answers, chunksize=chunk)),
-            config.repeats,
-            report.raw.setdefault(f"{key}_math_verify_pool", []),
+        seconds, report.raw[f"{key}_math_verify_pool"] = median_seconds(
+            lambda: list(pool.map(_math_verify_pair, golds, answers, chunksize=chunk)), config.repeats
         )
     result.peer_pool_per_s = len(pairs) / seconds
     return result
@@ -498,15 +494,12 @@ def _bench_end_to_end(
         # as ``math_accuracy``: cache on, workers started on first need
         reward = MathAccuracyReward(executor=ExecutorConfig(max_workers=workers))
         try:
-            start = time.perf_counter()
-            scores = reward(completions=texts, answer=golds)
-            cold.append(time.perf_counter() - start)
+            seconds, scores = stopwatch(partial(reward, completions=texts, answer=golds))
+            cold.append(seconds)
             stats = reward.executor.stats
             result.rlvr_pool_share = stats.pool_judgements / max(1, len(items))
             result.rlvr_workers_started = stats.workers_started
-            start = time.perf_counter()
-            reward(completions=texts, answer=golds)
-            cached.append(time.perf_counter() - start)
+            cached.append(stopwatch(partial(reward, completions=texts, answer=golds))[0])
         finally:
             reward.close()
     result.rlvr_cold_s, result.rlvr_warm_cached_s = statistics.median(cold), statistics.median(cached)
@@ -514,10 +507,9 @@ def _bench_end_to_end(
     for attempt in range(repeats):  # what a batch pays when it holds the first symbolic answer
         reward = MathAccuracyReward(executor=ExecutorConfig(max_workers=workers))
         try:
-            start = time.perf_counter()
             k = attempt + 2  # a trigonometric identity: only sympy decides it
-            reward(completions=[f"\\boxed{{1-\\cos^{{2}}({k}x)}}"], answer=[f"\\sin^2({k}x)"])
-            first.append(time.perf_counter() - start)
+            completions, answers = [f"\\boxed{{1-\\cos^{{2}}({k}x)}}"], [f"\\sin^2({k}x)"]
+            first.append(stopwatch(partial(reward, completions=completions, answer=answers))[0])
         finally:
             reward.close()
     result.rlvr_first_symbolic_s = statistics.median(first)
@@ -527,10 +519,8 @@ def _bench_end_to_end(
     try:
         warm_up = e2e_warm_up(workers)
         reward(completions=[t for t, _ in warm_up], answer=[g for _, g in warm_up])
-        result.rlvr_warm_s = _median_seconds(
-            lambda: reward(completions=texts, answer=golds),
-            repeats,
-            report.raw.setdefault("e2e_rlvr_warm", []),
+        result.rlvr_warm_s, report.raw["e2e_rlvr_warm"] = median_seconds(
+            lambda: reward(completions=texts, answer=golds), repeats
         )
     finally:
         reward.close()
@@ -542,24 +532,19 @@ def _bench_end_to_end(
         nonlocal peer_scores
         peer_scores = [math_verify_end_to_end(t, g) for t, g in items]
 
-    result.peer_single_s = _median_seconds(
-        single, repeats, report.raw.setdefault("e2e_math_verify_single", [])
-    )
+    result.peer_single_s, report.raw["e2e_math_verify_single"] = median_seconds(single, repeats)
     result.peer_mean = sum(peer_scores) / len(peer_scores)
     chunk = max(1, min(16, len(items) // (workers * 4)))
-    cold_peer = report.raw.setdefault("e2e_math_verify_pool_cold", [])
-    for _ in range(repeats):
-        start = time.perf_counter()
+
+    def cold_pool() -> None:
         with ProcessPoolExecutor(max_workers=workers, initializer=_warm_math_verify) as pool:
             list(pool.map(math_verify_end_to_end, texts, golds, chunksize=chunk))
-        cold_peer.append(time.perf_counter() - start)
-    result.peer_pool_cold_s = statistics.median(cold_peer)
+
+    result.peer_pool_cold_s, report.raw["e2e_math_verify_pool_cold"] = median_seconds(cold_pool, repeats)
     with ProcessPoolExecutor(max_workers=workers, initializer=_warm_math_verify) as pool:
         list(pool.map(_math_verify_pair, ["1"] * workers, ["1"] * workers))
-        result.peer_pool_warm_s = _median_seconds(
-            lambda: list(pool.map(math_verify_end_to_end, texts, golds, chunksize=chunk)),
-            repeats,
-            report.raw.setdefault("e2e_math_verify_pool_warm", []),
+        result.peer_pool_warm_s, report.raw["e2e_math_verify_pool_warm"] = median_seconds(
+            lambda: list(pool.map(math_verify_end_to_end, texts, golds, chunksize=chunk)), repeats
         )
     return result
 
@@ -624,7 +609,6 @@ def _bench_whole_process(
     result.rlvr_workers_needed = sum(
         prepare_completion(r["completion"], read_gold(r["answer"])).job is not None for r in lines
     )
-    ours, theirs = report.raw.setdefault("whole_rlvr", []), report.raw.setdefault("whole_math_verify", [])
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "items.jsonl"
         target = Path(folder) / "scored.jsonl"
@@ -646,22 +630,17 @@ def _bench_whole_process(
         # both with cached bytecode, as installed packages have: one untimed run of each fills the cache
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(Path(folder) / "bytecode")
-        peer_out = ""
-        for run in range(config.repeats + 1):
-            start = time.perf_counter()
-            subprocess.run(rlvr_command, check=True, capture_output=True, timeout=600, env=env)
-            rlvr_s = time.perf_counter() - start
-            start = time.perf_counter()
-            peer_out = subprocess.run(
-                peer_command, check=True, capture_output=True, text=True, timeout=600, env=env
-            ).stdout
-            if run:
-                ours.append(rlvr_s)
-                theirs.append(time.perf_counter() - start)
+        common = {"check": True, "capture_output": True, "timeout": 600, "env": env}
+        run_rlvr = partial(subprocess.run, rlvr_command, **common)
+        run_peer = partial(subprocess.run, peer_command, text=True, **common)
+        sides = {"rlvr": partial(stopwatch, run_rlvr), "peer": partial(stopwatch, run_peer)}
+        rounds = alternate(sides, config.repeats, warmup=1)
         scores = [json.loads(line)["reward"] for line in target.read_text(encoding="utf-8").splitlines()]
+    ours = report.raw["whole_rlvr"] = [seconds for seconds, _ in rounds["rlvr"]]
+    theirs = report.raw["whole_math_verify"] = [seconds for seconds, _ in rounds["peer"]]
     result.rlvr_s, result.peer_s = statistics.median(ours), statistics.median(theirs)
     result.rlvr_mean = sum(s or 0.0 for s in scores) / len(scores)
-    result.peer_mean = float(peer_out.strip() or 0.0)
+    result.peer_mean = float(rounds["peer"][-1][1].stdout.strip() or 0.0)
     return result
 
 
@@ -679,7 +658,7 @@ def run_math_bench(config: MathBenchConfig | None = None) -> MathBenchReport:
         ([20, 20], True)
     """
     config = config or MathBenchConfig()
-    workers = config.workers or usable_cpus()
+    workers = worker_count(config.workers)
     defaults = MathBenchConfig()
     options = [f"--repeats {config.repeats}"]
     options += [f"--items {config.items}"] if config.items != defaults.items else []
@@ -690,8 +669,8 @@ def run_math_bench(config: MathBenchConfig | None = None) -> MathBenchReport:
         command="rlvr bench math " + " ".join(options),
         repeats=config.repeats,
         workers=workers,
-        machine=f"{platform.machine()}, {usable_cpus()} usable CPUs, Python {platform.python_version()}",
-        date=time.strftime("%Y-%m-%d"),
+        machine=machine_description(),
+        date=today(),
     )
     report.sets.append(
         _bench_set("GSM8K integers", gsm8k_pairs(config.items, config.seed), config, workers, report)

@@ -32,15 +32,23 @@ The shared development sets are read from ``--data-dir`` (default: ``$RLVR_DATA_
 
 from __future__ import annotations
 
-import json
 import logging
-import platform
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rlvr.bench.base import (
+    BenchReport,
+    check_counts,
+    check_seconds,
+    headline,
+    machine_description,
+    stopwatch,
+    today,
+    worker_count,
+)
 from rlvr.bench.math_data import (
     Gold,
     LabelError,
@@ -53,7 +61,7 @@ from rlvr.bench.math_data import (
     math500_golds,
 )
 from rlvr.bench.math_rewrites import Rewrite, integer_rewrites, math_rewrites
-from rlvr.executor import Executor, ExecutorConfig, usable_cpus
+from rlvr.executor import Executor, ExecutorConfig
 
 # -- the graders -----------------------------------------------------------------------------------------
 
@@ -115,7 +123,7 @@ class MathAgreementConfig:
         >>> MathAgreementConfig(limit=0)
         Traceback (most recent call last):
         ...
-        ValueError: limit must be >= 1 or None, got 0
+        ValueError: --limit must be an integer >= 1, got 0
     """
 
     data_dir: str | None = None
@@ -127,14 +135,8 @@ class MathAgreementConfig:
     peer_timeout: float = 30.0
 
     def __post_init__(self) -> None:
-        if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 1):
-            raise ValueError(f"limit must be >= 1 or None, got {self.limit!r}")
-        if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 1):
-            raise ValueError(f"workers must be >= 1 or None, got {self.workers!r}")
-        for name in ("timeout", "peer_timeout"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name} must be > 0, got {value!r}")
+        check_counts(self, {"limit": 1, "workers": 1}, optional=["limit", "workers"])
+        check_seconds(self, ["timeout", "peer_timeout"])
 
 
 @dataclass
@@ -231,7 +233,7 @@ def _pct(part: int, whole: int) -> str:
 
 
 @dataclass
-class AgreementReport:
+class AgreementReport(BenchReport):
     """Agreement of rlvr and Math-Verify with labels, golds and rewrites (``markdown()``, ``to_json()``)."""
 
     machine: str
@@ -249,11 +251,8 @@ class AgreementReport:
     def markdown(self) -> str:
         """The report as Markdown tables."""
         limit = f" --limit {self.limit}" if self.limit else ""
-        lines = [
-            f"`rlvr bench math-agreement{limit}` — {self.machine}, {self.date}; {self.workers} workers, "
-            f"{self.seconds:.0f} s in all",
-            "",
-        ]
+        details = f"{self.workers} workers, {self.seconds:.0f} s in all"
+        lines = [headline(f"rlvr bench math-agreement{limit}", self.machine, self.date, details), ""]
         if self.labelled_sets:
             lines += [
                 "Labelled sets (FP: the grader passes, the label fails; FN: the reverse; corrected: the "
@@ -363,9 +362,6 @@ class AgreementReport:
         )
         return "\n".join(lines)
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, ensure_ascii=False)
-
 
 # -- the run ---------------------------------------------------------------------------------------------
 
@@ -396,12 +392,10 @@ def _labelled_set(
     peer: Executor | None,
     report: AgreementReport,
 ) -> LabelledSetResult:
-    start = time.perf_counter()
-    judged = _rlvr_labelled(items, rlvr_executor)
-    rlvr_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    peer_verdicts = _peer(peer, [(item.gold, item.completion, False) for item in items]) if peer else None
-    peer_seconds = time.perf_counter() - start
+    rlvr_seconds, judged = stopwatch(lambda: _rlvr_labelled(items, rlvr_executor))
+    peer_seconds, peer_verdicts = stopwatch(
+        lambda: _peer(peer, [(item.gold, item.completion, False) for item in items]) if peer else None
+    )
     fallbacks = sorted({item.fallback for item in items})
     result = LabelledSetResult(
         name=name,
@@ -544,11 +538,11 @@ def run_math_agreement(config: MathAgreementConfig | None = None) -> AgreementRe
     """
     config = config or MathAgreementConfig()
     started = time.perf_counter()
-    workers = config.workers or usable_cpus()
+    workers = worker_count(config.workers)
     data_dir = Path(config.data_dir) if config.data_dir else default_data_dir()
     report = AgreementReport(
-        machine=f"{platform.machine()}, {usable_cpus()} usable CPUs, Python {platform.python_version()}",
-        date=time.strftime("%Y-%m-%d"),
+        machine=machine_description(),
+        date=today(),
         workers=workers,
         limit=config.limit,
     )

@@ -3,7 +3,7 @@
 **pass@k** is the unbiased estimator of Chen et al. (2021), "Evaluating Large Language Models Trained
 on Code": with ``n`` samples of which ``c`` are correct, ``1 - C(n-c, k) / C(n, k)``, the probability
 that at least one of ``k`` samples drawn without replacement from the ``n`` is correct. It is computed
-with exact integers.
+with exact integers and one rounding, so pass@1 is exactly ``c / n``, the problem's accuracy.
 
 **maj@k** (majority voting, "self-consistency") is defined here over disjoint blocks: a problem's ``n``
 samples, in the order given, are cut into ``n // k`` consecutive blocks of ``k`` (the ``n mod k`` samples
@@ -44,6 +44,8 @@ def pass_at_k(n: int, c: int, k: int) -> float:
         (0.0, 1.0, 1.0)
         >>> pass_at_k(5, 2, 3)  # 1 - C(3,3)/C(5,3) = 1 - 1/10
         0.9
+        >>> pass_at_k(3, 1, 1) == 1 / 3  # exactly the share of correct samples
+        True
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
@@ -53,7 +55,8 @@ def pass_at_k(n: int, c: int, k: int) -> float:
         raise ValueError(f"k must be in [1, n], got k={k}, n={n}")
     if n - c < k:
         return 1.0
-    return 1.0 - comb(n - c, k) / comb(n, k)
+    total = comb(n, k)
+    return (total - comb(n - c, k)) / total  # one correctly rounded division of exact integers
 
 
 def ks_for(n: int) -> list[int]:

@@ -47,6 +47,16 @@ def test_pass_at_1_is_the_sample_mean_and_large_n_is_exact() -> None:
     assert pass_at_k(1000, 100, 100) == pytest.approx(float(exact), rel=1e-15)
 
 
+def test_pass_at_k_is_the_exact_fraction_rounded_once_so_pass_at_1_is_the_accuracy() -> None:
+    """pass@1 == c / n to the last bit (issue 18: pass@1 and accuracy are one figure)."""
+    for n in range(1, 13):
+        for c in range(n + 1):
+            assert pass_at_k(n, c, 1) == c / n, (n, c)
+            for k in range(1, n + 1):
+                exact = 1 - Fraction(math.comb(n - c, k), math.comb(n, k))
+                assert pass_at_k(n, c, k) == float(exact), (n, c, k)
+
+
 @pytest.mark.parametrize(("n", "c", "k"), [(0, 0, 1), (4, 5, 1), (4, -1, 1), (4, 2, 0), (4, 2, 5)])
 def test_pass_at_k_rejects_impossible_arguments(n: int, c: int, k: int) -> None:
     with pytest.raises(ValueError):

@@ -365,7 +365,7 @@ class BenchReport:
         """The report as Markdown (what ``rlvr bench`` prints)."""
         raise NotImplementedError
 
-    def figures(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The fields and the derived figures, as plain data (what ``to_json()`` writes)."""
         if not dataclasses.is_dataclass(self):
             raise TypeError(f"{type(self).__name__} must be a dataclass")
@@ -375,4 +375,4 @@ class BenchReport:
 
     def to_json(self) -> str:
         """The raw figures as JSON (``rlvr bench TARGET --json FILE``)."""
-        return json.dumps(self.figures(), indent=2, ensure_ascii=False)
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import platform
 import statistics
@@ -35,8 +34,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any, Literal
 
+from rlvr.bench.base import (
+    BenchReport,
+    alternate,
+    check_choice,
+    check_count_list,
+    check_counts,
+    headline,
+    machine_description,
+    today,
+)
 from rlvr.integrations.loss import LOSS_TYPES as TRL_LOSS_TYPES
 
 Shape = Literal["toy", "1.5b"]
@@ -87,7 +97,7 @@ class LossBenchConfig:
         >>> LossBenchConfig(device="tpu")
         Traceback (most recent call last):
         ...
-        ValueError: device must be 'cpu' or 'cuda', got 'tpu'
+        ValueError: --device must be one of 'cpu', 'cuda', got 'tpu'
     """
 
     device: str = "cpu"
@@ -103,19 +113,13 @@ class LossBenchConfig:
     peak_tflops: float | None = None
 
     def __post_init__(self) -> None:
-        if self.device not in ("cpu", "cuda"):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
-        if self.shape not in SHAPES:
-            raise ValueError(f"shape must be one of {tuple(SHAPES)}, got {self.shape!r}")
-        if self.lengths is not None and (not self.lengths or any(n < 1 for n in self.lengths)):
-            raise ValueError(f"lengths must be positive, got {self.lengths!r}")
-        for name in ("num_generations", "prompt_length", "repeats"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.warmup < 0:
-            raise ValueError(f"warmup must be >= 0, got {self.warmup}")
-        if self.loss_type is not None and self.loss_type not in LOSS_TYPES:
-            raise ValueError(f"loss_type must be one of {LOSS_TYPES}, got {self.loss_type!r}")
+        unflagged = {name: name for name in ("prompt_length", "warmup", "loss_type")}
+        check_choice(self, "device", ("cpu", "cuda"))
+        check_choice(self, "shape", tuple(SHAPES))
+        check_count_list(self, "lengths", 1, optional=True)
+        minimums = {"num_generations": 1, "prompt_length": 1, "repeats": 1, "warmup": 0}
+        check_counts(self, minimums, flags=unflagged)
+        check_choice(self, "loss_type", LOSS_TYPES, optional=True, flags=unflagged)
         if self.loss_types is not None:
             unknown = [name for name in self.loss_types if name not in LOSS_TYPES]
             if not self.loss_types or unknown:
@@ -156,7 +160,7 @@ class PathFigures:
 
 
 @dataclass
-class LossBenchReport:
+class LossBenchReport(BenchReport):
     """All figures of one run."""
 
     config: dict[str, Any]
@@ -168,10 +172,19 @@ class LossBenchReport:
 
     def markdown(self) -> str:
         """The figures as a Markdown table (rlvr and TRL side by side, per loss type), then the ratios."""
+        c = self.config
+        lengths = ",".join(str(n) for n in c["completion_lengths"])
+        command = (
+            f"rlvr bench loss --device {c['device']} --shape {c['shape']} --lengths {lengths} "
+            f"--num-generations {c['num_generations']} --repeats {c['repeats']}"
+        )
+        details = (
+            f"loss path, {c['shape']} shape ({self.parameters / 1e6:.1f} M parameters), "
+            f"G = {c['num_generations']}, prompt {c['prompt_length']} tokens, {self.device_name}; "
+            f"median of {c['repeats']} steps (forward + backward)"
+        )
         lines = [
-            f"Loss path, {self.config['shape']} shape ({self.parameters / 1e6:.1f} M parameters), "
-            f"G = {self.config['num_generations']}, prompt {self.config['prompt_length']} tokens, "
-            f"{self.device_name}; median of {self.config['repeats']} steps (forward + backward), {self.date}",
+            headline(command, self.machine, self.date, details),
             "",
             "| loss type | completion length | path | step (ms) | completion tokens/s | peak memory (MB) "
             "| MFU | loss |",
@@ -219,9 +232,6 @@ class LossBenchReport:
                         )
                     )
         return rows
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
 
 
 @contextmanager
@@ -396,8 +406,8 @@ def run_loss_bench(config: LossBenchConfig | None = None) -> LossBenchReport:
             "measured_loss_types": list(config.measured_loss_types),
         },
         device_name=device_name,
-        machine=f"{platform.node()} {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
-        date=time.strftime("%Y-%m-%d"),
+        machine=machine_description(),
+        date=today(),
         parameters=0,
     )
     paths: dict[str, Callable[..., Any]] = {
@@ -430,19 +440,18 @@ def _measure(
     parameters = sum(p.numel() for p in trainer.model.parameters())
     peak = _peak_tflops(config, device_name) if cuda else None
     batch = _batch(config, length, trainer)
-    times: dict[str, list[float]] = {name: [] for name in paths}
-    losses: dict[str, float] = {}
-    for repeat in range(config.warmup + config.repeats):
-        for name, compute in paths.items():  # alternating, so drifts in machine load hit both
-            elapsed, loss = _timed_step(trainer, compute, batch, cuda)
-            if repeat >= config.warmup:
-                times[name].append(elapsed)
-                losses[name] = loss
-    memory: dict[str, float] = {}
-    for _ in range(2):  # twice, alternating, keeping the lower: one-time allocations hit the first
-        for name, compute in paths.items():
-            mb = _memory_step(trainer, compute, batch, cuda)
-            memory[name] = min(memory.get(name, mb), mb)
+    steps = alternate(  # alternating, so drifts in machine load hit both
+        {name: partial(_timed_step, trainer, compute, batch, cuda) for name, compute in paths.items()},
+        config.repeats,
+        warmup=config.warmup,
+    )
+    times = {name: [elapsed for elapsed, _ in runs] for name, runs in steps.items()}
+    losses = {name: runs[-1][1] for name, runs in steps.items()}
+    # twice, alternating, keeping the lower: one-time allocations hit the first
+    peaks = alternate(
+        {name: partial(_memory_step, trainer, compute, batch, cuda) for name, compute in paths.items()}, 2
+    )
+    memory = {name: min(runs) for name, runs in peaks.items()}
     trainer.model.zero_grad(set_to_none=True)
     tokens = config.num_generations * length
     figures = []

@@ -345,9 +345,9 @@ class MathBenchReport(BenchReport):
             )
         return "\n".join(lines)
 
-    def figures(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The fields, with every set's ratios."""
-        data = super().figures()
+        data = super().to_dict()
         for entry, s in zip(data["sets"], self.sets, strict=True):
             entry.update(ratio=s.ratio, pool_ratio=s.pool_ratio)
         return data

@@ -207,7 +207,7 @@ class ProblemResult:
         >>> result = ProblemResult("p", 0, "5", None, None, samples=3, correct=1, labels=[0, 1, 0],
         ...                        answers=["4", "5"], class_correct=[False, True])
         >>> result.pass_at(2), result.maj_at(3), result.votes()[0]
-        (0.6666666666666667, 0.0, ('4', 2, False))
+        (0.6666666666666666, 0.0, ('4', 2, False))
 
     Attributes:
         labels: each sample's answer class (``None``: the sample gave no single answer).

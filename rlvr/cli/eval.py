@@ -157,20 +157,19 @@ def run_eval_command(args: argparse.Namespace) -> int:
 
 
 def _summary(report: Any) -> str:
-    top = list(report.pass_at_k)[-1] if report.pass_at_k else None
+    """The line ``rlvr eval`` ends with: the coverage, then the figures as percentages to 0.1."""
+    from rlvr.eval.render import percent
+
+    top = list(report.pass_at_k)[-1]
     parts = [
-        f"{report.benchmark}: {report.n_samples} samples on "
-        f"{report.n_problems_evaluated}/{report.n_problems} problems, accuracy {100 * report.accuracy:.1f}%"
+        f"{report.benchmark}: {report.coverage.describe()}",
+        f"{report.n_samples:,} sample{'' if report.n_samples == 1 else 's'}",
+        f"accuracy {percent(report.accuracy)}%",
+        f"pass@{top} {percent(report.pass_at_k[top])}%, maj@{top} {percent(report.maj_at_k[top])}%",
     ]
-    if top is not None:
-        parts.append(
-            f"pass@{top} {100 * report.pass_at_k[top]:.1f}%, maj@{top} {100 * report.maj_at_k[top]:.1f}%"
-        )
-    if report.missing_problems or report.unknown_predictions:
-        parts.append(
-            f"{len(report.missing_problems)} problems without predictions, "
-            f"{len(report.unknown_predictions)} predictions naming no problem"
-        )
+    if report.unknown_predictions:
+        count = len(report.unknown_predictions)
+        parts.append(f"{count:,} prediction{'s' if count > 1 else ''} naming no problem")
     return "; ".join(parts)
 
 

@@ -9,20 +9,39 @@ Predictions are JSON objects, one per line of a JSONL file (or mappings in Pytho
 not the benchmark's falls back to ``idx`` when both are given; when both name different problems the
 line is reported as unknown). Several lines for one problem are several samples, in file order. The
 completion is a string or chat messages (the last assistant message counts). Lines for unknown problems
-and problems with no prediction are listed in the report, never dropped silently: a problem without
-predictions counts as unsolved in pass@k and maj@k.
+and problems with no prediction are listed in the report, never dropped silently.
 
 Every sample is graded by rlvr's ``math_accuracy`` reward, the same verdicts as ``rlvr score math``
 (GSM8K with ``fallback="last_number"``): extraction and the cheap comparisons in-process, symbolic
 comparisons in worker processes under a hard deadline. A sample that cannot be judged (``None``: a
 timeout) counts as wrong and is counted apart.
 
-The report (:class:`EvalReport`): accuracy (correct samples / samples), pass@k (unbiased, Chen et al.
-2021) and maj@k (majority vote over answers grouped by rlvr equivalence; the definitions are in
-:mod:`rlvr.eval.metrics`) for k = 1, 2, 4, ... up to the samples per problem (the smallest count
-when problems have different counts), per-subject and per-level breakdowns where the benchmark has
-them (MATH, MATH-500), the samples without an answer and the unjudged ones, the reasons of failures,
-and the most-missed problems. As JSON, Markdown, or a PNG figure (needs matplotlib).
+**Every figure is over all the benchmark's problems** (all of a :meth:`~rlvr.eval.datasets.Benchmark.subset`
+when one is given), and **a problem without predictions counts as unsolved** (0) in each of them:
+
+- accuracy: the mean over problems of each problem's share of correct samples;
+- pass@k: the mean over problems of the unbiased estimator (Chen et al. 2021) from the problem's
+  ``n`` samples and ``c`` correct ones; pass@1 is the accuracy;
+- maj@k: the mean over problems of majority voting over answers grouped by rlvr equivalence, in
+  consecutive blocks of k samples (definitions in :mod:`rlvr.eval.metrics`); maj@1 is the accuracy
+  too, unless a sample's verdict differs from that of its answer class's first sample;
+- the per-subject and per-level breakdowns (MATH, MATH-500): the same figures over the problems of
+  the subject or level, its missing problems included; weighted by their problems they add up to the
+  overall figure.
+
+**The k reported** are 1, 2, 4, ... up to ``m`` and ``m`` itself, where ``m`` is the fewest samples of
+a problem that has predictions (k = 1 alone when no problem has any). Every problem with predictions
+then has at least k samples, as the estimators need; larger k are not reported, since a problem with
+fewer than k samples has no estimate there and counting it 0 would mix samples never drawn with wrong
+ones. With the same number of samples everywhere, ``m`` is that number.
+
+**The coverage** (:class:`Coverage`) states how many problems have predictions, of how many, and how
+many samples each has; the JSON, the Markdown and ``rlvr eval``'s summary line state it, e.g.
+"predictions for 300 of 500 problems (200 missing, counted unsolved), 4 samples per problem".
+
+The report (:class:`EvalReport`) also gives the samples without an answer and the unjudged ones, the
+reasons of failures, and the most-missed problems; as JSON (figures rounded to :data:`DECIMALS`
+places, k keys as strings), Markdown (percentages to 0.1), or a PNG figure (needs matplotlib).
 """
 
 from __future__ import annotations
@@ -31,7 +50,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
@@ -140,8 +159,32 @@ def _resolve(record: Mapping[str, Any], line: int, bench: Benchmark) -> tuple[in
     return None, f"unknown id {given_id!r}"
 
 
-def _parse_lines(stream: Iterable[str]) -> Iterator[tuple[int, Any]]:
-    for number, text in enumerate(stream, start=1):
+def _decode(number: int, raw: str | bytes) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8-sig" if number == 1 else "utf-8")  # a byte-order mark on line 1 is fine
+    except UnicodeDecodeError as exc:
+        raise PredictionError(
+            f"line {number}: not valid UTF-8 (byte {raw[exc.start]:#04x} at byte {exc.start + 1})"
+        ) from None
+
+
+def _parse_lines(stream: Iterable[str] | Iterable[bytes]) -> Iterator[tuple[int, Any]]:
+    number = 0
+    lines = iter(stream)
+    while True:
+        try:
+            raw = next(lines)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:  # a text stream decoding ahead of the lines it hands out
+            raise PredictionError(
+                f"line {number + 1} or a later one: not valid UTF-8 ({exc.reason}); "
+                "pass a binary stream for the exact line"
+            ) from None
+        number += 1
+        text = _decode(number, raw)
         if not text.strip():
             continue
         try:
@@ -150,11 +193,15 @@ def _parse_lines(stream: Iterable[str]) -> Iterator[tuple[int, Any]]:
             raise PredictionError(
                 f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})"
             ) from None
+        except RecursionError:
+            raise PredictionError(f"line {number}: not valid JSON (nested too deeply)") from None
 
 
-def _records(source: str | Path | IO[str] | Iterable[Mapping[str, Any]]) -> Iterator[tuple[int, Any]]:
+def _records(
+    source: str | Path | IO[str] | IO[bytes] | Iterable[Mapping[str, Any]],
+) -> Iterator[tuple[int, Any]]:
     if isinstance(source, (str, Path)):
-        with open(source, encoding="utf-8") as stream:
+        with open(source, "rb") as stream:  # decoded line by line: bad UTF-8 is reported with its line
             yield from _parse_lines(stream)
     elif hasattr(source, "readline"):
         yield from _parse_lines(source)  # type: ignore[arg-type]
@@ -163,13 +210,13 @@ def _records(source: str | Path | IO[str] | Iterable[Mapping[str, Any]]) -> Iter
 
 
 def read_predictions(
-    source: str | Path | IO[str] | Iterable[Mapping[str, Any]], bench: Benchmark
+    source: str | Path | IO[str] | IO[bytes] | Iterable[Mapping[str, Any]], bench: Benchmark
 ) -> PredictionSet:
-    """Read predictions (a JSONL path or text stream, or mappings) and sort them by problem.
+    """Read predictions (a JSONL path, a binary or text stream, or mappings) and sort them by problem.
 
     Raises:
-        PredictionError: a line that is not a JSON object, has no ``completion``, or has neither
-            ``id`` nor ``idx`` (or a non-integer ``idx``).
+        PredictionError: a line that is not UTF-8, not JSON, not a JSON object, has no ``completion``,
+            or has neither ``id`` nor ``idx`` (or a non-integer ``idx``); the message names the line.
 
     Example:
         >>> bench = load_benchmark("aime25")
@@ -353,31 +400,156 @@ def grade(
 # -- the report ------------------------------------------------------------------------------------
 
 
+#: Decimal places of the figures in the JSON report: fractions to 0.0001 (0.01 percentage points),
+#: seconds to 0.1 ms. The Python object keeps exact values.
+DECIMALS = 4
+
+
 def _group_metrics(results: Sequence[ProblemResult], ks: Sequence[int]) -> dict[str, Any]:
-    samples = sum(r.samples for r in results)
+    """The figures of a group of problems; each problem weighs the same, one without samples scores 0."""
     return {
         "n_problems": len(results),
-        "n_samples": samples,
-        "accuracy": sum(r.correct for r in results) / samples if samples else 0.0,
-        "pass_at_k": {str(k): mean([r.pass_at(k) for r in results]) for k in ks},
-        "maj_at_k": {str(k): mean([r.maj_at(k) for r in results]) for k in ks},
+        "n_problems_evaluated": sum(1 for r in results if r.samples),
+        "n_samples": sum(r.samples for r in results),
+        "accuracy": mean([r.accuracy for r in results]),
+        "pass_at_k": {k: mean([r.pass_at(k) for r in results]) for k in ks},
+        "maj_at_k": {k: mean([r.maj_at(k) for r in results]) for k in ks},
     }
+
+
+def reported_ks(samples_per_problem: Iterable[int]) -> list[int]:
+    """The k of pass@k and maj@k: 1, 2, 4, ... up to the fewest samples ``m`` of a problem that has any,
+    and ``m`` itself; ``[1]`` when no problem has samples (see the module docstring).
+
+    Example:
+        >>> reported_ks([4, 0, 6]), reported_ks([8, 8]), reported_ks([0, 0])
+        ([1, 2, 4], [1, 2, 4, 8], [1])
+    """
+    counts = [count for count in samples_per_problem if count > 0]
+    return ks_for(min(counts)) if counts else [1]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which problems have predictions: how many of how many, and how many samples each.
+
+    Attributes:
+        problems: the problems evaluated (the whole benchmark, or the subset given).
+        with_predictions: those with at least one sample.
+        by_samples: how many problems have each number of samples (``0``: the missing problems).
+
+    Example:
+        >>> coverage = Coverage(problems=500, with_predictions=300, by_samples={0: 200, 4: 300})
+        >>> coverage.missing, coverage.describe()
+        (200, 'predictions for 300 of 500 problems (200 missing, counted unsolved), 4 samples per problem')
+    """
+
+    problems: int
+    with_predictions: int
+    by_samples: dict[int, int]
+
+    @classmethod
+    def of(cls, samples_per_problem: Sequence[int]) -> Coverage:
+        """The coverage of problems with these numbers of samples.
+
+        Example:
+            >>> Coverage.of([2, 0, 2, 1]).by_samples
+            {0: 1, 1: 1, 2: 2}
+        """
+        counts = Counter(samples_per_problem)
+        return cls(
+            problems=len(samples_per_problem),
+            with_predictions=sum(1 for count in samples_per_problem if count),
+            by_samples={count: counts[count] for count in sorted(counts)},
+        )
+
+    @property
+    def missing(self) -> int:
+        """Problems without predictions (each counts as unsolved)."""
+        return self.problems - self.with_predictions
+
+    def describe(self) -> str:
+        """The coverage in words, as the Markdown and ``rlvr eval``'s summary line state it.
+
+        Example:
+            >>> Coverage(3, 3, {1: 1, 2: 2}).describe()
+            'predictions for all 3 problems, 1 to 2 samples per problem (1 problem with 1, 2 with 2)'
+        """
+        if not self.with_predictions:
+            return f"no predictions for any of the {self.problems:,} problems (all counted unsolved)"
+        if self.missing:
+            text = (
+                f"predictions for {self.with_predictions:,} of {self.problems:,} problems "
+                f"({self.missing:,} missing, counted unsolved)"
+            )
+        else:
+            text = f"predictions for all {self.problems:,} problems"
+        counts = [count for count in self.by_samples if count]
+        if len(counts) == 1:
+            return f"{text}, {counts[0]:,} sample{'s' if counts[0] > 1 else ''} per problem"
+        text += f", {counts[0]:,} to {counts[-1]:,} samples per problem"
+        if len(counts) <= 4:
+            first, *rest = counts
+            many = self.by_samples[first]
+            parts = [f"{many:,} problem{'s' if many > 1 else ''} with {first:,}"]
+            parts += [f"{self.by_samples[count]:,} with {count:,}" for count in rest]
+            text += f" ({', '.join(parts)})"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """The coverage as it appears in the JSON report (with ``missing`` and the ``summary`` sentence).
+
+        Example:
+            >>> Coverage(2, 1, {0: 1, 3: 1}).to_dict()["by_samples"]
+            {'0': 1, '3': 1}
+        """
+        return {
+            "problems": self.problems,
+            "with_predictions": self.with_predictions,
+            "missing": self.missing,
+            "by_samples": {str(count): problems for count, problems in self.by_samples.items()},
+            "summary": self.describe(),
+        }
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` as its JSON reads back: int keys as strings, floats rounded to :data:`DECIMALS` places."""
+    if isinstance(value, float):
+        return round(value, DECIMALS)
+    if isinstance(value, Coverage):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {str(key): _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item) for item in value]
+    return value
 
 
 @dataclass
 class EvalReport:
     """The result of :func:`evaluate`; :meth:`to_json`, :meth:`markdown` and :meth:`plot` render it.
 
-    Rates are fractions in [0, 1]; ``pass_at_k`` and ``maj_at_k`` are keyed by k as a string.
-    ``no_answer`` counts samples without a single final answer, ``unjudged`` those the grader could not
-    judge (``None``); both count as wrong. ``problems`` holds, per problem, its samples, correct samples
-    and majority answer.
+    Every figure is over all ``n_problems`` problems, a problem without predictions counting as
+    unsolved (see the module docstring). Rates are fractions in [0, 1], kept exact here; ``pass_at_k``
+    and ``maj_at_k`` (also in each ``by_subject``/``by_level`` group) are keyed by k, an ``int``:
+    ``report.pass_at_k[1]``. The JSON has the same keys as strings (``"1"``: JSON keys are strings)
+    and figures rounded to :data:`DECIMALS` places; the Markdown and the command line print
+    percentages to 0.1. ``coverage`` says which problems have predictions; ``n_problems_evaluated``
+    is its ``with_predictions`` and ``samples_per_problem`` the fewest and most samples of a problem
+    that has any. ``no_answer`` counts samples without a single final answer, ``unjudged`` those the
+    grader could not judge (``None``); both count as wrong. ``problems`` holds, per problem, its
+    samples, correct samples and majority answer.
 
     Example:
-        >>> bench = load_benchmark("aime24").subset(2)
+        >>> bench = load_benchmark("aime24").subset(3)
         >>> report = evaluate(bench, [{"idx": 1, "completion": f"\\\\boxed{{{bench[1].answer}}}"}])
-        >>> sorted(json.loads(report.to_json()))[:4], report.missing_problems
-        (['accuracy', 'benchmark', 'by_level', 'by_subject'], ['aime-2024-I-1'])
+        >>> report.accuracy, report.pass_at_k[1], report.missing_problems
+        (0.3333333333333333, 0.3333333333333333, ['aime-2024-I-1', 'aime-2024-I-11'])
+        >>> data = json.loads(report.to_json())
+        >>> data["accuracy"], data["pass_at_k"], data["coverage"]["missing"]
+        (0.3333, {'1': 0.3333}, 2)
+        >>> data["coverage"]["summary"]
+        'predictions for 1 of 3 problems (2 missing, counted unsolved), 1 sample per problem'
         >>> report.markdown().splitlines()[0]
         '## rlvr eval: AIME 2024'
     """
@@ -389,8 +561,9 @@ class EvalReport:
     n_problems: int
     n_samples: int
     accuracy: float
-    pass_at_k: dict[str, float]
-    maj_at_k: dict[str, float]
+    pass_at_k: dict[int, float]
+    maj_at_k: dict[int, float]
+    coverage: Coverage
     samples_per_problem: dict[str, int]
     n_problems_evaluated: int
     no_answer: int
@@ -406,11 +579,12 @@ class EvalReport:
     grader: str = "rlvr math_accuracy"
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as plain JSON-ready data (top-level keys ``benchmark``, ``n_problems``, ...)."""
-        return asdict(self)
+        """The JSON report as Python data (top-level keys ``benchmark``, ``n_problems``, ...): k keys as
+        strings, figures rounded to :data:`DECIMALS` places, ``coverage`` with its ``summary``."""
+        return _json_ready({f.name: getattr(self, f.name) for f in fields(self)})
 
     def to_json(self, indent: int | None = 2) -> str:
-        """The report as JSON text."""
+        """The report as JSON text (see :meth:`to_dict`)."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     def markdown(self) -> str:
@@ -463,7 +637,8 @@ def build_report(
     most_missed: int = 10,
     seconds: float = 0.0,
 ) -> EvalReport:
-    """Compute the metrics of graded results (see the module docstring).
+    """Compute the figures of graded results: each over all the benchmark's problems, a problem without
+    predictions counting as unsolved; k as :func:`reported_ks` says (see the module docstring).
 
     Example:
         >>> bench = load_benchmark("amc23").subset(2)
@@ -471,11 +646,10 @@ def build_report(
         >>> results, reasons = grade(bench, found, MathAccuracyReward())
         >>> report = build_report(bench, found, results, reasons, fallback="none")
         >>> report.accuracy, report.pass_at_k, report.missing_problems
-        (1.0, {'1': 0.5}, ['amc23-1'])
+        (0.5, {1: 0.5}, ['amc23-1'])
     """
-    evaluated = [r for r in results if r.samples]
-    counts = [r.samples for r in evaluated]
-    ks = ks_for(min(counts)) if counts else []
+    counts = [r.samples for r in results if r.samples]
+    ks = reported_ks(counts)
     overall = _group_metrics(results, ks)
     by_subject: dict[str, dict[str, Any]] = {}
     by_level: dict[str, dict[str, Any]] = {}
@@ -493,8 +667,9 @@ def build_report(
         accuracy=overall["accuracy"],
         pass_at_k=overall["pass_at_k"],
         maj_at_k=overall["maj_at_k"],
+        coverage=Coverage.of([r.samples for r in results]),
         samples_per_problem={"min": min(counts, default=0), "max": max(counts, default=0)},
-        n_problems_evaluated=len(evaluated),
+        n_problems_evaluated=overall["n_problems_evaluated"],
         no_answer=sum(r.no_answer for r in results),
         unjudged=sum(r.unjudged for r in results),
         reasons=dict(reasons.most_common()),
@@ -517,12 +692,12 @@ def build_report(
     )
 
 
-# -- rendering ---------------------------------------------------------------------------------------
+# -- the whole evaluation ----------------------------------------------------------------------------
 
 
 def evaluate(
     benchmark: str | Benchmark,
-    predictions: str | Path | IO[str] | Iterable[Mapping[str, Any]],
+    predictions: str | Path | IO[str] | IO[bytes] | Iterable[Mapping[str, Any]],
     config: EvalConfig | None = None,
     *,
     reward: MathAccuracyReward | None = None,
@@ -533,20 +708,26 @@ def evaluate(
     Args:
         benchmark: a benchmark name (``gsm8k``, ``math``, ``math500``, ``aime24``, ``aime25``,
             ``amc23``) or a loaded :class:`~rlvr.eval.datasets.Benchmark` (e.g. a subset).
-        predictions: a JSONL path or text stream, or mappings with ``id`` or ``idx`` and ``completion``.
+        predictions: a JSONL path, a binary or text stream of JSONL, or mappings with ``id`` or
+            ``idx`` and ``completion``.
         config: options (see :class:`EvalConfig`).
         reward: a ``MathAccuracyReward`` to grade with (kept open, for repeated evaluations); by
             default one is built from ``config`` and closed afterwards.
         progress: optional object with ``update(n)`` (e.g. a tqdm bar), advanced per graded sample.
 
+    Returns:
+        The report: every figure over all the benchmark's problems (or ``benchmark``'s subset), a
+        problem without predictions counting as unsolved; its ``coverage`` says which have them.
+
     Raises:
-        PredictionError: a malformed predictions line.
+        PredictionError: a malformed predictions line (its message names the line).
+        OSError: the predictions file cannot be read.
 
     Example:
         >>> answers = ["27", "36", "0"]
         >>> preds = [{"idx": i, "completion": f"so \\\\boxed{{{a}}}"} for i, a in enumerate(answers)]
         >>> report = evaluate(load_benchmark("amc23").subset(3), preds)
-        >>> report.n_samples, report.pass_at_k["1"], report.most_missed[0]["wrong_answers"]
+        >>> report.n_samples, report.pass_at_k[1], report.most_missed[0]["wrong_answers"]
         (3, 0.6666666666666666, [['0', 1]])
     """
     config = config or EvalConfig()
@@ -572,6 +753,8 @@ def evaluate(
 
 
 __all__ = [
+    "DECIMALS",
+    "Coverage",
     "EvalConfig",
     "EvalReport",
     "Prediction",
@@ -582,4 +765,5 @@ __all__ = [
     "evaluate",
     "grade",
     "read_predictions",
+    "reported_ks",
 ]

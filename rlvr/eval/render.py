@@ -1,5 +1,8 @@
 """How an evaluation report looks: Markdown for people, and a PNG (pass@k / maj@k curves, per-level bars).
 
+Figures are printed as percentages to 0.1 (``38.6``), never as raw floats; the coverage (which problems
+have predictions) is stated near the top, since every figure counts a missing problem as unsolved.
+
 Example:
     >>> from rlvr.eval import evaluate
     >>> report = evaluate("aime24", [{"idx": 0, "completion": "\\\\boxed{204}"}])
@@ -17,7 +20,13 @@ if TYPE_CHECKING:
     from rlvr.eval.evaluation import EvalReport
 
 
-def _pct(value: float) -> str:
+def percent(value: float) -> str:
+    """A fraction as a percentage to 0.1, as the report prints it.
+
+    Example:
+        >>> percent(0.5233333333333341), percent(0.002), percent(1.0)
+        ('52.3', '0.2', '100.0')
+    """
     return f"{100 * value:.1f}"
 
 
@@ -26,16 +35,20 @@ def _cell(text: object, limit: int = 60) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _k_table(pass_at: Mapping[str, float], maj_at: Mapping[str, float]) -> list[str]:
-    if not pass_at:
-        return ["No problem has a prediction: nothing to score."]
+def _k_table(pass_at: Mapping[int, float], maj_at: Mapping[int, float]) -> list[str]:
     ks = list(pass_at)
     return [
-        "| k | " + " | ".join(ks) + " |",
+        "| k | " + " | ".join(str(k) for k in ks) + " |",
         "|---|" + "---|" * len(ks),
-        "| pass@k (%) | " + " | ".join(_pct(pass_at[k]) for k in ks) + " |",
-        "| maj@k (%) | " + " | ".join(_pct(maj_at[k]) for k in ks) + " |",
+        "| pass@k (%) | " + " | ".join(percent(pass_at[k]) for k in ks) + " |",
+        "| maj@k (%) | " + " | ".join(percent(maj_at[k]) for k in ks) + " |",
     ]
+
+
+def _k_rule(report: EvalReport, top: int) -> str:
+    if not report.coverage.with_predictions:
+        return "No problem has predictions: every figure is 0."
+    return f"k goes up to {top}, the fewest samples of a problem with predictions."
 
 
 def _breakdown(name: str, groups: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -44,16 +57,19 @@ def _breakdown(name: str, groups: Mapping[str, Mapping[str, Any]]) -> list[str]:
     first = next(iter(groups.values()))
     ks = list(first["pass_at_k"])
     top = ks[-1] if ks else None
-    head = f"| {name} | problems | samples | accuracy (%) |"
-    rule = "|---|---|---|---|"
+    head = f"| {name} | problems | with predictions | samples | accuracy (%) |"
+    rule = "|---|---|---|---|---|"
     if top is not None:
         head += f" pass@{top} (%) | maj@{top} (%) |"
         rule += "---|---|"
     lines = ["", f"### By {name}", "", head, rule]
     for key, group in groups.items():
-        row = f"| {_cell(key)} | {group['n_problems']} | {group['n_samples']} | {_pct(group['accuracy'])} |"
+        row = (
+            f"| {_cell(key)} | {group['n_problems']:,} | {group['n_problems_evaluated']:,} "
+            f"| {group['n_samples']:,} | {percent(group['accuracy'])} |"
+        )
         if top is not None:
-            row += f" {_pct(group['pass_at_k'][top])} | {_pct(group['maj_at_k'][top])} |"
+            row += f" {percent(group['pass_at_k'][top])} | {percent(group['maj_at_k'][top])} |"
         lines.append(row)
     return lines
 
@@ -67,27 +83,30 @@ def _listing(title: str, items: Sequence[str], limit: int = 20) -> list[str]:
 
 
 def render_markdown(report: EvalReport) -> str:
-    spp = report.samples_per_problem
-    per = f"{spp['min']}" if spp["min"] == spp["max"] else f"{spp['min']}-{spp['max']}"
+    """The report as Markdown (what ``rlvr eval`` prints, or writes with ``--markdown``)."""
+    ks = list(report.pass_at_k)
     lines = [
         f"## rlvr eval: {report.title}",
         "",
-        f"`{report.benchmark}` ({report.source}): {report.n_problems:,} problems, "
-        f"{report.n_samples:,} samples ({per} per problem), graded by {report.grader} "
+        f"`{report.benchmark}` ({report.source}): {report.n_problems:,} problems, {report.n_samples:,} "
+        f"sample{'' if report.n_samples == 1 else 's'}, graded by {report.grader} "
         f"(fallback `{report.fallback}`) in {report.seconds:.1f} s.",
         "",
-        f"**Accuracy (mean over samples): {_pct(report.accuracy)} %**",
+        f"**Coverage: {report.coverage.describe()}.**",
+        "",
+        f"**Accuracy: {percent(report.accuracy)} %** (the mean over all {report.n_problems:,} problems of "
+        "each problem's share of correct samples)",
         "",
         *_k_table(report.pass_at_k, report.maj_at_k),
         "",
         "pass@k: unbiased estimator (Chen et al. 2021); maj@k: majority vote over answers grouped by rlvr "
-        "equivalence, averaged over consecutive blocks of k samples. Problems without predictions count as "
-        "unsolved.",
+        "equivalence, averaged over consecutive blocks of k samples. Every figure is a mean over all the "
+        "problems, a problem without predictions counting as unsolved; pass@1 is the accuracy. "
+        + _k_rule(report, ks[-1]),
         "",
         f"Samples without a single final answer (none found, or several different ones): "
         f"{report.no_answer:,}; unjudged (None, e.g. timeouts): "
-        f"{report.unjudged:,}; problems with predictions: {report.n_problems_evaluated:,} of "
-        f"{report.n_problems:,}; predictions naming no problem: {len(report.unknown_predictions):,}.",
+        f"{report.unjudged:,}; predictions naming no problem: {len(report.unknown_predictions):,}.",
     ]
     if report.reasons:
         lines += ["", "| why a sample did not pass | samples |", "|---|---|"]
@@ -116,6 +135,7 @@ def render_markdown(report: EvalReport) -> str:
 
 
 def render_plot(report: EvalReport, path: str | Path) -> None:
+    """Write the report's figure to ``path`` (its format from the extension; PNG without one)."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -136,7 +156,10 @@ def render_plot(report: EvalReport, path: str | Path) -> None:
     curve.set_ylim(0, 100)
     curve.grid(alpha=0.3)
     curve.legend()
-    curve.set_title(f"{report.title}: {report.n_problems} problems, {report.n_samples} samples")
+    curve.set_title(
+        f"{report.title}: {report.n_samples:,} samples on "
+        f"{report.coverage.with_predictions:,}/{report.n_problems:,} problems"
+    )
     if groups:
         bars = figure.add_subplot(1, 2, 2)
         names = list(groups)

@@ -5,7 +5,7 @@ callback takes the trainer's own model and ``processing_class``, generates one g
 (``model.generate(do_sample=False)``) for each of the first ``problems`` problems of a bundled
 benchmark, grades them with rlvr's ``math_accuracy`` reward (the verdicts of ``rlvr eval``) and logs::
 
-    rlvr_eval/<benchmark>/accuracy        share of problems answered correctly
+    rlvr_eval/<benchmark>/accuracy        share of problems answered correctly (the report's accuracy)
     rlvr_eval/<benchmark>/no_answer_frac  share of completions without a final answer
     rlvr_eval/<benchmark>/seconds         time taken (generation and grading)
 
@@ -267,7 +267,8 @@ class BenchmarkEvalCallback(TrainerCallback):
         return evaluate(self.subset, predictions, reward=self._grader())
 
     def metrics(self, report: EvalReport) -> dict[str, float]:
-        """The logged values of one report.
+        """The logged values of one report: its accuracy (over all the subset's problems; one greedy
+        completion each, so also pass@1), the share of completions without a final answer, the seconds.
 
         Example:
             >>> from rlvr.eval import evaluate, load_benchmark
@@ -278,8 +279,8 @@ class BenchmarkEvalCallback(TrainerCallback):
         """
         key = f"{self.config.prefix}/{self.config.benchmark}"
         return {
-            f"{key}/accuracy": report.pass_at_k.get("1", 0.0),
-            f"{key}/no_answer_frac": report.no_answer / report.n_problems if report.n_problems else 0.0,
+            f"{key}/accuracy": report.accuracy,  # over all the subset's problems, a missing one unsolved
+            f"{key}/no_answer_frac": report.no_answer / report.n_samples if report.n_samples else 0.0,
             f"{key}/seconds": report.seconds,
         }
 

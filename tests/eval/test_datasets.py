@@ -234,4 +234,4 @@ def test_hub_rows_score_through_evaluate(fake_hub: list[Any]) -> None:
     from rlvr.eval import evaluate
 
     report = evaluate(load_benchmark("gsm8k", source="hf"), [{"idx": 1, "completion": "so 1600 in all"}])
-    assert report.pass_at_k == {"1": 0.5} and report.missing_problems == ["gsm8k-test-0"]
+    assert report.pass_at_k == {1: 0.5} and report.missing_problems == ["gsm8k-test-0"]

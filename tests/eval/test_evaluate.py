@@ -41,8 +41,8 @@ def test_gold_answers_submitted_as_predictions_score_100_percent(name: str) -> N
     size = BENCHMARKS[name].size
     assert (report.n_problems, report.n_samples) == (size, 2 * size)
     assert report.accuracy == 1.0
-    assert report.pass_at_k == {"1": 1.0, "2": 1.0}
-    assert report.maj_at_k == {"1": 1.0, "2": 1.0}
+    assert report.pass_at_k == {1: 1.0, 2: 1.0}
+    assert report.maj_at_k == {1: 1.0, 2: 1.0}
     assert report.no_answer == report.unjudged == 0
     assert report.missing_problems == [] and report.unknown_predictions == [] and report.most_missed == []
 
@@ -107,8 +107,9 @@ def test_missing_problems_and_unknown_predictions_are_reported_not_dropped() -> 
     ]
     # ks follow the fewest samples of a problem with predictions (1); the missing problem scores 0
     assert report.samples_per_problem == {"min": 1, "max": 2}
-    assert report.pass_at_k == {"1": pytest.approx((1 + 0.5 + 0 + 0) / 4)}
-    assert report.accuracy == pytest.approx(2 / 4)
+    assert report.coverage.by_samples == {0: 1, 1: 2, 2: 1}
+    assert report.pass_at_k == {1: pytest.approx((1 + 0.5 + 0 + 0) / 4)}
+    assert report.accuracy == report.pass_at_k[1]  # the mean over problems, not over samples
     markdown = report.markdown()
     assert "Problems without predictions (1)" in markdown and "`amc23-2`" in markdown
     assert "Predictions naming no problem (3)" in markdown and "unknown id 'nope'" in markdown
@@ -241,9 +242,9 @@ def test_cli_writes_json_and_markdown(tmp_path: Path, capsys: pytest.CaptureFixt
     assert args.handler(args) == 0
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data["n_samples"] == 29 and data["missing_problems"] == ["aime-2025-II-15"]
-    assert data["pass_at_k"]["1"] == pytest.approx(29 / 30)
+    assert data["pass_at_k"]["1"] == data["accuracy"] == round(29 / 30, 4)
     assert "## rlvr eval: AIME 2025" in (tmp_path / "r.md").read_text(encoding="utf-8")
-    assert "1 problems without predictions" in capsys.readouterr().err
+    assert "predictions for 29 of 30 problems (1 missing, counted unsolved)" in capsys.readouterr().err
 
 
 def test_cli_reads_stdin_and_prints_markdown(

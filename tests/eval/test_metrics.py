@@ -133,9 +133,9 @@ def test_maj_at_k_groups_answers_by_rlvr_equivalence_not_by_string() -> None:
     assert report.accuracy == pytest.approx(3 / 5)
     # k=2: [1/2, 3] -> tie, 1/2 first: right; [3, 0.5] -> tie, 3 first: wrong
     # k=4: [1/2, 3, 3, 0.5] -> tie 2-2, the 1/2 class voted first: right; k=5: 1/2 three votes to two
-    assert report.maj_at_k == {"1": pytest.approx(3 / 5), "2": 0.5, "4": 1.0, "5": 1.0}
+    assert report.maj_at_k == {1: pytest.approx(3 / 5), 2: 0.5, 4: 1.0, 5: 1.0}
     # pass@k from n=5, c=3: 1 - C(2,k)/C(5,k)
-    assert report.pass_at_k == {"1": pytest.approx(0.6), "2": pytest.approx(0.9), "4": 1.0, "5": 1.0}
+    assert report.pass_at_k == {1: pytest.approx(0.6), 2: pytest.approx(0.9), 4: 1.0, 5: 1.0}
     assert report.problems[0]["majority_answer"] == "\\frac{1}{2}"
     assert report.problems[0]["majority_correct"] is True
 
@@ -145,8 +145,8 @@ def test_maj_at_k_wrong_majority_and_answerless_samples() -> None:
     report = evaluate(_one_problem_benchmark("5"), [{"idx": 0, "completion": c} for c in completions])
     assert report.no_answer == 2
     # blocks of 2: [7, -] -> 7 wrong; [7.0, 5] -> tie, 7.0 first: wrong
-    assert report.maj_at_k["2"] == 0.0
+    assert report.maj_at_k[2] == 0.0
     # all five: 7 (two votes, 7 and 7.0 are one class) beats 5
-    assert report.maj_at_k["5"] == 0.0
-    assert report.pass_at_k["5"] == 1.0
+    assert report.maj_at_k[5] == 0.0
+    assert report.pass_at_k[5] == 1.0
     assert report.problems[0]["majority_answer"] == "7"

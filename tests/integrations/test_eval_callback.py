@@ -58,6 +58,18 @@ def test_generation_is_greedy_restores_state_and_feeds_the_grader() -> None:
     }
 
 
+def test_logged_accuracy_is_the_reports_accuracy_missing_problems_unsolved() -> None:
+    """The logged accuracy is the report's (issue 18: int k keys; a missing problem counts 0)."""
+    from rlvr.eval import evaluate, load_benchmark
+
+    bench = load_benchmark("amc23").subset(4)
+    predictions = [{"idx": 0, "completion": f"\\boxed{{{bench[0].answer}}}"}, {"idx": 1, "completion": "no"}]
+    report = evaluate(bench, predictions)
+    metrics = BenchmarkEvalCallback(benchmark="amc23", problems=4).metrics(report)
+    assert metrics["rlvr_eval/amc23/accuracy"] == report.accuracy == report.pass_at_k[1] == 0.25
+    assert metrics["rlvr_eval/amc23/no_answer_frac"] == 0.5  # of the 2 completions, not of the 4 problems
+
+
 @pytest.mark.timeout(240)
 def test_callback_logs_benchmark_accuracy_during_grpo_training(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

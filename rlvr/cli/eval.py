@@ -1,4 +1,4 @@
-"""``rlvr eval BENCHMARK --predictions P.jsonl``: the command-line front of :func:`rlvr.eval.evaluation`.
+"""``rlvr eval BENCHMARK --predictions P.jsonl``: the command-line front of :func:`rlvr.eval.evaluate`.
 
 ``rlvr.cli`` calls :func:`add_eval_parser` on its subcommands; the handler is stored as ``handler``.
 
@@ -14,8 +14,18 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from typing import Any
+import tempfile
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any
+
+from rlvr.cli.arguments import at_least, positive_seconds
+from rlvr.cli.score import INTERRUPTED
+
+if TYPE_CHECKING:
+    from rlvr.eval.evaluation import EvalReport
 
 BENCHMARK_NAMES = ("gsm8k", "math", "math500", "aime24", "aime25", "amc23")
 
@@ -27,6 +37,9 @@ _DESCRIPTION = (
     'Predictions: JSONL, one sample per line: {"id": PROBLEM_ID or "idx": 0-based position, '
     '"completion": TEXT or chat messages}; several lines per problem are several samples. Predictions '
     "naming no problem and problems without predictions are listed in the report.\n\n"
+    "Every figure is over all the benchmark's problems: a problem without predictions counts as "
+    "unsolved, and the report states the coverage (problems with predictions, samples per problem). "
+    "pass@k and maj@k go up to the fewest samples of a problem with predictions.\n\n"
     "Benchmarks (bundled, offline; --source hf loads the Hugging Face copies): gsm8k (1,319), math "
     "(5,000), math500 (500), aime24 (30), aime25 (30), amc23 (40)."
 )
@@ -49,15 +62,19 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("benchmark", choices=BENCHMARK_NAMES, help="the benchmark")
     parser.add_argument("--predictions", "-p", required=True, help="predictions JSONL file ('-' for stdin)")
-    parser.add_argument("--output", "-o", help="write the JSON report here")
-    parser.add_argument("--markdown", "-m", help="write the Markdown report here")
+    parser.add_argument(
+        "--output", "-o", help="write the JSON report here (k keys as strings, figures to 4 decimals)"
+    )
+    parser.add_argument("--markdown", "-m", help="write the Markdown report here (else it is printed)")
     parser.add_argument("--plot", help="write a PNG (pass@k/maj@k curve, per-level bars; needs matplotlib)")
     parser.add_argument(
         "--source", choices=("bundled", "hf"), default="bundled", help="benchmark data source"
     )
-    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: usable CPUs)")
     parser.add_argument(
-        "--timeout", type=float, default=5.0, help="per-item deadline in seconds (default: 5)"
+        "--workers", type=at_least(1), default=None, help="worker processes (default: usable CPUs)"
+    )
+    parser.add_argument(
+        "--timeout", type=positive_seconds, default=5.0, help="per-item deadline in seconds (default: 5)"
     )
     parser.add_argument(
         "--fallback",
@@ -66,10 +83,13 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="answer extraction fallback (default: last_number for gsm8k, none otherwise)",
     )
     parser.add_argument(
-        "--batch-size", type=int, default=1024, help="samples judged together (default: 1024)"
+        "--batch-size", type=at_least(1), default=1024, help="samples judged together (default: 1024)"
     )
     parser.add_argument(
-        "--most-missed", type=int, default=10, help="most-missed problems listed in the report (default: 10)"
+        "--most-missed",
+        type=at_least(0),
+        default=10,
+        help="most-missed problems listed in the report (default: 10)",
     )
     parser.add_argument(
         "--ray",
@@ -82,10 +102,133 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def run_eval_command(args: argparse.Namespace) -> int:
-    """Run ``rlvr eval``: print the Markdown report (unless written to a file) and a summary line.
+#: The report files, by flag, in the order they are written.
+_OUTPUT_FLAGS = ("--output", "--markdown", "--plot")
 
-    Returns the exit status: 0 on success, 1 for unreadable files or predictions, 2 for bad options.
+
+class _Mistake(Exception):
+    """A mistake of the user's that ends the run with one line and an exit status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    return [(flag, value) for flag in _OUTPUT_FLAGS if (value := getattr(args, flag[2:])) is not None]
+
+
+def _check_files(args: argparse.Namespace) -> None:
+    """Refuse, before any grading, a report onto the predictions or onto another report, and a report
+    in a folder that does not exist; warn of a missing matplotlib for ``--plot``."""
+    from rlvr.cli.files import FileMistake, refuse_output_onto_input
+
+    outputs = _outputs(args)
+    for position, (flag, path) in enumerate(outputs):
+        target = os.path.realpath(path)
+        if os.path.exists(target) and not os.path.isfile(target) and not os.path.isdir(target):
+            continue  # a device or a FIFO (/dev/null) is written as it is: nothing to overwrite
+        try:
+            refuse_output_onto_input(args.predictions, path)
+        except FileMistake:
+            raise _Mistake(f"{flag} {path} is the predictions file: write the report elsewhere", 2) from None
+        for earlier_flag, earlier in outputs[:position]:
+            try:
+                refuse_output_onto_input(earlier, path)
+            except FileMistake:
+                raise _Mistake(f"{flag} {path} is also {earlier_flag}: give each report a file", 2) from None
+        if os.path.isdir(target):
+            raise _Mistake(f"{flag} {path} is a folder: name a file", 2)
+        folder = os.path.dirname(target) or "."
+        if not os.path.isdir(folder):
+            raise _Mistake(f"cannot write {flag} {path}: no folder {folder}", 2)
+    if args.plot is not None:
+        _check_plot_format(args.plot)
+
+
+def _check_plot_format(path: str) -> None:
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        raise _Mistake("the --plot figure needs matplotlib: pip install matplotlib", 1) from None
+    formats = FigureCanvasBase.get_supported_filetypes()
+    extension = os.path.splitext(path)[1][1:].lower()
+    if extension and extension not in formats:
+        known = ", ".join(f".{name}" for name in sorted(formats))
+        raise _Mistake(f"--plot {path}: matplotlib cannot write .{extension} files (it writes {known})", 2)
+
+
+def _open_predictions(path: str) -> IO[bytes] | IO[str]:
+    if path == "-":  # bytes when it can: each line is decoded on its own, so bad UTF-8 names its line
+        return getattr(sys.stdin, "buffer", sys.stdin)
+    try:
+        return open(path, "rb")  # closed by the caller
+    except OSError as exc:
+        raise _Mistake(f"cannot read --predictions {path}: {exc.strerror or exc}", 1) from None
+
+
+def _new_file_mode(target: str) -> int:
+    """The permission bits of a new report: the replaced file's, else what the umask allows."""
+    try:
+        return os.stat(target).st_mode & 0o777
+    except OSError:
+        pass
+    mask = 0o022
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:  # read, not set: os.umask() would change the process's mask to learn it
+            if line.startswith("Umask:"):
+                mask = int(line.split()[1], 8)
+    return 0o666 & ~mask
+
+
+def _write_whole(flag: str, path: str, write: Callable[[str], None]) -> None:
+    """Have ``write`` write a temporary file beside ``path`` (same extension), then rename it into place:
+    the report is there whole or not at all, and an old one stays until then. A device or a FIFO
+    (``/dev/null``) is written as it is, never replaced."""
+    target = os.path.realpath(path)  # through a link: its target gets the report
+    if os.path.exists(target) and not os.path.isfile(target):
+        try:
+            write(target)
+        except OSError as exc:
+            raise _Mistake(f"cannot write {flag} {path}: {exc.strerror or exc}", 1) from None
+        return
+    folder, name = os.path.split(target)
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{name}.", suffix=f".partial{os.path.splitext(name)[1]}", dir=folder or "."
+        )
+    except OSError as exc:
+        raise _Mistake(f"cannot write {flag} {path}: {exc.strerror or exc}", 1) from None
+    try:
+        os.fchmod(descriptor, _new_file_mode(target))
+        os.close(descriptor)
+        write(temporary)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise _Mistake(f"cannot write {flag} {path}: {exc.strerror or exc}", 1) from None
+        raise
+
+
+def _write_text(text: str) -> Callable[[str], None]:
+    def write(temporary: str) -> None:
+        with open(temporary, "w", encoding="utf-8") as stream:
+            stream.write(text)
+
+    return write
+
+
+def run_eval_command(args: argparse.Namespace) -> int:
+    """Run ``rlvr eval``: write the reports asked for, print the Markdown report (unless written to a
+    file) and a summary line that states the coverage.
+
+    Returns the exit status: 0 on success; 2 for a wrong argument (a report onto the predictions file
+    or onto another report, a missing folder); 1 for an unreadable predictions file or line (its
+    number named), a report that cannot be written, or a failed grader; 130 for Ctrl-C. Each mistake
+    is one line on stderr, never a traceback. Reports are written whole (a temporary file renamed
+    into place), after grading, so a failed or interrupted run leaves any old report as it was.
 
     Example:
         >>> import json, os, tempfile
@@ -98,7 +241,37 @@ def run_eval_command(args: argparse.Namespace) -> int:
         >>> args = parser.parse_args(["eval", "amc23", "-p", path, "-m", os.path.join(folder, "r.md")])
         >>> run_eval_command(args)
         0
+        >>> args = parser.parse_args(["eval", "amc23", "-p", path, "-o", path])
+        >>> run_eval_command(args)
+        2
     """
+    written: list[str] = []
+    try:
+        report = _evaluate(args)
+        outputs = dict(_outputs(args))
+        if "--output" in outputs:
+            _write_whole("--output", outputs["--output"], _write_text(report.to_json() + "\n"))
+            written.append(f"--output {outputs['--output']}")
+        if "--markdown" in outputs:
+            _write_whole("--markdown", outputs["--markdown"], _write_text(report.markdown()))
+            written.append(f"--markdown {outputs['--markdown']}")
+        else:
+            print(report.markdown())
+        if "--plot" in outputs:
+            _write_whole("--plot", outputs["--plot"], report.plot)
+    except _Mistake as exc:
+        print(f"rlvr eval: {exc}", file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt:
+        kept = f"; written: {', '.join(written)}" if written else ": no report written"
+        print(f"rlvr eval: interrupted{kept}", file=sys.stderr)
+        return INTERRUPTED
+    print(_summary(report), file=sys.stderr)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> EvalReport:
+    """Check the options and files, read and grade the predictions; mistakes raise :class:`_Mistake`."""
     from tqdm import tqdm
 
     from rlvr.eval.datasets import load_benchmark
@@ -119,11 +292,11 @@ def run_eval_command(args: argparse.Namespace) -> int:
         if args.ray not in (None, "auto", "local"):
             probe(args.ray)  # a wrong address fails now, in one line
     except (ValueError, ExecutorError) as exc:
-        print(f"rlvr eval: {exc}", file=sys.stderr)
-        return 2
+        raise _Mistake(str(exc), 2) from None
+    _check_files(args)
+    predictions = _open_predictions(args.predictions)
     try:
         bench = load_benchmark(args.benchmark, config.source)
-        predictions = sys.stdin if args.predictions == "-" else args.predictions
         with tqdm(
             unit="sample",
             desc=f"eval {bench.name}",
@@ -131,32 +304,17 @@ def run_eval_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
             leave=False,
         ) as bar:
-            report = evaluate(bench, predictions, config, progress=bar)
+            return evaluate(bench, predictions, config, progress=bar)
     except PredictionError as exc:
-        print(f"rlvr eval: {args.predictions}: {exc}", file=sys.stderr)
-        return 1
+        raise _Mistake(f"{args.predictions}: {exc}", 1) from None
     except (OSError, ImportError, ExecutorError) as exc:
-        print(f"rlvr eval: {exc}", file=sys.stderr)
-        return 1
-    try:
-        if args.output:
-            with open(args.output, "w", encoding="utf-8") as stream:
-                stream.write(report.to_json() + "\n")
-        if args.markdown:
-            with open(args.markdown, "w", encoding="utf-8") as stream:
-                stream.write(report.markdown())
-        else:
-            print(report.markdown())
-        if args.plot:
-            report.plot(args.plot)
-    except (OSError, ImportError) as exc:
-        print(f"rlvr eval: {exc}", file=sys.stderr)
-        return 1
-    print(_summary(report), file=sys.stderr)
-    return 0
+        raise _Mistake(str(exc), 1) from None
+    finally:
+        if args.predictions != "-":
+            predictions.close()
 
 
-def _summary(report: Any) -> str:
+def _summary(report: EvalReport) -> str:
     """The line ``rlvr eval`` ends with: the coverage, then the figures as percentages to 0.1."""
     from rlvr.eval.render import percent
 

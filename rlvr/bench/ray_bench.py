@@ -20,23 +20,36 @@ Example:
     >>> RayBenchConfig(repeats=0)
     Traceback (most recent call last):
     ...
-    ValueError: repeats must be >= 1, got 0
+    ValueError: --repeats must be an integer >= 1, got 0
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import pickle
-import platform
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from rlvr.executor import Executor, ExecutorConfig, usable_cpus
+from rlvr.bench.base import (
+    BenchReport,
+    alternate,
+    check_count_list,
+    check_counts,
+    headline,
+    load_average,
+    machine_description,
+    median_seconds,
+    stopwatch,
+    today,
+    wall_and_cpu,
+    worker_count,
+)
+from rlvr.executor import Executor, ExecutorConfig
 from rlvr.executor.probes import identity
 from rlvr.executor.protocol import PICKLE_PROTOCOL
 from rlvr.executor.ray_host import NodeResources
@@ -73,19 +86,13 @@ class RayBenchConfig:
     workers: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("items", "symbolic", "repeats"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.programs < 0:
-            raise ValueError(f"programs must be >= 0, got {self.programs}")
-        if not self.chunk_sizes or any(size < 1 for size in self.chunk_sizes):
-            raise ValueError(f"chunk_sizes must be positive, got {self.chunk_sizes}")
-        if self.workers is not None and self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        minimums = {"items": 1, "symbolic": 1, "programs": 0, "repeats": 1, "workers": 1}
+        check_counts(self, minimums, optional=["workers"])
+        check_count_list(self, "chunk_sizes", 1)
 
 
 @dataclass
-class RayBenchReport:
+class RayBenchReport(BenchReport):
     """The figures of one run (items/s unless named otherwise; ``raw`` holds every timed run's seconds)."""
 
     config: RayBenchConfig
@@ -125,13 +132,16 @@ class RayBenchReport:
             True
         """
         cfg = self.config
-        head = (
-            f"`rlvr bench ray --items {cfg.items} --symbolic {cfg.symbolic} --programs {cfg.programs} "
-            f"--repeats {cfg.repeats}` — {self.machine}, {self.date}; medians of {cfg.repeats} runs; "
-            f"local executor with {self.workers} workers measured in the same run, alternating with the "
-            f"other rows; load average {self.load[0]:.1f} at the start, {self.load[1]:.1f} at the end "
-            "(ratios: medians of paired runs)\n\n"
+        command = (
+            f"rlvr bench ray --items {cfg.items} --symbolic {cfg.symbolic} --programs {cfg.programs} "
+            f"--repeats {cfg.repeats}"
         )
+        details = (
+            f"medians of {cfg.repeats} runs; local executor with {self.workers} workers measured in the same "
+            f"run, alternating with the other rows; load average {self.load[0]:.1f} at the start, "
+            f"{self.load[1]:.1f} at the end (ratios: medians of paired runs)"
+        )
+        head = headline(command, self.machine, self.date, details) + "\n\n"
         rows = [
             ("local", f"local executor, {self.workers} workers (baseline)"),
             ("local-1", "local executor, 1 worker"),
@@ -158,11 +168,6 @@ class RayBenchReport:
             f"| {name} | {value:,.2f} |\n" for name, value in self.model.items()
         )
         return head + table + overhead + model
-
-    def to_json(self) -> str:
-        data = asdict(self)
-        data["overhead_us"] = {str(k): v for k, v in self.overhead_us.items()}
-        return json.dumps(data, indent=2)
 
 
 def symbolic_jobs(count: int, offset: int = 0) -> list[tuple[Any, ...]]:
@@ -214,14 +219,6 @@ def noop(resources: NodeResources, payload: object) -> int:
     return 0
 
 
-def _median(run: Callable[[int], object], repeats: int, raw: list[float]) -> float:
-    for attempt in range(repeats):
-        start = time.perf_counter()
-        run(attempt)
-        raw.append(time.perf_counter() - start)
-    return statistics.median(raw[-repeats:])
-
-
 class _Counter:
     """Fresh, distinct inputs for every timed run."""
 
@@ -246,15 +243,10 @@ def run_ray_bench(config: RayBenchConfig) -> RayBenchReport:
     from rlvr.executor.ray_local import LocalCluster
 
     import_ray()
-    workers = config.workers or usable_cpus()
-    report = RayBenchReport(
-        config=config,
-        machine=f"{platform.machine()}, {usable_cpus()} usable CPUs, Python {platform.python_version()}",
-        date=time.strftime("%Y-%m-%d"),
-        workers=workers,
-    )
+    workers = worker_count(config.workers)
+    report = RayBenchReport(config=config, machine=machine_description(), date=today(), workers=workers)
     fresh = _Counter()
-    load_at_start = os.getloadavg()[0]
+    load_at_start = load_average()
     # this process joins the cluster with its token (Ray re-reads it at each connection), then restores
     saved = {key: os.environ.get(key) for key in _CLIENT_ENV}
     cluster = LocalCluster(nodes=1, cpus=1)
@@ -279,7 +271,7 @@ def run_ray_bench(config: RayBenchConfig) -> RayBenchReport:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-    report.load = (load_at_start, os.getloadavg()[0])
+    report.load = (load_at_start, load_average())
     for workload, figures in report.throughput.items():
         for row in list(figures):
             figures[row] = _items_of(config, workload) / statistics.median(report.raw[f"{workload}/{row}"])
@@ -357,13 +349,10 @@ def _phase(
             for reward in (code_local, code_ray):
                 completions, infos = programs(4, offset=fresh.take(4))
                 reward(completions=completions, verification_info=infos)
-        for _ in range(config.repeats):
-            for key, run in runs:
-                inputs, judge = run()
-                start, cpu = time.perf_counter(), time.process_time()
-                judge(inputs)
-                report.raw.setdefault(key, []).append(time.perf_counter() - start)
-                report.raw.setdefault(f"driver cpu:{key}", []).append(time.process_time() - cpu)
+        rounds = alternate({key: partial(_measured, run) for key, run in runs}, config.repeats)
+        for key, samples in rounds.items():
+            report.raw.setdefault(key, []).extend(wall for wall, _ in samples)
+            report.raw.setdefault(f"driver cpu:{key}", []).extend(cpu for _, cpu in samples)
         for key, _ in runs:
             workload, name = key.split("/")
             if workload != "overhead":
@@ -378,6 +367,12 @@ def _phase(
             executor.close()
         code_local.close()
         code_ray.close()
+
+
+def _measured(run: Callable[[], tuple[Any, Callable[[Any], object]]]) -> tuple[float, float]:
+    """(wall seconds, driver CPU seconds) of one run: its inputs are built before the clocks start."""
+    inputs, judge = run()
+    return wall_and_cpu(partial(judge, inputs))
 
 
 def _wait_for_nodes(executor: Executor, nodes: int, timeout: float = 120.0) -> None:
@@ -409,32 +404,24 @@ def _model(report: RayBenchReport, address: str) -> None:
     chunk = MAX_CHUNK
     trivial = [(i,) for i in range(chunk)]
     jobs = symbolic_jobs(chunk, offset=10**6)
+
+    def payload(fn: Callable[..., object], items: list[Any]) -> bytes:
+        return Chunk(node, fn, items, 5.0).payload()
+
     for name, fn, items in (("trivial", identity, trivial), ("symbolic math", full_judgement, jobs)):
-        samples = []
-        for _ in range(100):
-            start = time.perf_counter()
-            blob = Chunk(node, fn, items, 5.0).payload()
-            samples.append(time.perf_counter() - start)
-        report.model[f"driver pickling, {name}, µs per item (chunk of {chunk})"] = (
-            statistics.median(samples) / chunk * 1e6
-        )
-        report.model[f"payload bytes per item, {name}"] = len(blob) / chunk
+        pickling, _ = median_seconds(partial(payload, fn, items), 100)
+        report.model[f"driver pickling, {name}, µs per item (chunk of {chunk})"] = pickling / chunk * 1e6
+        report.model[f"payload bytes per item, {name}"] = len(payload(fn, items)) / chunk
     verdicts = [(Verdict(1.0), None)] * chunk
     report.model["result bytes per item, math verdict"] = len(pickle.dumps(verdicts, PICKLE_PROTOCOL)) / chunk
     fleet = ray_fleet.acquire(address, None, 60.0)
     try:
         fleet.run(noop, [ChunkJob(lambda: b"", 0, 60.0)])
-        round_trips = []
-        for _ in range(50):
-            start = time.perf_counter()
-            fleet.run(noop, [ChunkJob(lambda: b"", 0, 60.0)])
-            round_trips.append(time.perf_counter() - start)
-        report.model["Ray round trip of an empty chunk, ms"] = statistics.median(round_trips) * 1e3
+        round_trip, _ = median_seconds(lambda: fleet.run(noop, [ChunkJob(lambda: b"", 0, 60.0)]), 50)
+        report.model["Ray round trip of an empty chunk, ms"] = round_trip * 1e3
         many = [ChunkJob(lambda: b"", 0, 60.0) for _ in range(400)]
-        start = time.perf_counter()
-        fleet.run(noop, many)
-        report.model["empty chunks/s through the driver (2 actors, 2 in flight each)"] = 400 / (
-            time.perf_counter() - start
+        report.model["empty chunks/s through the driver (2 actors, 2 in flight each)"] = (
+            400 / stopwatch(lambda: fleet.run(noop, many))[0]
         )
     finally:
         ray_fleet.release(fleet)

@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from rlvr.testing._core import Draw, nonzero
-from rlvr.testing._numbers import english
-from rlvr.testing._spellings import group_digits
+from rlvr.verifiers.math.spellings import english, group_digits
 
 _NAMES = ("Dana", "Kylar", "Sasha", "Omar", "Lena", "Priya", "Tom")
 _UNITS = ("apples", "miles", "GB", "pets", "jars of jam", "cookies", "minutes", "pages", "MB", "dollars")

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from rlvr.testing._spellings import Spelling, value_spellings
+from rlvr.verifiers.math.spellings import Spelling, value_spellings
 
 
 @dataclass(frozen=True)

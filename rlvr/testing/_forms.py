@@ -21,7 +21,7 @@ from rlvr.testing._core import (
 )
 from rlvr.testing._groups import FLIP
 from rlvr.testing._numbers import fraction_value
-from rlvr.testing._spellings import (
+from rlvr.verifiers.math.spellings import (
     Spelling,
     decimal_text,
     group_digits,

@@ -18,7 +18,7 @@ from rlvr.testing._core import (
     small_rational,
     spelled,
 )
-from rlvr.testing._spellings import (
+from rlvr.verifiers.math.spellings import (
     Spelling,
     latex_number,
 )

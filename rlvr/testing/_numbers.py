@@ -18,9 +18,10 @@ from rlvr.testing._core import (
     nonzero,
     signed,
 )
-from rlvr.testing._spellings import (
+from rlvr.verifiers.math.spellings import (
     Spelling,
     decimal_text,
+    english,
     group_digits,
     integer_spellings,
     latex_number,
@@ -468,54 +469,6 @@ def _repeating_decimal(draw: Draw, equivalent: bool) -> MathPair:
         ("the block written once, not repeating", [("", f"0.{fixed}{block}")]),
     ]
     return near_miss_pair(draw, "repeating_decimal", golds[:1], misses)
-
-
-_ONES = (
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-)
-_TENS = ("_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-
-
-def english(n: int, *, hyphen: str = "-", with_and: bool = False) -> str:
-    """``n`` (0 to 9999) in English words.
-
-    Example:
-        >>> english(105, with_and=True), english(21), english(2020)
-        ('one hundred and five', 'twenty-one', 'two thousand twenty')
-    """
-    if not 0 <= n <= 9999:
-        raise ValueError("english() writes 0 to 9999")
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return _TENS[tens] + (hyphen + _ONES[ones] if ones else "")
-    if n < 1000:
-        hundreds, rest = divmod(n, 100)
-        head = f"{_ONES[hundreds]} hundred"
-        return head + ((" and " if with_and else " ") + english(rest, hyphen=hyphen) if rest else "")
-    thousands, rest = divmod(n, 1000)
-    head = f"{_ONES[thousands]} thousand"
-    return head + (" " + english(rest, hyphen=hyphen, with_and=with_and) if rest else "")
 
 
 def _number_word_spellings(n: int) -> list[Spelling]:

@@ -1,8 +1,17 @@
-"""Spellings of exact numbers: every spelling listed for a value denotes exactly that value.
+"""Spellings of exact numbers, each denoting exactly its value: the digits grouped by thousands, a decimal
+with a given number of places, ``\\frac{a}{b}``, the integer 0 to 9999 in English words, and the lists of
+every way an answer may write an integer, a fraction or any rational.
 
-The strategies of :mod:`rlvr.testing.math_pairs` build answers from exact ``Fraction`` values through
-these functions, so the truth of a pair is known by construction and never comes from a verifier.
-A spelling is a ``(note, text)`` pair; the first spelling of each list is the canonical one.
+Pure functions of exact values (``int`` and ``Fraction``), with no hypothesis: shared by the property-test
+strategies of :mod:`rlvr.testing` (which build answers from exact values through them, so the truth of a
+pair is known by construction, never from a verifier) and the gold rewrites of the benchmarks. A spelling
+is a ``(note, text)`` pair; the first spelling of each list is the canonical one.
+
+Example:
+    >>> [text for _, text in value_spellings(Fraction(3, 4))][:2]
+    ['\\\\frac{3}{4}', '\\\\dfrac{3}{4}']
+    >>> english(1234), group_digits("1234", ",")
+    ('one thousand two hundred thirty-four', '1,234')
 """
 
 from __future__ import annotations
@@ -157,3 +166,51 @@ def value_spellings(value: Fraction, *, scale: int = 2, in_group: bool = False) 
     if value.denominator == 1:
         return integer_spellings(value.numerator, in_group=in_group)
     return fraction_spellings(value, scale=scale, in_group=in_group)
+
+
+_ONES = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+)
+_TENS = ("_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+
+def english(n: int, *, hyphen: str = "-", with_and: bool = False) -> str:
+    """``n`` (0 to 9999) in English words.
+
+    Example:
+        >>> english(105, with_and=True), english(21), english(2020)
+        ('one hundred and five', 'twenty-one', 'two thousand twenty')
+    """
+    if not 0 <= n <= 9999:
+        raise ValueError("english() writes 0 to 9999")
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (hyphen + _ONES[ones] if ones else "")
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        head = f"{_ONES[hundreds]} hundred"
+        return head + ((" and " if with_and else " ") + english(rest, hyphen=hyphen) if rest else "")
+    thousands, rest = divmod(n, 1000)
+    head = f"{_ONES[thousands]} thousand"
+    return head + (" " + english(rest, hyphen=hyphen, with_and=with_and) if rest else "")

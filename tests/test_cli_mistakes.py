@@ -195,3 +195,10 @@ def test_an_output_that_is_a_device_or_a_fifo_is_written_as_it_is(tmp_path: Path
     assert result.returncode == 0, result.stderr
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert [json.loads(line)["reward"] for line in received[0].splitlines()] == [1.0, 0.0]
+
+
+def test_a_full_disk_fails_the_run_in_one_line(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", GOOD)
+    result = run_cli("score", "math", "--input", str(source), "--output", "/dev/full")
+    assert result.returncode == 1
+    assert "cannot write --output /dev/full: No space left on device" in one_line(result.stderr)

@@ -35,7 +35,9 @@ class FileMistake(ValueError):
     """A file argument that cannot be used as given; the message is one line for the user."""
 
 
-def refuse_output_onto_input(input_path: str | None, output_path: str | None) -> None:
+def refuse_output_onto_input(
+    input_path: str | None, output_path: str | None, *, flag: str = "--output"
+) -> None:
     """Raise :class:`FileMistake` when writing ``output_path`` would overwrite ``input_path``.
 
     Example:
@@ -53,7 +55,7 @@ def refuse_output_onto_input(input_path: str | None, output_path: str | None) ->
     if not same and os.path.exists(output_path) and os.path.exists(input_path):
         same = os.path.samefile(input_path, output_path)  # a hard link, or a link under another name
     if same:
-        raise FileMistake(f"--output {output_path} is the input file: write the results elsewhere")
+        raise FileMistake(f"{flag} {output_path} is the input file: write the results elsewhere")
 
 
 @contextlib.contextmanager
@@ -97,10 +99,16 @@ class OutputFile:
 
     Args:
         path: the output file, ``-`` or ``None`` for stdout.
+        flag: the command-line flag that named it, for messages.
+
+    Raises:
+        FileMistake: the file cannot be created, or what was written cannot be flushed (a full disk);
+            then nothing half-written is left.
     """
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, *, flag: str = "--output") -> None:
         self.path = None if path in (None, "-") else path
+        self.flag = flag
         self.lines = 0
         self._stream: IO[str] | None = None
         self._temporary: str | None = None
@@ -120,7 +128,7 @@ class OutputFile:
             try:
                 self._stream = open(target, "w", encoding="utf-8")
             except OSError as exc:
-                raise FileMistake(f"cannot write --output {self.path}: {exc.strerror or exc}") from None
+                raise FileMistake(f"cannot write {self.flag} {self.path}: {exc.strerror or exc}") from None
             return self
         folder = os.path.dirname(target) or "."
         try:
@@ -128,7 +136,7 @@ class OutputFile:
                 prefix=f".{os.path.basename(target)}.", suffix=".partial", dir=folder
             )
         except OSError as exc:
-            raise FileMistake(f"cannot write --output {self.path}: {exc.strerror or exc}") from None
+            raise FileMistake(f"cannot write {self.flag} {self.path}: {exc.strerror or exc}") from None
         os.fchmod(descriptor, _mode_for(target))
         self._stream = open(descriptor, "w", encoding="utf-8")
         self._target = target
@@ -137,15 +145,25 @@ class OutputFile:
     def write(self, text: str) -> int:
         """Write whole lines; Ctrl-C waits until they are written."""
         assert self._stream is not None, "OutputFile used outside its with block"
-        with _NoInterruptions():
-            written = self._stream.write(text)
+        try:
+            with _NoInterruptions():
+                written = self._stream.write(text)
+        except BrokenPipeError:
+            raise  # the reader of stdout left: the caller stops quietly
+        except OSError as exc:
+            raise FileMistake(f"cannot write {self.flag} {self.where}: {exc.strerror or exc}") from None
         self.lines += text.count("\n")
         return written
 
     def flush(self) -> None:
         assert self._stream is not None, "OutputFile used outside its with block"
-        with _NoInterruptions():
-            self._stream.flush()
+        try:
+            with _NoInterruptions():
+                self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise FileMistake(f"cannot write {self.flag} {self.where}: {exc.strerror or exc}") from None
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
@@ -153,21 +171,24 @@ class OutputFile:
         if self._stream is None:
             return
         keep = kind is None or issubclass(kind, KeyboardInterrupt)
+        failure: OSError | None = None
         with _NoInterruptions():
             try:
-                self._stream.flush()
-            except OSError:
-                keep = False
-            if self._temporary is None:
+                self._stream.flush()  # a full disk shows here: the run fails, nothing half-written stays
                 if self._stream is not sys.stdout:
                     self._stream.close()
-                return
-            self._stream.close()
-            if keep:
-                os.replace(self._temporary, self._target)
-            else:
-                with contextlib.suppress(OSError):
-                    os.unlink(self._temporary)
+            except OSError as exc:
+                keep, failure = False, exc
+            if self._temporary is not None:
+                if keep:
+                    os.replace(self._temporary, self._target)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.unlink(self._temporary)
+        if failure is not None and kind is None:
+            raise FileMistake(
+                f"cannot write {self.flag} {self.where}: {failure.strerror or failure}"
+            ) from None
 
 
 def _mode_for(target: str) -> int:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from rlvr.verifiers.math.spellings import decimal_text, group_digits, latex_number, terminating_places
 from rlvr.verifiers.math.values import split_top_level
 
 # -- rewrites of a gold ----------------------------------------------------------------------------------
@@ -60,27 +61,16 @@ def _as_integer(text: str) -> int | None:
 
 
 def _exact_decimal(value: Fraction) -> str | None:
-    """The terminating decimal of ``value`` (``None`` when it repeats), e.g. 5/4 -> '1.25'."""
-    denominator = value.denominator
-    twos = fives = 0
-    while denominator % 2 == 0:
-        denominator //= 2
-        twos += 1
-    while denominator % 5 == 0:
-        denominator //= 5
-        fives += 1
-    if denominator != 1:
-        return None
-    places = max(twos, fives, 1)
-    scaled = abs(value) * 10**places
-    digits = str(int(scaled)).rjust(places + 1, "0")
-    text = f"{digits[:-places]}.{digits[-places:]}".rstrip("0").rstrip(".")
-    return ("-" if value < 0 else "") + text
+    """The terminating decimal of ``value`` (``None`` when it repeats), e.g. 5/4 -> '1.25', 2 -> '2'."""
+    places = terminating_places(value)
+    return None if places is None else decimal_text(value, places)
 
 
 def _frac(value: Fraction) -> str:
-    sign = "-" if value < 0 else ""
-    return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+    """``value`` as a ``\\frac``, even an integer (``\\frac{5}{1}``: the fraction rewrite of ``5.0``)."""
+    if value.denominator != 1:
+        return latex_number(value)
+    return f"{'-' if value < 0 else ''}\\frac{{{abs(value.numerator)}}}{{1}}"
 
 
 def _split_top(text: str) -> list[str] | None:
@@ -140,7 +130,8 @@ def _integer_rewrites(value: int, gold: str) -> list[Rewrite]:
     if gold != plain:
         out.append(Rewrite("plain_integer", plain, True))
     elif abs(value) >= 1000:
-        out.append(Rewrite("thousands_separator", f"{value:,}", True))
+        grouped = ("-" if value < 0 else "") + group_digits(str(abs(value)), ",")
+        out.append(Rewrite("thousands_separator", grouped, True))
     out += [
         Rewrite("text_units", f"{value}\\text{{ units}}", True),
         Rewrite("assignment", f"x = {value}", True),

@@ -96,6 +96,10 @@ def test_a_file_without_the_gold_column_stops_before_scoring(tmp_path: Path) -> 
         (["demo", "--steps", "0"], "--steps"),
         (["bench", "executor", "--items", "0"], "--items"),
         (["bench", "executor", "--repeats", "0"], "--repeats"),
+        (["score", "math", "--input", "-", "--ray", "nonsense"], "--ray"),
+        (["score", "math", "--input", "-", "--ray", "head:70000"], "--ray"),
+        (["eval", "amc23", "--predictions", "-", "--ray", "a b:1"], "--ray"),
+        (["serve", "--reward", "math", "--ray", "nonsense"], "--ray"),
     ],
 )
 def test_argument_errors_name_the_flag(args: list[str], flag: str) -> None:

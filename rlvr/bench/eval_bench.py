@@ -361,7 +361,7 @@ _EXPECTED = {kind: kind not in ("near_miss", "other_answer", "truncated") for ki
 
 def _rlvr_verdicts(bench: Benchmark, predictions: list[dict[str, Any]], workers: int) -> list[bool]:
     from rlvr.executor import ExecutorConfig
-    from rlvr.rewards.math_accuracy import MathAccuracyReward
+    from rlvr.rewards.math_reward import MathAccuracyReward
 
     reward = MathAccuracyReward(executor=ExecutorConfig(max_workers=workers))
     try:
@@ -382,7 +382,7 @@ def run_eval_bench(config: EvalBenchConfig | None = None) -> EvalBenchReport:
     """
     from rlvr.eval.evaluation import EvalConfig, EvalReport, evaluate
     from rlvr.executor import ExecutorConfig
-    from rlvr.rewards.math_accuracy import MathAccuracyReward
+    from rlvr.rewards.math_reward import MathAccuracyReward
 
     config = config or EvalBenchConfig()
     workers = worker_count(config.workers)

@@ -368,7 +368,7 @@ class AgreementReport(BenchReport):
 
 def _rlvr_labelled(items: list[LabelledItem], executor: ExecutorConfig) -> list[Any]:
     """rlvr's judged items (verdict and final answer), each set graded with its own fallback."""
-    from rlvr.rewards.math_accuracy import MathAccuracyReward
+    from rlvr.rewards.math_reward import MathAccuracyReward
 
     judged: list[Any] = [None] * len(items)
     for fallback in dict.fromkeys(item.fallback for item in items):
@@ -564,7 +564,7 @@ def run_math_agreement(config: MathAgreementConfig | None = None) -> AgreementRe
         for name, items in sets.items():
             report.labelled_sets.append(_labelled_set(name, items, errors, policy, rlvr_config, peer, report))
         if config.rewrites:
-            from rlvr.rewards.math_accuracy import MathAccuracyReward
+            from rlvr.rewards.math_reward import MathAccuracyReward
 
             rlvr = MathAccuracyReward(executor=rlvr_config)
             try:

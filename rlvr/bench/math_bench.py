@@ -438,7 +438,7 @@ def _bench_set(
     workers: int,
     report: MathBenchReport,
 ) -> SetResult:
-    from rlvr.rewards.math_accuracy import MathAccuracyReward
+    from rlvr.rewards.math_reward import MathAccuracyReward
 
     pairs = [(g, a) for g, a, _ in triples]
     golds = [g for g, _ in pairs]
@@ -481,7 +481,7 @@ def _bench_set(
 def _bench_end_to_end(
     items: list[tuple[str, str]], config: MathBenchConfig, workers: int, report: MathBenchReport
 ) -> EndToEndResult:
-    from rlvr.rewards.math_accuracy import MathAccuracyReward
+    from rlvr.rewards.math_reward import MathAccuracyReward
 
     texts = [t for t, _ in items]
     golds = [g for _, g in items]

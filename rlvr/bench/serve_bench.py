@@ -226,7 +226,7 @@ def run_serve_bench(
         True
     """
     from rlvr.executor import ExecutorConfig
-    from rlvr.rewards.math_accuracy import MathAccuracyReward
+    from rlvr.rewards.math_reward import MathAccuracyReward
 
     workers = worker_count(config.workers)
     report = ServeBenchReport(config=config, machine=machine_description(), date=today())

@@ -96,3 +96,23 @@ def positive_number(text: str) -> float:
 positive_seconds.__name__ = "seconds"
 finite_number.__name__ = "number"
 positive_number.__name__ = "positive number"
+
+
+def ray_address(text: str) -> str:
+    """An argparse type: a Ray cluster's head ``HOST:PORT``, ``auto`` or ``local`` (checked, not dialled).
+
+    Example:
+        >>> ray_address("10.0.0.1:6379"), ray_address("auto")
+        ('10.0.0.1:6379', 'auto')
+        >>> ray_address("x")
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: must be HOST:PORT (a Ray cluster's head), 'auto' or 'local', got 'x'
+    """
+    from rlvr.executor.config import ray_address_problem  # the one rule for addresses; imported when given
+
+    address = text.strip()
+    problem = ray_address_problem(address)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return address

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
-from rlvr.cli.arguments import at_least, positive_seconds
+from rlvr.cli.arguments import at_least, positive_seconds, ray_address
 from rlvr.cli.score import INTERRUPTED
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--ray",
         metavar="ADDRESS",
+        type=ray_address,
         default=None,
         help="judge on a Ray cluster: its head's HOST:PORT, 'auto', or 'local' to start one here "
         "(default: $RLVR_RAY_ADDRESS when set, else this machine)",

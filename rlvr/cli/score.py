@@ -20,7 +20,7 @@ import sys
 from importlib import resources
 from typing import Any
 
-from rlvr.cli.arguments import at_least, positive_seconds
+from rlvr.cli.arguments import at_least, positive_seconds, ray_address
 
 #: The exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
@@ -79,6 +79,7 @@ def add_score_parser(commands: Any) -> None:
     score.add_argument(
         "--ray",
         metavar="ADDRESS",
+        type=ray_address,
         default=None,
         help="judge on a Ray cluster: its head's HOST:PORT, 'auto', or 'local' to start one here "
         "(default: $RLVR_RAY_ADDRESS when set, else this machine; --workers then caps the actors)",
@@ -114,9 +115,7 @@ def run_score(args: argparse.Namespace) -> int:
         path = str(resource)
     try:
         refuse_output_onto_input(path, args.output)
-        if args.ray not in (None, "local", "auto"):
-            probe_ray(args.ray)  # a wrong address fails now, in one line
-        reward = build_reward(
+        reward = build_reward(  # validates every setting, --ray's form included; starts nothing
             args.name,
             parse_assignments(args.set),
             workers=args.workers,
@@ -124,6 +123,8 @@ def run_score(args: argparse.Namespace) -> int:
             ray_address=args.ray,
         )
         reward.check_settings()
+        if args.ray not in (None, "local", "auto"):
+            probe_ray(args.ray)  # an address nobody answers at fails now, in one line
     except (FileMistake, ValueError, TypeError, ExecutorError) as exc:
         return _fail(exc, 2)
     summary = ScoreSummary()

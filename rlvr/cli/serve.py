@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Any
 
-from rlvr.cli.arguments import at_least, positive_number, positive_seconds
+from rlvr.cli.arguments import at_least, positive_number, positive_seconds, ray_address
 from rlvr.serve.config import ServeConfig
 
 TOKEN_VARIABLE = "RLVR_SERVE_TOKEN"
@@ -99,6 +99,7 @@ def add_serve_parser(commands: Any) -> None:
     parser.add_argument(
         "--ray",
         metavar="ADDRESS",
+        type=ray_address,
         default=None,
         help="judge on a Ray cluster: its head's HOST:PORT, 'auto', or 'local' to start one here",
     )

@@ -58,7 +58,7 @@ from rlvr.eval.datasets import SOURCES, Benchmark, Source, load_benchmark
 from rlvr.eval.metrics import assign_classes, ks_for, maj_at_k, mean, pass_at_k
 from rlvr.executor import ExecutorConfig
 from rlvr.executor.config import resolve_backend
-from rlvr.rewards.math_accuracy import MathAccuracyReward
+from rlvr.rewards.math_reward import MathAccuracyReward
 from rlvr.verifiers.math.extract import FALLBACKS, Fallback
 from rlvr.verifiers.math.judge import Answer
 from rlvr.verifiers.verdict import Verdict

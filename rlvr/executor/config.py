@@ -60,15 +60,32 @@ def resolve_backend(
         return "local", None
     if address is None or address == "local":
         return "ray", "local"
-    if address != "auto" and not _ADDRESS.fullmatch(address):
+    problem = ray_address_problem(address)
+    if problem is not None:
         source = f"${RAY_ADDRESS_ENV}" if address == env.get(RAY_ADDRESS_ENV, "").strip() else "ray_address"
-        raise ValueError(
-            f"{owner}: {source} must be HOST:PORT (a Ray cluster's head), 'auto' or 'local', got {address!r}"
-        )
-    port = int(address.rsplit(":", 1)[1]) if address != "auto" else 1
-    if not 0 < port < 65536:
-        raise ValueError(f"{owner}.ray_address: port {port} is out of range")
+        raise ValueError(f"{owner}: {source} {problem}")
     return "ray", address
+
+
+def ray_address_problem(address: str) -> str | None:
+    """What is wrong with a Ray address (``[ray://]HOST:PORT``, ``auto`` or ``local``), or ``None``.
+
+    Only the form is checked; nothing is dialled.
+
+    Example:
+        >>> ray_address_problem("10.0.0.1:6379") is None, ray_address_problem("auto") is None
+        (True, True)
+        >>> ray_address_problem("head:70000")
+        'has port 70000, out of range 1-65535'
+    """
+    if address in ("auto", "local"):
+        return None
+    if not _ADDRESS.fullmatch(address):
+        return f"must be HOST:PORT (a Ray cluster's head), 'auto' or 'local', got {address!r}"
+    port = int(address.rsplit(":", 1)[1])
+    if not 0 < port < 65536:
+        return f"has port {port}, out of range 1-65535"
+    return None
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from transformers import TrainerCallback
 
 from rlvr.eval.datasets import SOURCES, Benchmark, get_benchmark_spec, load_benchmark
 from rlvr.eval.evaluation import EvalConfig, EvalReport, evaluate
-from rlvr.rewards.math_accuracy import MathAccuracyReward
+from rlvr.rewards.math_reward import MathAccuracyReward
 
 logger = logging.getLogger("rlvr.integrations")
 

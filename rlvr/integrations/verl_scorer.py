@@ -36,8 +36,8 @@ from rlvr.executor import Executor, ExecutorConfig, usable_cpus
 from rlvr.integrations.code_formats import find_tests
 from rlvr.integrations.verl_routes import ROUTES, check_routes, route_of
 from rlvr.processes import PerProcess, describe_exception
-from rlvr.rewards.code_execution import CodeExecutionReward
-from rlvr.rewards.math_accuracy import MathAccuracyReward
+from rlvr.rewards.code_reward import CodeExecutionReward
+from rlvr.rewards.math_reward import MathAccuracyReward
 from rlvr.verifiers.math.extract import FALLBACKS, Fallback
 from rlvr.verifiers.verdict import Verdict
 

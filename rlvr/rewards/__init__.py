@@ -11,16 +11,10 @@ Example:
 """
 
 from rlvr.rewards.base import Item, Reward
-from rlvr.rewards.code_execution import CodeExecutionConfig, CodeExecutionReward, code_execution
+from rlvr.rewards.code_reward import CodeExecutionConfig, CodeExecutionReward, code_execution
 from rlvr.rewards.compose import CombineConfig, CombinedReward, combine
 from rlvr.rewards.cosine_length import CosineScaledConfig, CosineScaledReward, cosine_scaled
-from rlvr.rewards.inputs import Completion, MalformedInputError, MissingColumnError, Prompt
-from rlvr.rewards.language import LanguageConsistencyConfig, LanguageConsistencyReward, language_consistency
-from rlvr.rewards.math_accuracy import MathAccuracyConfig, MathAccuracyReward, math_accuracy
-from rlvr.rewards.overlong import SoftOverlongConfig, SoftOverlongReward, soft_overlong
-from rlvr.rewards.registry import REWARDS, RewardSpec, get_reward_spec
-from rlvr.rewards.repetition import RepetitionPenaltyConfig, RepetitionPenaltyReward, repetition_penalty
-from rlvr.rewards.think_format import (
+from rlvr.rewards.format_reward import (
     TagCountReward,
     ThinkFormatConfig,
     ThinkFormatReward,
@@ -28,6 +22,12 @@ from rlvr.rewards.think_format import (
     think_answer_format,
     think_format,
 )
+from rlvr.rewards.inputs import Completion, MalformedInputError, MissingColumnError, Prompt
+from rlvr.rewards.language import LanguageConsistencyConfig, LanguageConsistencyReward, language_consistency
+from rlvr.rewards.math_reward import MathAccuracyConfig, MathAccuracyReward, math_accuracy
+from rlvr.rewards.overlong import SoftOverlongConfig, SoftOverlongReward, soft_overlong
+from rlvr.rewards.registry import REWARDS, RewardSpec, get_reward_spec
+from rlvr.rewards.repetition import RepetitionPenaltyConfig, RepetitionPenaltyReward, repetition_penalty
 
 __all__ = [
     "REWARDS",

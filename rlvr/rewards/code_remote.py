@@ -1,6 +1,6 @@
 """The code reward's programs judged on a Ray cluster: chunks of programs to the nodes' own sandboxes.
 
-Used by :class:`~rlvr.rewards.code_execution.CodeExecutionReward` when its ``backend`` is ``"ray"``.
+Used by :class:`~rlvr.rewards.code_reward.CodeExecutionReward` when its ``backend`` is ``"ray"``.
 The reward keeps what it does on one machine — program extraction, task parsing, deduplication and its
 verdict cache, at the driver — and hands the ``(program, task)`` pairs left to :meth:`RemotePrograms.judge`.
 They go in small chunks (at most 4 programs: a program can take its whole time budget) to rlvr's actors

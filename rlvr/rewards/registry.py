@@ -9,13 +9,13 @@ from types import MappingProxyType
 
 from rlvr.executor import ExecutorConfig
 from rlvr.rewards.base import Reward
-from rlvr.rewards.code_execution import CodeExecutionReward
+from rlvr.rewards.code_reward import CodeExecutionReward
 from rlvr.rewards.cosine_length import CosineScaledReward
+from rlvr.rewards.format_reward import TagCountReward, ThinkFormatReward
 from rlvr.rewards.language import LanguageConsistencyReward
-from rlvr.rewards.math_accuracy import MathAccuracyReward
+from rlvr.rewards.math_reward import MathAccuracyReward
 from rlvr.rewards.overlong import SoftOverlongReward
 from rlvr.rewards.repetition import RepetitionPenaltyReward
-from rlvr.rewards.think_format import TagCountReward, ThinkFormatReward
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from rlvr.cli.eval import add_eval_parser
 from rlvr.eval import EvalConfig, PredictionError, evaluate, load_benchmark
 from rlvr.eval.datasets import BENCHMARKS
 from rlvr.rewards.base import Item
-from rlvr.rewards.math_accuracy import Judged, MathAccuracyReward
+from rlvr.rewards.math_reward import Judged, MathAccuracyReward
 from rlvr.verifiers.verdict import Verdict
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"

@@ -22,7 +22,7 @@ from rlvr.integrations.code_formats import find_tests
 from rlvr.integrations.verl import compute_score, compute_score_async, compute_score_batch, scorer
 from rlvr.integrations.verl_routes import route_of
 from rlvr.integrations.verl_scorer import RESULT_KEYS, VerlConfig, VerlScorer
-from rlvr.rewards.math_accuracy import MathAccuracyReward
+from rlvr.rewards.math_reward import MathAccuracyReward
 
 TOWER = r"\boxed{\dfrac{5^{5^{5^{5^{5}}}}-5}{16}}"  # sympy never finishes with it against a symbolic gold
 ADD = "```python\na, b = map(int, input().split())\nprint(a + b)\n```"

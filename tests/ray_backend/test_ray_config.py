@@ -20,7 +20,7 @@ from rlvr.executor.ray_fleet import ChunkResult, RunInfo, plan_chunk_size, run_s
 from rlvr.executor.ray_host import parse_actor_name
 from rlvr.executor.ray_stats import RayStats
 from rlvr.rewards import CodeExecutionReward, MathAccuracyReward
-from rlvr.rewards.code_execution import CodeExecutionConfig
+from rlvr.rewards.code_reward import CodeExecutionConfig
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +47,7 @@ def test_backend_defaults_to_local_and_follows_the_environment(monkeypatch: pyte
         ({"backend": "spark"}, "ExecutorConfig.backend must be 'local' or 'ray'"),
         ({"backend": "local", "ray_address": "1.2.3.4:6379"}, "ray_address is set .* but backend is 'local'"),
         ({"ray_address": "no-port"}, "ray_address must be HOST:PORT"),
-        ({"ray_address": "host:99999"}, "port 99999 is out of range"),
+        ({"ray_address": "host:99999"}, "port 99999, out of range"),
         ({"ray_address": "http://host:6379"}, "ray_address must be HOST:PORT"),
         ({"ray_address": 6379}, "ray_address must be a string"),
         ({"ray_chunk_size": 0}, "ray_chunk_size must be an int >= 1"),
@@ -136,7 +136,7 @@ def test_score_with_an_unreachable_cluster_is_one_line(capsys: pytest.CaptureFix
     err = capsys.readouterr().err.strip()
     assert err.startswith("rlvr score: cannot reach a Ray cluster at 127.0.0.1:1") and "\n" not in err
     assert main(["score", "math", "--example", "--ray", "nonsense", "--output", os.devnull]) == 2
-    assert "ray_address must be HOST:PORT" in capsys.readouterr().err
+    assert "argument --ray: must be HOST:PORT" in capsys.readouterr().err
 
 
 def test_eval_takes_a_ray_address(capsys: pytest.CaptureFixture[str], tmp_path: os.PathLike[str]) -> None:

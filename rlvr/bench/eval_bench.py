@@ -254,9 +254,8 @@ def math_verify_evaluate(path: Path, bench: Benchmark, workers: int) -> dict[str
     counts = [len(s) for s in samples if s]
     ks = ks_for(min(counts)) if counts else []
     correct = [sum(r[0]) for r in results]
-    total = sum(counts)
-    return {
-        "accuracy": sum(correct) / total if total else 0.0,
+    return {  # rlvr.eval's formulas: every figure a mean over all problems, a missing problem unsolved
+        "accuracy": mean([c / len(s) if s else 0.0 for s, c in zip(samples, correct, strict=True)]),
         "pass_at_k": {
             str(k): mean(
                 [

@@ -59,7 +59,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         import aiohttp  # noqa: F401
     except ImportError:
-        print('rlvr serve: needs aiohttp: pip install "rlvr[serve]"', file=sys.stderr)
+        hint = "pip install aiohttp (or '.[serve]' in rlvr's checkout)"
+        print(f"rlvr serve: needs aiohttp: {hint}", file=sys.stderr)
         return 2
     from rlvr.serve.runner import run
 
@@ -77,7 +78,7 @@ def add_serve_parser(commands: Any) -> None:
         help="serve a reward over HTTP (/score, OpenRLHF's /get_reward, /health, /metrics)",
         description="Serve a registered reward over HTTP on 127.0.0.1 (unless --host says otherwise): "
         "POST /score, POST /get_reward (OpenRLHF's remote reward format), GET /health, GET /metrics "
-        "(Prometheus). SIGTERM finishes the requests in flight and stops every worker. Needs rlvr[serve].",
+        "(Prometheus). SIGTERM finishes the requests in flight and stops every worker. Needs aiohttp.",
     )
     parser.add_argument("--reward", required=True, help="the registered reward (see rlvr score --help)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a reward option")

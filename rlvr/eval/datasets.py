@@ -444,7 +444,7 @@ def _from_hub(spec: BenchmarkSpec, revision: str | None) -> tuple[Problem, ...]:
         from datasets import load_dataset
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "source='hf' needs the Hugging Face datasets library: pip install 'rlvr[trl]' (or datasets)"
+            "source='hf' needs the Hugging Face datasets library: pip install datasets"
         ) from exc
     rows_by_config = []
     for config in spec.hub.configs:

@@ -44,7 +44,7 @@ from rlvr.processes import describe_exception, usable_cpus
 
 logger = logging.getLogger("rlvr.executor.ray")
 
-INSTALL_HINT = "the Ray backend needs Ray: pip install 'rlvr[ray]'"
+INSTALL_HINT = "the Ray backend needs Ray: pip install 'ray>=2.40,<3' (or '.[ray]' in rlvr's checkout)"
 _PROBE_SECONDS = 5.0
 
 

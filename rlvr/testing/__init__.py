@@ -57,7 +57,7 @@ try:
 except ImportError as error:  # pragma: no cover - exercised in a subprocess by the tests
     raise ImportError(
         "rlvr.testing needs hypothesis, which rlvr does not install by default: "
-        "pip install hypothesis (or pip install 'rlvr[dev]')"
+        "pip install hypothesis (or '.[dev]' in rlvr's checkout)"
     ) from error
 
 from rlvr.testing._completions import (

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-trl = pytest.importorskip("trl", reason="needs the [trl] extra (pip install 'rlvr[trl]')")
+trl = pytest.importorskip("trl", reason="needs the [trl] extra (pip install '.[trl]' in rlvr's checkout)")
 torch = pytest.importorskip("torch", reason="needs the [trl] extra")
 
 from rlvr.integrations.eval_callback import (  # noqa: E402

@@ -152,7 +152,7 @@ def test_without_ray_installed_the_error_says_how_to_install(monkeypatch: pytest
     executor = Executor(ExecutorConfig(backend="ray", ray_address="auto"))
     from rlvr.executor.probes import add
 
-    with pytest.raises(ExecutorError, match=r"pip install 'rlvr\[ray\]'"):
+    with pytest.raises(ExecutorError, match=r"pip install 'ray>=2.40,<3'"):
         executor.map(add, [(1, 2)])
 
 

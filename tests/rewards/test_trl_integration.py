@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-trl = pytest.importorskip("trl", reason="needs the [trl] extra (pip install 'rlvr[trl]')")
+trl = pytest.importorskip("trl", reason="needs the [trl] extra (pip install '.[trl]' in rlvr's checkout)")
 torch = pytest.importorskip("torch", reason="needs the [trl] extra")
 
 from rlvr.integrations.tiny import CPU_RUN_SETTINGS, TinyModelConfig, build_tiny  # noqa: E402

@@ -14,10 +14,8 @@ Example:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
@@ -168,51 +166,6 @@ def _open_predictions(path: str) -> IO[bytes] | IO[str]:
         raise _Mistake(f"cannot read --predictions {path}: {exc.strerror or exc}", 1) from None
 
 
-def _new_file_mode(target: str) -> int:
-    """The permission bits of a new report: the replaced file's, else what the umask allows."""
-    try:
-        return os.stat(target).st_mode & 0o777
-    except OSError:
-        pass
-    mask = 0o022
-    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
-        for line in status:  # read, not set: os.umask() would change the process's mask to learn it
-            if line.startswith("Umask:"):
-                mask = int(line.split()[1], 8)
-    return 0o666 & ~mask
-
-
-def _write_whole(flag: str, path: str, write: Callable[[str], None]) -> None:
-    """Have ``write`` write a temporary file beside ``path`` (same extension), then rename it into place:
-    the report is there whole or not at all, and an old one stays until then. A device or a FIFO
-    (``/dev/null``) is written as it is, never replaced."""
-    target = os.path.realpath(path)  # through a link: its target gets the report
-    if os.path.exists(target) and not os.path.isfile(target):
-        try:
-            write(target)
-        except OSError as exc:
-            raise _Mistake(f"cannot write {flag} {path}: {exc.strerror or exc}", 1) from None
-        return
-    folder, name = os.path.split(target)
-    try:
-        descriptor, temporary = tempfile.mkstemp(
-            prefix=f".{name}.", suffix=f".partial{os.path.splitext(name)[1]}", dir=folder or "."
-        )
-    except OSError as exc:
-        raise _Mistake(f"cannot write {flag} {path}: {exc.strerror or exc}", 1) from None
-    try:
-        os.fchmod(descriptor, _new_file_mode(target))
-        os.close(descriptor)
-        write(temporary)
-        os.replace(temporary, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise _Mistake(f"cannot write {flag} {path}: {exc.strerror or exc}", 1) from None
-        raise
-
-
 def _write_text(text: str) -> Callable[[str], None]:
     def write(temporary: str) -> None:
         with open(temporary, "w", encoding="utf-8") as stream:
@@ -246,23 +199,28 @@ def run_eval_command(args: argparse.Namespace) -> int:
         >>> run_eval_command(args)
         2
     """
+    from rlvr.cli.files import FileMistake, write_whole
+
     written: list[str] = []
     try:
         report = _evaluate(args)
         outputs = dict(_outputs(args))
         if "--output" in outputs:
-            _write_whole("--output", outputs["--output"], _write_text(report.to_json() + "\n"))
+            write_whole(outputs["--output"], _write_text(report.to_json() + "\n"), flag="--output")
             written.append(f"--output {outputs['--output']}")
         if "--markdown" in outputs:
-            _write_whole("--markdown", outputs["--markdown"], _write_text(report.markdown()))
+            write_whole(outputs["--markdown"], _write_text(report.markdown()), flag="--markdown")
             written.append(f"--markdown {outputs['--markdown']}")
         else:
             print(report.markdown())
         if "--plot" in outputs:
-            _write_whole("--plot", outputs["--plot"], report.plot)
+            write_whole(outputs["--plot"], report.plot, flag="--plot")
     except _Mistake as exc:
         print(f"rlvr eval: {exc}", file=sys.stderr)
         return exc.status
+    except FileMistake as exc:  # a report that cannot be written
+        print(f"rlvr eval: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         kept = f"; written: {', '.join(written)}" if written else ": no report written"
         print(f"rlvr eval: interrupted{kept}", file=sys.stderr)

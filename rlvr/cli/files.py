@@ -26,7 +26,7 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import IO
 
@@ -123,21 +123,13 @@ class OutputFile:
             self._stream = sys.stdout
             return self
         target = os.path.realpath(self.path)  # through a link: its target gets the results
-        if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
-            # /dev/null, a FIFO, a terminal: written as they are; a rename would replace the device itself
+        if _is_special(target):  # a rename would replace the device itself
             try:
                 self._stream = open(target, "w", encoding="utf-8")
             except OSError as exc:
-                raise FileMistake(f"cannot write {self.flag} {self.path}: {exc.strerror or exc}") from None
+                raise _cannot_write(self.flag, self.path, exc) from None
             return self
-        folder = os.path.dirname(target) or "."
-        try:
-            descriptor, self._temporary = tempfile.mkstemp(
-                prefix=f".{os.path.basename(target)}.", suffix=".partial", dir=folder
-            )
-        except OSError as exc:
-            raise FileMistake(f"cannot write {self.flag} {self.path}: {exc.strerror or exc}") from None
-        os.fchmod(descriptor, _mode_for(target))
+        descriptor, self._temporary = _temporary_beside(target, self.flag, self.path, suffix=".partial")
         self._stream = open(descriptor, "w", encoding="utf-8")
         self._target = target
         return self
@@ -151,7 +143,7 @@ class OutputFile:
         except BrokenPipeError:
             raise  # the reader of stdout left: the caller stops quietly
         except OSError as exc:
-            raise FileMistake(f"cannot write {self.flag} {self.where}: {exc.strerror or exc}") from None
+            raise _cannot_write(self.flag, self.where, exc) from None
         self.lines += text.count("\n")
         return written
 
@@ -163,7 +155,7 @@ class OutputFile:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            raise FileMistake(f"cannot write {self.flag} {self.where}: {exc.strerror or exc}") from None
+            raise _cannot_write(self.flag, self.where, exc) from None
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
@@ -186,9 +178,68 @@ class OutputFile:
                     with contextlib.suppress(OSError):
                         os.unlink(self._temporary)
         if failure is not None and kind is None:
-            raise FileMistake(
-                f"cannot write {self.flag} {self.where}: {failure.strerror or failure}"
-            ) from None
+            raise _cannot_write(self.flag, self.where, failure) from None
+
+
+def write_whole(path: str, write: Callable[[str], None], *, flag: str) -> None:
+    """Have ``write(file)`` write a temporary file beside ``path`` (same extension), then rename it into
+    place: the file is there whole or not at all, and an old one stays until then. A device or a FIFO
+    (``/dev/null``) is written as it is, never replaced.
+
+    Raises:
+        FileMistake: the file cannot be created or written (the flag and the path named).
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "report.md")
+        >>> write_whole(path, lambda file: open(file, "w").write("# report\\n"), flag="--markdown")
+        >>> open(path).read()
+        '# report\\n'
+    """
+    target = os.path.realpath(path)  # through a link: its target gets the file
+    if _is_special(target):
+        try:
+            write(target)
+        except OSError as exc:
+            raise _cannot_write(flag, path, exc) from None
+        return
+    descriptor, temporary = _temporary_beside(
+        target, flag, path, suffix=f".partial{os.path.splitext(target)[1]}"
+    )
+    try:
+        os.close(descriptor)
+        write(temporary)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise _cannot_write(flag, path, exc) from None
+        raise
+
+
+def _is_special(target: str) -> bool:
+    """Whether ``target`` exists and is not a regular file (/dev/null, a FIFO, a terminal)."""
+    try:
+        return not stat.S_ISREG(os.stat(target).st_mode)
+    except OSError:
+        return False
+
+
+def _temporary_beside(target: str, flag: str, shown: str, *, suffix: str) -> tuple[int, str]:
+    """A new hidden file in ``target``'s folder with the permissions ``target`` will have."""
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{os.path.basename(target)}.", suffix=suffix, dir=os.path.dirname(target) or "."
+        )
+    except OSError as exc:
+        raise _cannot_write(flag, shown, exc) from None
+    os.fchmod(descriptor, _mode_for(target))
+    return descriptor, temporary
+
+
+def _cannot_write(flag: str, shown: str, exc: OSError) -> FileMistake:
+    return FileMistake(f"cannot write {flag} {shown}: {exc.strerror or exc}")
 
 
 def _mode_for(target: str) -> int:

@@ -40,6 +40,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from rlvr.verifiers.math.surds import ELEMENTARY_FUNCTIONS
 from rlvr.verifiers.math.words import (
     BOUND_BEFORE,
     BOUND_PHRASES,
@@ -84,38 +85,8 @@ _DIGIT = re.compile(r"\d")
 _LATEX_SPACE = re.compile(r"(?<!\\)\\ ")  # "\ ", not the row break "\\"
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d,]*(?:\.\d+)?$")
 _PROSE_PUNCTUATION = frozenset(".,;:!?'\"()")
-_FUNCTION_NAMES = frozenset(
-    [
-        "sin",
-        "cos",
-        "tan",
-        "cot",
-        "sec",
-        "csc",
-        "arcsin",
-        "arccos",
-        "arctan",
-        "sinh",
-        "cosh",
-        "tanh",
-        "log",
-        "ln",
-        "lg",
-        "exp",
-        "max",
-        "min",
-        "gcd",
-        "lcm",
-        "det",
-        "mod",
-        "deg",
-        "lim",
-        "sup",
-        "inf",
-        "arg",
-        "dim",
-        "ker",
-    ]
+_FUNCTION_NAMES = ELEMENTARY_FUNCTIONS | frozenset(
+    ["lg", "max", "min", "gcd", "lcm", "det", "mod", "deg", "lim", "sup", "inf", "arg", "dim", "ker"]
 )
 _TWO_LETTER_WORDS = frozenset(
     [

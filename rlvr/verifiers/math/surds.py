@@ -39,7 +39,7 @@ Monomial = tuple[tuple[str, int], ...]
 Basis = tuple[int, int, int, Monomial]
 _ONE: Basis = (1, 0, 0, ())
 _VARIABLES = frozenset("abcdfghjklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")  # not e, not i
-_FUNCTIONS = frozenset(
+ELEMENTARY_FUNCTIONS = frozenset(  # function names written with a backslash or bare: \\sin x, ln x
     [
         "sin",
         "cos",
@@ -302,7 +302,7 @@ class _Reader:
         while end < len(self.text) and self.text[end].isalpha():
             end += 1
         name = self.text[start:end]
-        if name not in _FUNCTIONS:
+        if name not in ELEMENTARY_FUNCTIONS:
             return None
         self.pos = end
         power = 1

@@ -34,10 +34,12 @@ from rlvr.verifiers.math.judge import (
     Job,
     Prepared,
     full_judgement,
+    gold_hint,
     prepare_answer,
     prepare_completion,
     read_gold,
 )
+from rlvr.verifiers.math.prose import GoldHint
 from rlvr.verifiers.verdict import Verdict
 
 SOLUTION_COLUMN = "solution"
@@ -182,7 +184,8 @@ class MathAccuracyReward(Reward[MathAccuracyConfig]):
         runner = _Runner(self)
         for item in items:
             column = config.gold_column if config.gold_column in item.row else SOLUTION_COLUMN
-            gold = golds.read(item.row.get(column))
+            raw_gold = item.row.get(column)
+            gold = golds.read(raw_gold)
             if gold is None:
                 runner.add(Prepared(Verdict.unjudged(f"no gold answer in column {column!r}"), None, None))
                 continue
@@ -193,6 +196,7 @@ class MathAccuracyReward(Reward[MathAccuracyConfig]):
                     fallback=config.fallback,
                     max_chars=config.max_answer_chars,
                     policy=policy,
+                    hint=golds.hint(raw_gold),
                 )
             )
         return runner.finish()
@@ -210,12 +214,27 @@ class _GoldCache:
 
     def __init__(self) -> None:
         self._golds: dict[object, Answer | None] = {}
+        self._hints: dict[object, GoldHint] = {}
 
     def read(self, raw: object) -> Answer | None:
-        key = raw if isinstance(raw, (str, int, float)) else id(raw)
+        key = self._key(raw)
         if key not in self._golds:
             self._golds[key] = read_gold(raw)
         return self._golds[key]
+
+    def hint(self, raw: object) -> GoldHint | None:
+        """What completions of this (read) gold must look like, worked out once per batch."""
+        key = self._key(raw)
+        gold = self._golds.get(key)
+        if gold is None:
+            return None
+        if key not in self._hints:
+            self._hints[key] = gold_hint(gold)
+        return self._hints[key]
+
+    @staticmethod
+    def _key(raw: object) -> object:
+        return raw if isinstance(raw, (str, int, float)) else id(raw)
 
 
 class _Runner:

@@ -308,8 +308,10 @@ def prepare_completion(
     fallback: Fallback = "none",
     max_chars: int = MAX_ANSWER_CHARS,
     policy: MathPolicy | None = None,
+    hint: GoldHint | None = None,
 ) -> Prepared:
-    """Extract the final answer of a completion and run the fast path on it.
+    """Extract the final answer of a completion and run the fast path on it. ``hint`` is
+    ``gold_hint(gold)`` when the caller has it (a batch reads each distinct gold once).
 
     Example:
         >>> prepare_completion("so \\\\boxed{0.5}", read_gold("\\\\frac{1}{2}")).verdict
@@ -321,14 +323,19 @@ def prepare_completion(
     policy = policy or MathPolicy()
     if gold is None:
         return Prepared(Verdict.unjudged("no gold answer"), None, None)
-    extraction = extract(text, gold, fallback=fallback, max_chars=max_chars)
+    extraction = extract(text, gold, fallback=fallback, max_chars=max_chars, hint=hint)
     if not extraction.found:
         return Prepared(Verdict(0.0, extraction.reason), None, None)
     return _prepared(gold, tuple(make_answer(c) for c in extraction.candidates), policy)
 
 
 def extract(
-    text: str, gold: Answer, *, fallback: Fallback = "none", max_chars: int = MAX_ANSWER_CHARS
+    text: str,
+    gold: Answer,
+    *,
+    fallback: Fallback = "none",
+    max_chars: int = MAX_ANSWER_CHARS,
+    hint: GoldHint | None = None,
 ) -> Extraction:
     """The final answer of a completion, read with what the gold looks like (:func:`gold_hint`).
 
@@ -336,7 +343,8 @@ def extract(
         >>> extract("\\\\boxed{-2} and \\\\boxed{1}", read_gold("1,-2")).candidates
         ('-2, 1',)
     """
-    return extract_answer(text, fallback=fallback, max_chars=max_chars, hint=gold_hint(gold))
+    hint = gold_hint(gold) if hint is None else hint
+    return extract_answer(text, fallback=fallback, max_chars=max_chars, hint=hint)
 
 
 def prepare_answer(gold: Answer | None, answer: str, policy: MathPolicy | None = None) -> Prepared:

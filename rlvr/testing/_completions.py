@@ -204,6 +204,10 @@ _HEDGES = (
     "The answer is {g}. I am not sure, though.",
     "Answer: {g} will not be the result.",
     "The answer is {g}. No. {o} is right.",
+    "So the total is $\\boxed{{{g}}}$ (or {o}).",
+    "Thus \\boxed{{{g}}}; if not, {o}.",
+    "The answer is {g} (though {o} is also possible).",
+    "The answer is not \\boxed{{{g}}}.",
 )
 
 
@@ -263,6 +267,9 @@ def _revision(draw: Draw) -> MathCompletion:
                 "The answer is {g}. Wait, that is wrong: it is {o}.",
                 "\\boxed{{{o}}}. The final answer is {g}.",
                 "The answer is {g}. Wait, that is wrong.",
+                "\\boxed{{{g}}}\n\nWait, actually it is {o}.",
+                "The answer is {g}\nActually, no: it is {o}.",
+                "A first count gives $\\boxed{{{g}}}$, which is wrong.",
             )
         )
     )

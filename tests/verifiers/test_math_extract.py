@@ -91,3 +91,35 @@ def test_bad_fallback_is_an_error() -> None:
 )
 def test_gold_answer(raw: object, expected: str | None) -> None:
     assert gold_answer(raw) == expected
+
+
+# What follows the last box: (id, completion, expected candidates, a word of the reason when none)
+AFTER_THE_BOX: list[tuple[str, str, tuple[str, ...], str]] = [
+    ("alternative-in-parentheses", "Adding them: $\\boxed{5}$ (or 6).", ("5", "6"), ""),
+    ("alternative-clause", "So it is \\boxed{5}, or possibly \\(6\\).", (), "followed by another"),
+    ("conditional-alternative", "Thus $\\boxed{5}$ (if the die is fair; if not, 6).", ("5", "6"), ""),
+    ("restated-equivalently", "So \\boxed{\\frac12}, or equivalently $0.5$.", ("\\frac12", "0.5"), ""),
+    ("same-value-again", "She has \\boxed{12} (or 12 apples).", ("12",), ""),
+    ("or-inside-context", "There are $\\boxed{3}$ solutions (for x = 1, 2 or 4).", ("3",), ""),
+    ("values-ruled-out", "so $n = \\boxed{7}$ is the smallest, not 8 or 9.", ("7",), ""),
+    ("disowned", "A first count gives \\boxed{10} is wrong. The answer is 12.", (), "disowned"),
+    ("disowned-which", "An estimate is $\\boxed{10}$, which would be incorrect", (), "disowned"),
+    ("another-real-answer", "\\boxed{10} is a naive count, but the real answer is 12.", (), "differ"),
+    ("negated", "The answer is not \\boxed{5}.", (), "negated"),
+    ("negated-contraction", "It isn't $\\boxed{5}$.", (), "negated"),
+    ("taken-back-next-line", "\\boxed{5}\nWait, actually it is 6.", (), "taken back"),
+    ("taken-back-next-paragraph", "\\boxed{5}.\n\nBut wait, I erred; redoing it gives 6.", (), "taken back"),
+    ("doubt-next-line", "\\boxed{5}\n\nHmm, or maybe 7?", (), "taken back"),
+    ("verified-next-line", "$\\boxed{5}$\n\nWait, let me double-check: 2 + 3 = 5. Yes.", ("5",), ""),
+    ("marker-taken-back-next-line", "The answer is 5\n\nWait, actually it is 6.", (), "revised"),
+    ("marker-alternative-in-parentheses", "The answer is 5 (though 6 is also possible).", (), "though"),
+]
+
+
+@pytest.mark.parametrize(
+    ("completion", "expected", "reason"), [c[1:] for c in AFTER_THE_BOX], ids=[c[0] for c in AFTER_THE_BOX]
+)
+def test_what_follows_the_answer_counts(completion: str, expected: tuple[str, ...], reason: str) -> None:
+    extraction = extract_answer(completion)
+    assert extraction.candidates == expected, extraction
+    assert reason in extraction.reason

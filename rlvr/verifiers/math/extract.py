@@ -76,7 +76,9 @@ _ANSWER_PHRASE = re.compile(
     r"|\bsolutions?[ \t]{1,4}(?:is|are)\b[ \t]{0,4}:?",
     re.IGNORECASE,
 )
-_FINAL_ANSWER_PHRASE = re.compile(r"\bfinal answer\b[^\n]{0,12}?(?:is\b|:)", re.IGNORECASE)
+_FINAL_ANSWER_PHRASE = re.compile(
+    r"\b(?:final|correct|real|actual|right|true) answer\b[^\n]{0,12}?(?:is\b|:)", re.IGNORECASE
+)
 # "... $x \le 2$ is our answer.": the value comes before the marker.
 _ANSWER_AFTER = re.compile(
     r"\b(?:is|are|as)[ \t]{1,4}(?:our|the|my)[ \t]{1,4}(?:final[ \t]{1,4}|correct[ \t]{1,4})?"
@@ -369,8 +371,8 @@ def _canonical(answer: str) -> str:
 
 
 _REVISION = re.compile(
-    r"\b(?:actually|wait|correction|oops|mistake|sorry|rather|instead|however|kidding|nope"
-    r"|on second thought|scratch that)\b|\bno[,.!]",
+    r"\b(?:actually|wait|correction|oops|mistake|sorry|rather|instead|however|kidding|nope|hmm+"
+    r"|on second thought|scratch that|hold on|hang on)\b|\bno[,.!]",
     re.IGNORECASE,
 )
 
@@ -381,8 +383,8 @@ _DISOWNED = re.compile(r"\b(?:wrong|incorrect|mistaken|not (?:right|correct))\b"
 def _revision(text: str, end: int, answer: str, hint: GoldHint) -> str | None:
     """A later sentence that takes the stated answer back ("The answer is 5. Actually, it is 6."): the
     value it states instead, if it states a different one."""
-    sentence_end = text.find(". ", end)
-    start = sentence_end + 1 if sentence_end >= 0 else len(text)
+    ends = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
+    start = min(ends) + 1 if ends else len(text)  # the next sentence, or the next line
     rest = text[start : start + MAX_BARE_CHARS * 2]
     match = _REVISION.search(rest)
     if match is None:
@@ -583,21 +585,93 @@ _BOX_HEDGE = re.compile(
 _NEXT_HEDGE = re.compile(r"[.$\\)\s]*\b(or|maybe|perhaps|possibly)\b[^.\n]*?(?:\d|\$)", re.IGNORECASE)
 
 
-def _box_context(text: str, start: int, end: int) -> str | None:
-    """What makes the sentence around the last box unsure of it: a hedge in the clause before it ("It is
-    probably \\boxed{5}", "I think the answer is \\boxed{5}"), a question mark after it, or a next
-    sentence that offers another value ("\\boxed{5}. Or maybe 6."); else ``None``."""
+def _box_context(text: str, start: int, end: int, answer: str, hint: GoldHint) -> str | None:
+    """What makes the sentence around the last box unsure of it, or ``None``: a hedge in the clause
+    before it ("It is probably \\boxed{5}", "I think the answer is \\boxed{5}") or a negation right
+    before it ("The answer is not \\boxed{5}"); a question mark after it; the rest of its sentence
+    disowning it ("\\boxed{10} is wrong") or offering another value ("\\boxed{5} (or 6)", "\\boxed{5}; if
+    not, 6"); a next sentence that offers another value ("\\boxed{5}. Or maybe 6."), takes it back
+    ("\\boxed{5}\\n\\nWait, actually it is 6.") or doubts it."""
     sentence = text[_marker_start(text, start) : start]
     breaks = list(_CLAUSE_BREAK.finditer(sentence))
     hedge = _BOX_HEDGE.search(sentence[breaks[-1].end() :] if breaks else sentence)
     if hedge is not None:
-        return hedge.group(0).lower()
+        return f"hedged ({hedge.group(0).lower()!r})"
+    negation = _NEGATED_BOX.search(sentence[-40:])
+    if negation is not None:
+        return f"negated ({negation.group(1).lower()!r})"
     if text[end : end + 4].lstrip(" $\\)]").startswith("?"):
-        return "?"
+        return "hedged ('?')"
     stops = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
     stop = min(stops, default=len(text))
+    after = _after_box(text[end : min(stop, end + MAX_TAIL_CHARS)])
+    if after is not None:
+        return after
     following = _NEXT_HEDGE.match(text[stop : stop + MAX_TAIL_CHARS])
-    return following.group(1).lower() if following is not None else _doubt_after(text, end)
+    if following is not None:
+        return f"hedged ({following.group(1).lower()!r})"
+    revised = _revision(text, end, answer, hint)
+    if revised:
+        return f"taken back after it ({revised!r})"
+    doubt = _doubt_after(text, end)
+    return f"doubted after it ({doubt!r})" if doubt else None
+
+
+# Right before a box, a negation disowns it: "The answer is not \\boxed{5}", "it isn't $\\boxed{5}$".
+_NEGATED_BOX = re.compile(
+    r"\b(not|never|isn't|isnt|aren't|wasn't|cannot be|can't be)[ \t]{0,4}(?:\$|\\\(|\\\[)?[ \t]{0,4}\Z",
+    re.IGNORECASE,
+)
+# In the rest of a box's sentence, a word that offers another value in its place: "\\boxed{5} (or 6)",
+# "\\boxed{5}, or possibly 6", "(though 6 is also possible)", "(if not, 6)", "otherwise 4".
+# The word opens the rest, a parenthesis or a clause after "," or ";": "(for x = 1 or x = 2)" offers none.
+_ALTERNATIVE_AFTER_BOX = re.compile(
+    r"(?:\A|[(;]|,)[ \t$\\)\]]{0,6}"
+    r"(or|maybe|perhaps|possibly|probably|otherwise|alternatively|else|unless|though|although|if not)\b",
+    re.IGNORECASE,
+)
+# ... or that disowns the box: "\\boxed{10} is wrong", "$\\boxed{10}$, which would be incorrect".
+_DISOWNED_AFTER_BOX = re.compile(
+    r"\A[ \t$\\)\].,]{0,6}(?:which[ \t]{1,4})?(?:is|was|would be|will be|seems|looks|appears)[ \t]{1,4}"
+    r"(?:to be[ \t]{1,4})?(?:wrong|incorrect|mistaken|a mistake|an error|not (?:right|correct|the answer))\b",
+    re.IGNORECASE,
+)
+
+
+def _after_box(rest: str) -> str | None:
+    """How the rest of a box's sentence disowns it ("\\boxed{10} is wrong"), or ``None``."""
+    if "\\boxed" in rest or "\\fbox" in rest:
+        return None  # several boxes: the boxes' own rules decide
+    disowned = _DISOWNED_AFTER_BOX.search(rest)
+    return f"disowned ({disowned.group(0).strip(' $)].,').lower()!r})" if disowned is not None else None
+
+
+def _offered_after_box(text: str, end: int, hint: GoldHint) -> Reduced | None:
+    """A value the rest of the last box's sentence offers beside it — "\\boxed{5} (or 6)", "\\boxed{5};
+    if not, 6", "\\boxed{\\frac12}, or equivalently $0.5$" — reduced (the judge then needs both to be
+    right); ``None`` when it offers none."""
+    stops = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
+    rest = text[end : min(min(stops, default=len(text)), end + MAX_TAIL_CHARS)]
+    if "\\boxed" in rest or "\\fbox" in rest:
+        return None  # several boxes: the boxes' own rules decide
+    for match in _ALTERNATIVE_AFTER_BOX.finditer(rest):
+        offered = rest[match.end() :]
+        if not _NUMBER.search(offered) and "$" not in offered and "\\(" not in offered:
+            continue  # "\\boxed{5}, though it took a while": no other value
+        offered = _RESTATEMENT.sub("", offered).strip(" ,:;")
+        closing = offered.find(")")
+        if closing >= 0 and offered.count("(", 0, closing) == 0:
+            offered = offered[:closing]  # "(or 6)": the parenthesis it stands in
+        reduced = _reduce(offered.strip().rstrip(".;,"), hint)
+        if reduced.answer is None:
+            return Reduced(None, f"{match.group(1).lower()!r}: {reduced.reason}")
+        return reduced
+    return None
+
+
+_RESTATEMENT = re.compile(
+    r"\A[\s,]*(?:equivalently|equally|in other words|i\.e\.|that is)\b[\s,:]*", re.IGNORECASE
+)
 
 
 # The sentence after a stated answer doubts it: "The answer is 5. I am not sure, though."
@@ -703,9 +777,17 @@ def extract_answer(
             return final
         boxed = _boxed(spans, unclosed, hint)
         if boxed.candidates:
-            unsure = _box_context(part, spans[-1][0], spans[-1][1])
+            unsure = _box_context(part, spans[-1][0], spans[-1][1], boxed.candidates[-1], hint)
             if unsure is not None:
-                return Extraction((), "boxed", f"the boxed answer is hedged ({unsure!r})")
+                return Extraction((), "boxed", f"the boxed answer is {unsure}")
+            offered = _offered_after_box(part, spans[-1][1], hint)
+            if offered is not None and offered.answer is None:
+                return Extraction((), "boxed", f"the boxed answer is followed by another ({offered.reason})")
+            if offered is not None and offered.answer is not None:
+                candidates = tuple(dict.fromkeys((*boxed.candidates, offered.answer)))
+                if len(candidates) > MAX_CANDIDATES:
+                    return Extraction((), "boxed", f"{len(candidates)} different final answers")
+                return Extraction(candidates, "boxed")
         return boxed
     blocks = _answer_tags(part)
     if blocks:

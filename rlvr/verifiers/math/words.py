@@ -249,6 +249,14 @@ PARENTHETICAL_QUALIFIERS: frozenset[str] = frozenset(
         "provided",
         "wrong",
         "incorrect",
+        "though",
+        "although",
+        "maybe",
+        "perhaps",
+        "possibly",
+        "probably",
+        "alternatively",
+        "otherwise",
     }
 )
 #: Directly before the one value of an answer, these bound it: "Answer: under 5", "over 20".

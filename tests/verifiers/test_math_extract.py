@@ -113,6 +113,12 @@ AFTER_THE_BOX: list[tuple[str, str, tuple[str, ...], str]] = [
     ("verified-next-line", "$\\boxed{5}$\n\nWait, let me double-check: 2 + 3 = 5. Yes.", ("5",), ""),
     ("marker-taken-back-next-line", "The answer is 5\n\nWait, actually it is 6.", (), "revised"),
     ("marker-alternative-in-parentheses", "The answer is 5 (though 6 is also possible).", (), "though"),
+    ("alternative-later", "So \\boxed{12}.\n\n(Alternatively 13.)", (), "alternatively 13"),
+    ("could-also-be-later", "\\boxed{12}\n\nNote: the answer could also be 13.", (), "could also be 13"),
+    ("also-correct-later", "The answer is 12.\n\nNote that 13 is also correct.", (), "13 is also correct"),
+    ("other-method", "So \\boxed{10}.\n\nAlternatively, each multiple of 6 is one of 3.", ("10",), ""),
+    ("same-value-later", "\\boxed{12}\n\nNote: this could also be written as 12.0.", ("12",), ""),
+    ("alternative-in-footnote", "\\boxed{5}\\footnote{or 6}", ("5", "6"), ""),
 ]
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 from rlvr.verifiers.math.normalize import normalize_answer
@@ -360,7 +361,7 @@ def _from_markers(text: str, hint: GoldHint) -> Extraction | None:
     revised = _revision(text, position + 1, answer, hint)
     if revised:
         return Extraction((), "answer_marker", f"final answer revised after it is stated ({revised!r})")
-    doubt = _doubt_after(text, position + 1)
+    doubt = _doubt_after(text, position + 1) or _offered_later(text, position + 1, answer)
     if doubt:
         return Extraction((), "answer_marker", f"final answer doubted after it is stated ({doubt!r})")
     return Extraction((answer,), "answer_marker")
@@ -583,6 +584,55 @@ _BOX_HEDGE = re.compile(
 )
 # A next sentence that offers another value: "\\boxed{5}. Or maybe 6."
 _NEXT_HEDGE = re.compile(r"[.$\\)\s]*\b(or|maybe|perhaps|possibly)\b[^.\n]*?(?:\d|\$)", re.IGNORECASE)
+# In the sentences after an answer, words that offer another number in its place (the number captured):
+# "(Alternatively 13.)", "Note: the answer could also be 13.", "13 is also correct", "P.S. if you meant
+# inclusive counting, 13." Tight on purpose: "Alternatively, we can use the fact that every multiple of 6
+# ..." (another method) and "Otherwise, 3 + 3 = 6 ..." (a computation) offer nothing.
+_NUMBER_TEXT = r"(-?\d[\d,]*(?:\.\d+)?)"
+_LATER_ALTERNATIVE = re.compile(
+    r"\b(?:alternatively|otherwise|or (?:maybe|perhaps|possibly)|(?:could|might|may|can|would) also be)"
+    r"[,:]?[ \t]{1,4}(?:(?:it|this|the answer)[ \t]{1,4}(?:is|could be|might be|may be|would be)[ \t]{1,4})?"
+    r"[$\\( \t]{0,4}" + _NUMBER_TEXT + r"(?![\d.]*[ \t]*(?:[-+/=^\\]|\*[ \t]*\d))"
+    r"|" + _NUMBER_TEXT + r"[ \t$\\)]{0,4}(?:is|would be)[ \t]{1,4}also[ \t]{1,4}"
+    r"(?:possible|correct|valid|acceptable|right|an? (?:answer|solution))\b"
+    r"|\bif (?:you|we|they|one|the (?:question|problem)) mean[st]?\b[^.\n]{0,80}?[ \t$]"
+    + _NUMBER_TEXT
+    + r"[ \t.)$]*\Z",
+    re.IGNORECASE,
+)
+
+
+def _number_value(number: str) -> Fraction | str:
+    """The exact value of a number as written (``12.0`` and ``12`` alike), or the text when it has none."""
+    try:
+        return Fraction(number.replace(",", ""))
+    except (ValueError, ZeroDivisionError):
+        return number
+
+
+def _offered_later(text: str, end: int, answer: str) -> str | None:
+    """Words in the two sentences or lines after an answer that offer another number in its place ("Note:
+    it could also be 13."), or ``None``; the answer's own number again is no other ("it could also be
+    12.0")."""
+    window = text[end : end + 2 * MAX_TAIL_CHARS]
+    first = [i for i in (window.find(". "), window.find("\n")) if i >= 0]
+    if not first:
+        return None
+    start = min(first) + 1
+    for _ in range(2):
+        while start < len(window) and window[start] in " \n":
+            start += 1
+        stops = [i for i in (window.find(". ", start), window.find("\n", start)) if i >= 0]
+        stop = min(stops, default=len(window))
+        sentence = window[start:stop]
+        for cue in _LATER_ALTERNATIVE.finditer(sentence):
+            offered = next(group for group in cue.groups() if group is not None)
+            if _number_value(offered) not in map(_number_value, _NUMBER.findall(answer)):
+                return " ".join(cue.group(0).split()).lower()
+        start = stop + 1
+        if start >= len(window):
+            break
+    return None
 
 
 def _box_context(text: str, start: int, end: int, answer: str, hint: GoldHint) -> str | None:
@@ -613,7 +663,7 @@ def _box_context(text: str, start: int, end: int, answer: str, hint: GoldHint) -
     revised = _revision(text, end, answer, hint)
     if revised:
         return f"taken back after it ({revised!r})"
-    doubt = _doubt_after(text, end)
+    doubt = _doubt_after(text, end) or _offered_later(text, end, answer)
     return f"doubted after it ({doubt!r})" if doubt else None
 
 
@@ -626,7 +676,7 @@ _NEGATED_BOX = re.compile(
 # "\\boxed{5}, or possibly 6", "(though 6 is also possible)", "(if not, 6)", "otherwise 4".
 # The word opens the rest, a parenthesis or a clause after "," or ";": "(for x = 1 or x = 2)" offers none.
 _ALTERNATIVE_AFTER_BOX = re.compile(
-    r"(?:\A|[(;]|,)[ \t$\\)\]]{0,6}"
+    r"(?:\A|[(;{]|,)[ \t$\\)\]]{0,6}"
     r"(or|maybe|perhaps|possibly|probably|otherwise|alternatively|else|unless|though|although|if not)\b",
     re.IGNORECASE,
 )
@@ -659,14 +709,26 @@ def _offered_after_box(text: str, end: int, hint: GoldHint) -> Reduced | None:
         if not _NUMBER.search(offered) and "$" not in offered and "\\(" not in offered:
             continue  # "\\boxed{5}, though it took a while": no other value
         offered = _RESTATEMENT.sub("", offered).strip(" ,:;")
-        closing = offered.find(")")
-        if closing >= 0 and offered.count("(", 0, closing) == 0:
-            offered = offered[:closing]  # "(or 6)": the parenthesis it stands in
+        offered = offered[: _unmatched_closing(offered)]  # "(or 6)", "\\footnote{or 6}": the group it is in
         reduced = _reduce(offered.strip().rstrip(".;,"), hint)
         if reduced.answer is None:
             return Reduced(None, f"{match.group(1).lower()!r}: {reduced.reason}")
         return reduced
     return None
+
+
+def _unmatched_closing(text: str) -> int:
+    """Where the group that ``text`` stands in closes: its first unmatched ``)``, ``]`` or ``}``, or its
+    length."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            if depth == 0:
+                return index
+            depth -= 1
+    return len(text)
 
 
 _RESTATEMENT = re.compile(

@@ -643,13 +643,16 @@ def _box_context(text: str, start: int, end: int, answer: str, hint: GoldHint) -
     not, 6"); a next sentence that offers another value ("\\boxed{5}. Or maybe 6."), takes it back
     ("\\boxed{5}\\n\\nWait, actually it is 6.") or doubts it."""
     sentence = text[_marker_start(text, start) : start]
-    breaks = list(_CLAUSE_BREAK.finditer(sentence))
-    hedge = _BOX_HEDGE.search(sentence[breaks[-1].end() :] if breaks else sentence)
-    if hedge is not None:
-        return f"hedged ({hedge.group(0).lower()!r})"
-    negation = _NEGATED_BOX.search(sentence[-40:])
-    if negation is not None:
-        return f"negated ({negation.group(1).lower()!r})"
+    folded = sentence.casefold()  # what IGNORECASE matches, for the cheap checks below
+    if any(word in folded for word in _BOX_HEDGE_WORDS):  # the regexes only when one may match
+        breaks = list(_CLAUSE_BREAK.finditer(sentence))
+        hedge = _BOX_HEDGE.search(sentence[breaks[-1].end() :] if breaks else sentence)
+        if hedge is not None:
+            return f"hedged ({hedge.group(0).lower()!r})"
+    if any(word in folded[-40:] for word in _NEGATION_WORDS):
+        negation = _NEGATED_BOX.search(sentence[-40:])
+        if negation is not None:
+            return f"negated ({negation.group(1).lower()!r})"
     if text[end : end + 4].lstrip(" $\\)]").startswith("?"):
         return "hedged ('?')"
     stops = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
@@ -667,6 +670,21 @@ def _box_context(text: str, start: int, end: int, answer: str, hint: GoldHint) -
     return f"doubted after it ({doubt!r})" if doubt else None
 
 
+# Every match of _BOX_HEDGE / _NEGATED_BOX holds one of these (case-folded).
+_BOX_HEDGE_WORDS = (
+    "maybe",
+    "perhaps",
+    "probabl",
+    "possibl",
+    "think",
+    "guess",
+    "believe",
+    "sure",
+    "might",
+    "could",
+    "may",
+)
+_NEGATION_WORDS = ("not", "never", "n't", "nt")
 # Right before a box, a negation disowns it: "The answer is not \\boxed{5}", "it isn't $\\boxed{5}$".
 _NEGATED_BOX = re.compile(
     r"\b(not|never|isn't|isnt|aren't|wasn't|cannot be|can't be)[ \t]{0,4}(?:\$|\\\(|\\\[)?[ \t]{0,4}\Z",
@@ -679,6 +697,20 @@ _ALTERNATIVE_AFTER_BOX = re.compile(
     r"(?:\A|[(;{]|,)[ \t$\\)\]]{0,6}"
     r"(or|maybe|perhaps|possibly|probably|otherwise|alternatively|else|unless|though|although|if not)\b",
     re.IGNORECASE,
+)
+# Every match of _ALTERNATIVE_AFTER_BOX holds one of these (case-folded).
+_ALTERNATIVE_WORDS = (
+    "or",
+    "may",
+    "perhaps",
+    "possibl",
+    "probabl",
+    "otherwise",
+    "alternativ",
+    "else",
+    "unless",
+    "though",
+    "if not",
 )
 # ... or that disowns the box: "\\boxed{10} is wrong", "$\\boxed{10}$, which would be incorrect".
 _DISOWNED_AFTER_BOX = re.compile(
@@ -704,6 +736,9 @@ def _offered_after_box(text: str, end: int, hint: GoldHint) -> Reduced | None:
     rest = text[end : min(min(stops, default=len(text)), end + MAX_TAIL_CHARS)]
     if "\\boxed" in rest or "\\fbox" in rest:
         return None  # several boxes: the boxes' own rules decide
+    folded = rest.casefold()
+    if not any(word in folded for word in _ALTERNATIVE_WORDS):
+        return None
     for match in _ALTERNATIVE_AFTER_BOX.finditer(rest):
         offered = rest[match.end() :]
         if not _NUMBER.search(offered) and "$" not in offered and "\\(" not in offered:

@@ -653,6 +653,8 @@ def _box_context(text: str, start: int, end: int, answer: str, hint: GoldHint) -
         negation = _NEGATED_BOX.search(sentence[-40:])
         if negation is not None:
             return f"negated ({negation.group(1).lower()!r})"
+    if not text[end : end + 16].strip(_AFTER_NOTHING) and not text[end:].strip(_AFTER_NOTHING):
+        return None  # nothing follows the box but closing marks
     if text[end : end + 4].lstrip(" $\\)]").startswith("?"):
         return "hedged ('?')"
     stops = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
@@ -670,6 +672,8 @@ def _box_context(text: str, start: int, end: int, answer: str, hint: GoldHint) -
     return f"doubted after it ({doubt!r})" if doubt else None
 
 
+# What may close a box's sentence without saying anything: "\\boxed{5}$.", "\\(\\boxed{5}\\)."
+_AFTER_NOTHING = " \t\r\n$.\\)]}"
 # Every match of _BOX_HEDGE / _NEGATED_BOX holds one of these (case-folded).
 _BOX_HEDGE_WORDS = (
     "maybe",
@@ -732,6 +736,8 @@ def _offered_after_box(text: str, end: int, hint: GoldHint) -> Reduced | None:
     """A value the rest of the last box's sentence offers beside it — "\\boxed{5} (or 6)", "\\boxed{5};
     if not, 6", "\\boxed{\\frac12}, or equivalently $0.5$" — reduced (the judge then needs both to be
     right); ``None`` when it offers none."""
+    if not text[end : end + 16].strip(_AFTER_NOTHING) and not text[end:].strip(_AFTER_NOTHING):
+        return None  # nothing follows the box but closing marks
     stops = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
     rest = text[end : min(min(stops, default=len(text)), end + MAX_TAIL_CHARS)]
     if "\\boxed" in rest or "\\fbox" in rest:

@@ -99,10 +99,11 @@ Value = Num | Infinity | Surd | Group
 def _decimal(sign: str, digits: str) -> Num | None:
     if len(digits) > MAX_DIGITS:
         return None
-    whole, _, fraction = digits.partition(".")
-    value = Fraction(int(whole or "0")) + (Fraction(int(fraction), 10 ** len(fraction)) if fraction else 0)
-    decimals = len(fraction) if "." in digits else None
-    return Num(-value if sign == "-" else value, decimals)
+    whole, point, fraction = digits.partition(".")
+    scale = 10 ** len(fraction)  # one exact division, no Fraction arithmetic (slow): 2.50 = 250/100
+    numerator = int(whole or "0") * scale + (int(fraction) if fraction else 0)
+    value = Fraction(-numerator if sign == "-" else numerator, scale)
+    return Num(value, len(fraction) if point else None)
 
 
 def _exact_or_decimal(text: str) -> Num | None:

@@ -254,6 +254,7 @@ def _cut_chain(s: str) -> str:
     return s
 
 
+_PLAIN_NUMERAL = re.compile(r"-?\d{1,40}(?:\.\d{1,40})?")
 # NUL and zero-width characters: invisible, so never part of an answer ("1\u200b0" is 10).
 _INVISIBLE = frozenset("\x00\u200b\u200c\u200d\u2060\ufeff")
 
@@ -275,6 +276,8 @@ def normalize_answer(answer: str) -> str:
         >>> normalize_answer("32, 349"), normalize_answer("14 {, }916")
         ('32, 349', '14,916')
     """
+    if _PLAIN_NUMERAL.fullmatch(answer):
+        return answer  # already canonical: "18", "-2.50" (the common case, fast)
     s = "".join(
         ch for ch in answer if ch not in _INVISIBLE and ch != _LIST_COMMA and not 0xD800 <= ord(ch) <= 0xDFFF
     )

@@ -32,6 +32,14 @@ a sentence reduced to its single value (no hedges, alternatives, negations or ma
 whose text is refused is no answer — lower ranks are not consulted, so "the answer is 3 or 4" cannot
 pass through a later rule. Several candidates that are not all the same answer are not a pass (the
 verifier checks every candidate): "\\boxed{3} or \\boxed{4}" gets no credit for either.
+
+What follows the answer counts too. A box is no answer when the clause before it hedges or negates it
+("It is probably \\boxed{5}", "not \\boxed{5}"), when the rest of its sentence disowns it ("is wrong"),
+or when a later sentence or line takes it back, doubts it or offers another number in its place ("Wait,
+actually it is 6.", "I am not sure", "(Alternatively 13.)", "could also be 13"); the same holds after an
+answer phrase. A value offered beside a box in its sentence ("\\boxed{5} (or 6)", "; if not, 6", "or
+equivalently $0.5$") is one more candidate. A check that ends on the answer's own value ("Wait, let me
+verify: 2 + 3 = 5.") or another method with no other number takes nothing back.
 """
 
 from __future__ import annotations

@@ -156,6 +156,12 @@ CASES: list[tuple[str, str, str, float]] = [
     ("arith-product", "56088", "123\\cdot456", 0.0),
     ("arith-power", "1024", "2^{10}", 0.0),
     ("arith-sqrt", "2", "\\sqrt{4}", 0.0),
+    # groups of assignments to the same names, ";" between groups, are tuples
+    ("assignment-groups", "p=5,q=2;p=7,q=2", "(5,2),(7,2)", 1.0),
+    ("assignment-groups-reversed", "(5,2),(7,2)", "p=5,q=2;p=7,q=2", 1.0),
+    ("assignment-groups-wrong", "p=5,q=2;p=7,q=2", "(5,2),(7,3)", 0.0),
+    ("assignment-groups-swapped", "p=5,q=2;p=7,q=2", "(2,5),(2,7)", 0.0),
+    ("assignment-groups-other-names", "p=5,q=2;r=7,q=2", "(5,2),(7,2)", 0.0),
 ]
 
 

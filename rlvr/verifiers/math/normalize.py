@@ -221,6 +221,29 @@ def _per_item_names(s: str) -> str:
     return "".join(piece[m.end() :] + sep for (piece, sep), m in zip(pieces, names, strict=True) if m)
 
 
+_GROUP_ASSIGNMENT = re.compile(r"\s*([a-zA-Z](?:_\{?[a-zA-Z0-9]{1,3}\}?)?)\s*=\s*([^=,;]+?)\s*")
+
+
+def _assignment_groups(s: str) -> str:
+    """Solutions written as groups of assignments to the same names, ``;`` between groups, as tuples:
+    ``p=5,q=2;p=7,q=2`` -> ``(5,2),(7,2)``; anything else unchanged.
+
+    Example:
+        >>> _assignment_groups("p=5,q=2;p=7,q=2"), _assignment_groups("x=1;y=2")
+        ('(5,2),(7,2)', 'x=1;y=2')
+    """
+    groups = []
+    for group in s.split(";"):
+        pairs = [_GROUP_ASSIGNMENT.fullmatch(piece) for piece in group.split(",")]
+        if len(pairs) < 2 or not all(pairs):
+            return s
+        groups.append([(m.group(1), m.group(2)) for m in pairs if m])
+    names = [name for name, _ in groups[0]]
+    if len(set(names)) != len(names) or any([name for name, _ in g] != names for g in groups):
+        return s
+    return ",".join("(" + ",".join(value for _, value in g) + ")" for g in groups)
+
+
 def _unbrace(s: str) -> str:
     """``{1, 2, 3}`` (braces without a backslash group in LaTeX, they draw nothing) as ``1, 2, 3``."""
     layers = 0
@@ -317,7 +340,7 @@ def normalize_answer(answer: str) -> str:
     if "and" in s or "or" in s:
         s = _LIST_WORD.sub(", ", s)
     if ";" in s:
-        s = s.replace(";", ", ")
+        s = _assignment_groups(s).replace(";", ", ")
     s = " ".join(s.split()).rstrip(". ")
     if " " in s or "\\text{" in s:
         s = _strip_unit(s)

@@ -590,6 +590,7 @@ _BOX_HEDGE = re.compile(
     r"|(?:it|this|that|answer|result)\s+(?:might|could|may)\s+be)\b",
     re.IGNORECASE,
 )
+_GUESS_LABEL = re.compile(r"\b(?:guess|guessing|estimate)[ \t]*[:=-][ \t]*\Z", re.IGNORECASE)
 # A next sentence that offers another value: "\\boxed{5}. Or maybe 6."
 _NEXT_HEDGE = re.compile(r"[.$\\)\s]*\b(or|maybe|perhaps|possibly)\b[^.\n]*?(?:\d|\$)", re.IGNORECASE)
 # In the sentences after an answer, words that offer another number in its place (the number captured):
@@ -655,8 +656,9 @@ def _box_context(text: str, start: int, end: int, answer: str, hint: GoldHint) -
     if any(word in folded for word in _BOX_HEDGE_WORDS):  # the regexes only when one may match
         breaks = list(_CLAUSE_BREAK.finditer(sentence))
         hedge = _BOX_HEDGE.search(sentence[breaks[-1].end() :] if breaks else sentence)
+        hedge = hedge or _GUESS_LABEL.search(sentence.rstrip(" \t$\\(["))  # "My guess: \\boxed{5}"
         if hedge is not None:
-            return f"hedged ({hedge.group(0).lower()!r})"
+            return f"hedged ({hedge.group(0).strip(' :=-').lower()!r})"
     if any(word in folded[-40:] for word in _NEGATION_WORDS):
         negation = _NEGATED_BOX.search(sentence[-40:])
         if negation is not None:
@@ -737,7 +739,24 @@ def _after_box(rest: str) -> str | None:
     if "\\boxed" in rest or "\\fbox" in rest:
         return None  # several boxes: the boxes' own rules decide
     disowned = _DISOWNED_AFTER_BOX.search(rest)
-    return f"disowned ({disowned.group(0).strip(' $)].,').lower()!r})" if disowned is not None else None
+    if disowned is not None:
+        return f"disowned ({disowned.group(0).strip(' $)].,').lower()!r})"
+    doubt = _DOUBT.search(rest)  # "\\boxed{5}, but I'm not confident", "\\boxed{5} (low confidence)"
+    if doubt is not None:
+        return f"doubted ({doubt.group(0).lower()!r})"
+    for group in _PARENTHESES.findall(rest):  # "\\boxed{5} (assuming x > 0)"
+        words = set(re.findall(r"[a-z]+", group.lower())) & _CONDITIONS
+        if words:
+            return f"qualified ({min(words)!r})"
+    return None
+
+
+_PARENTHESES = re.compile(r"\(([^()]{0,120})\)")
+# In parentheses after a box, words that make it conditional or doubtful; approximations restating an
+# exact box ("\\boxed{\\frac{5}{12}} (about 41.7%)") are not among them.
+_CONDITIONS = frozenset(
+    {"if", "unless", "assuming", "provided", "wrong", "incorrect", "guess", "maybe", "perhaps"}
+)
 
 
 def _offered_after_box(text: str, end: int, hint: GoldHint) -> Reduced | None:
@@ -788,7 +807,10 @@ _RESTATEMENT = re.compile(
 # The sentence after a stated answer doubts it: "The answer is 5. I am not sure, though."
 _DOUBT = re.compile(
     r"\b(?:not (?:sure|certain|confident)|(?:do not|don't|dont) know|no idea|unsure|just a guess|i guess"
-    r"|(?:could|might|may) be (?:wrong|mistaken|incorrect))\b",
+    r"|(?:could|might|may) be (?:wrong|mistaken|incorrect)|low confidence|unverified|not verified"
+    r"|(?:that|this|it)(?: answer)?(?:[ \t]+(?:is|was)|'s)[ \t]+(?:wrong|incorrect|not (?:right|correct)))\b"
+    r"|(?<![\d.])(?:\d|[1-9]\d)(?:\.\d+)?[ \t]*%[ \t]*(?:sure|confident|certain)\b"
+    r"|\bconfidence(?:[ \t]+(?:level|score))?[ \t]*[:=]?[ \t]*(?:\d|[1-9]\d)(?:\.\d+)?[ \t]*%",
     re.IGNORECASE,
 )
 

@@ -116,3 +116,22 @@ def ray_address(text: str) -> str:
     if problem is not None:
         raise argparse.ArgumentTypeError(problem)
     return address
+
+
+def add_ray_flag(parser: argparse.ArgumentParser, default_note: str | None = None) -> None:
+    """Add ``--ray ADDRESS`` (checked by :func:`ray_address`), the same on every command that judges.
+
+    Example:
+        >>> parser = argparse.ArgumentParser(prog="rlvr")
+        >>> add_ray_flag(parser)
+        >>> parser.parse_args(["--ray", "auto"]).ray
+        'auto'
+    """
+    note = f" ({default_note})" if default_note else ""
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        type=ray_address,
+        default=None,
+        help=f"judge on a Ray cluster: its head's HOST:PORT, 'auto', or 'local' to start one here{note}",
+    )

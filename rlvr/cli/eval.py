@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
-from rlvr.cli.arguments import at_least, positive_seconds, ray_address
+from rlvr.cli.arguments import add_ray_flag, at_least, positive_seconds
 from rlvr.cli.score import INTERRUPTED
 
 if TYPE_CHECKING:
@@ -89,14 +89,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=10,
         help="most-missed problems listed in the report (default: 10)",
     )
-    parser.add_argument(
-        "--ray",
-        metavar="ADDRESS",
-        type=ray_address,
-        default=None,
-        help="judge on a Ray cluster: its head's HOST:PORT, 'auto', or 'local' to start one here "
-        "(default: $RLVR_RAY_ADDRESS when set, else this machine)",
-    )
+    add_ray_flag(parser, "default: $RLVR_RAY_ADDRESS when set, else this machine")
     parser.set_defaults(handler=run_eval_command)
     return parser
 

@@ -20,7 +20,7 @@ import sys
 from importlib import resources
 from typing import Any
 
-from rlvr.cli.arguments import at_least, positive_seconds, ray_address
+from rlvr.cli.arguments import add_ray_flag, at_least, positive_seconds
 
 #: The exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
@@ -76,13 +76,8 @@ def add_score_parser(commands: Any) -> None:
         action="store_true",
         help="give malformed lines (bad JSON or UTF-8, a missing column) a null reward instead of stopping",
     )
-    score.add_argument(
-        "--ray",
-        metavar="ADDRESS",
-        type=ray_address,
-        default=None,
-        help="judge on a Ray cluster: its head's HOST:PORT, 'auto', or 'local' to start one here "
-        "(default: $RLVR_RAY_ADDRESS when set, else this machine; --workers then caps the actors)",
+    add_ray_flag(
+        score, "default: $RLVR_RAY_ADDRESS when set, else this machine; --workers then caps the actors"
     )
     score.set_defaults(handler=run_score)
 

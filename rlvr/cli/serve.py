@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Any
 
-from rlvr.cli.arguments import at_least, positive_number, positive_seconds, ray_address
+from rlvr.cli.arguments import add_ray_flag, at_least, positive_number, positive_seconds
 from rlvr.serve.config import ServeConfig
 
 TOKEN_VARIABLE = "RLVR_SERVE_TOKEN"
@@ -97,13 +97,7 @@ def add_serve_parser(commands: Any) -> None:
     parser.add_argument(
         "--timeout", type=positive_seconds, default=None, help="seconds per judgement (code: per program)"
     )
-    parser.add_argument(
-        "--ray",
-        metavar="ADDRESS",
-        type=ray_address,
-        default=None,
-        help="judge on a Ray cluster: its head's HOST:PORT, 'auto', or 'local' to start one here",
-    )
+    add_ray_flag(parser)
     parser.add_argument(
         "--max-request-mb", type=positive_number, default=16.0, help="largest request body (default: 16)"
     )

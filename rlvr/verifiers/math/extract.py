@@ -389,11 +389,17 @@ _REVISION = re.compile(
 _DISOWNED = re.compile(r"\b(?:wrong|incorrect|mistaken|not (?:right|correct))\b", re.IGNORECASE)
 
 
+def _sentence_stop(text: str, start: int) -> int:
+    """Where the sentence or line going on at ``start`` ends (its next ``". "`` or line break), or -1."""
+    stops = [i for i in (text.find(". ", start), text.find("\n", start)) if i >= 0]
+    return min(stops) if stops else -1
+
+
 def _revision(text: str, end: int, answer: str, hint: GoldHint) -> str | None:
     """A later sentence that takes the stated answer back ("The answer is 5. Actually, it is 6."): the
     value it states instead, if it states a different one."""
-    ends = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
-    start = min(ends) + 1 if ends else len(text)  # the next sentence, or the next line
+    stop = _sentence_stop(text, end)
+    start = stop + 1 if stop >= 0 else len(text)  # the next sentence, or the next line
     rest = text[start : start + MAX_BARE_CHARS * 2]
     match = _REVISION.search(rest)
     if match is None:
@@ -570,9 +576,8 @@ def _last_number(text: str) -> Extraction | None:
     if last is None:
         return None
     start = _marker_start(text, last.start())
-    stop = min(
-        (i for i in (text.find(". ", last.end()), text.find("\n", last.end())) if i >= 0), default=len(text)
-    )
+    stop = _sentence_stop(text, last.end())
+    stop = stop if stop >= 0 else len(text)
     hedge = hedge_reason(text[start:stop])
     if hedge is not None:
         return Extraction((), "last_number", f"the last number is hedged ({hedge!r})")
@@ -624,15 +629,15 @@ def _offered_later(text: str, end: int, answer: str) -> str | None:
     it could also be 13."), or ``None``; the answer's own number again is no other ("it could also be
     12.0")."""
     window = text[end : end + 2 * MAX_TAIL_CHARS]
-    first = [i for i in (window.find(". "), window.find("\n")) if i >= 0]
-    if not first:
+    first = _sentence_stop(window, 0)
+    if first < 0:
         return None
-    start = min(first) + 1
+    start = first + 1
     for _ in range(2):
         while start < len(window) and window[start] in " \n":
             start += 1
-        stops = [i for i in (window.find(". ", start), window.find("\n", start)) if i >= 0]
-        stop = min(stops, default=len(window))
+        stop = _sentence_stop(window, start)
+        stop = stop if stop >= 0 else len(window)
         sentence = window[start:stop]
         for cue in _LATER_ALTERNATIVE.finditer(sentence):
             offered = next(group for group in cue.groups() if group is not None)
@@ -644,13 +649,15 @@ def _offered_later(text: str, end: int, answer: str) -> str | None:
     return None
 
 
-def _box_context(text: str, start: int, end: int, answer: str, hint: GoldHint) -> str | None:
+def _box_context(
+    text: str, start: int, end: int, rest: str | None, answer: str, hint: GoldHint
+) -> str | None:
     """What makes the sentence around the last box unsure of it, or ``None``: a hedge in the clause
     before it ("It is probably \\boxed{5}", "I think the answer is \\boxed{5}") or a negation right
     before it ("The answer is not \\boxed{5}"); a question mark after it; the rest of its sentence
     disowning it ("\\boxed{10} is wrong") or offering another value ("\\boxed{5} (or 6)", "\\boxed{5}; if
     not, 6"); a next sentence that offers another value ("\\boxed{5}. Or maybe 6."), takes it back
-    ("\\boxed{5}\\n\\nWait, actually it is 6.") or doubts it."""
+    ("\\boxed{5}\\n\\nWait, actually it is 6.") or doubts it. ``rest`` is :func:`_box_rest`'s."""
     sentence = text[_marker_start(text, start) : start]
     folded = sentence.casefold()  # what IGNORECASE matches, for the cheap checks below
     if any(word in folded for word in _BOX_HEDGE_WORDS):  # the regexes only when one may match
@@ -663,13 +670,13 @@ def _box_context(text: str, start: int, end: int, answer: str, hint: GoldHint) -
         negation = _NEGATED_BOX.search(sentence[-40:])
         if negation is not None:
             return f"negated ({negation.group(1).lower()!r})"
-    if not text[end : end + 16].strip(_AFTER_NOTHING) and not text[end:].strip(_AFTER_NOTHING):
+    if rest is None:
         return None  # nothing follows the box but closing marks
     if text[end : end + 4].lstrip(" $\\)]").startswith("?"):
         return "hedged ('?')"
-    stops = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
-    stop = min(stops, default=len(text))
-    after = _after_box(text[end : min(stop, end + MAX_TAIL_CHARS)])
+    stop = _sentence_stop(text, end)
+    stop = stop if stop >= 0 else len(text)
+    after = _after_box(rest)
     if after is not None:
         return after
     following = _NEXT_HEDGE.match(text[stop : stop + MAX_TAIL_CHARS])
@@ -759,14 +766,19 @@ _CONDITIONS = frozenset(
 )
 
 
-def _offered_after_box(text: str, end: int, hint: GoldHint) -> Reduced | None:
+def _box_rest(text: str, end: int) -> str | None:
+    """The rest of the sentence of the box that ends at ``end`` (at most ``MAX_TAIL_CHARS``), or ``None``
+    when nothing but closing marks follows the box."""
+    if not text[end : end + 16].strip(_AFTER_NOTHING) and not text[end:].strip(_AFTER_NOTHING):
+        return None
+    stop = _sentence_stop(text, end)
+    return text[end : min(stop if stop >= 0 else len(text), end + MAX_TAIL_CHARS)]
+
+
+def _offered_after_box(rest: str, hint: GoldHint) -> Reduced | None:
     """A value the rest of the last box's sentence offers beside it — "\\boxed{5} (or 6)", "\\boxed{5};
     if not, 6", "\\boxed{\\frac12}, or equivalently $0.5$" — reduced (the judge then needs both to be
-    right); ``None`` when it offers none."""
-    if not text[end : end + 16].strip(_AFTER_NOTHING) and not text[end:].strip(_AFTER_NOTHING):
-        return None  # nothing follows the box but closing marks
-    stops = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
-    rest = text[end : min(min(stops, default=len(text)), end + MAX_TAIL_CHARS)]
+    right); ``None`` when it offers none. ``rest`` is :func:`_box_rest`'s."""
     if "\\boxed" in rest or "\\fbox" in rest:
         return None  # several boxes: the boxes' own rules decide
     folded = rest.casefold()
@@ -817,10 +829,10 @@ _DOUBT = re.compile(
 
 def _doubt_after(text: str, end: int) -> str | None:
     """A doubt in the sentence that follows the one ending after ``end``, or ``None``."""
-    first = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
-    if not first:
+    first = _sentence_stop(text, end)
+    if first < 0:
         return None
-    start = min(first) + 1
+    start = first + 1
     second = [i for i in (text.find(". ", start), text.find("\n", start + 1)) if i >= 0]
     sentence = text[start : min(min(second, default=len(text)), start + MAX_TAIL_CHARS)]
     doubt = _DOUBT.search(sentence)
@@ -910,10 +922,11 @@ def extract_answer(
             return final
         boxed = _boxed(spans, unclosed, hint)
         if boxed.candidates:
-            unsure = _box_context(part, spans[-1][0], spans[-1][1], boxed.candidates[-1], hint)
+            rest = _box_rest(part, spans[-1][1])
+            unsure = _box_context(part, spans[-1][0], spans[-1][1], rest, boxed.candidates[-1], hint)
             if unsure is not None:
                 return Extraction((), "boxed", f"the boxed answer is {unsure}")
-            offered = _offered_after_box(part, spans[-1][1], hint)
+            offered = _offered_after_box(rest, hint) if rest is not None else None
             if offered is not None and offered.answer is None:
                 return Extraction((), "boxed", f"the boxed answer is followed by another ({offered.reason})")
             if offered is not None and offered.answer is not None:

@@ -119,6 +119,12 @@ def test_a_set_option_beats_the_default_of_a_flag(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl-C as a terminal delivers it, even when this test runs where SIGINT is ignored (a
+    background job of a non-interactive shell), which the child would otherwise inherit and honour."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_says_where_it_stopped_and_leaves_valid_jsonl(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", GOOD)
     out = tmp_path / "out.jsonl"
@@ -139,6 +145,7 @@ def test_ctrl_c_says_where_it_stopped_and_leaves_valid_jsonl(tmp_path: Path) -> 
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
     assert process.stdin is not None and process.stderr is not None
     process.stdin.write(source.read_text())

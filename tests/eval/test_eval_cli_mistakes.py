@@ -135,6 +135,12 @@ def _reading_stdin(pid: int) -> bool:
     return "pipe" in wchan
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl-C as a terminal delivers it, even when this test runs where SIGINT is ignored (a
+    background job of a non-interactive shell), which the child would otherwise inherit and honour."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
     report = tmp_path / "r.json"
     report.write_text("old report\n", encoding="utf-8")
@@ -144,6 +150,7 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
     assert process.stdin is not None
     process.stdin.write(json.dumps(GOOD[0]) + "\n")

@@ -106,8 +106,14 @@ def _chain(draw: Draw) -> MathCompletion:
     n = _value(draw)
     a = n + draw(st.integers(1, 500))
     unit = draw(st.sampled_from(_UNITS))
-    text = f"The answer is {a} {unit} - {a - n} {unit} = {n} {unit}."
-    return MathCompletion(str(n), text, "chain", True, "last_number", "a chain of equalities")
+    if draw(st.booleans()):
+        text = f"The answer is {a} {unit} - {a - n} {unit} = {n} {unit}."
+        return MathCompletion(str(n), text, "chain", True, "last_number", "a chain of equalities")
+    slip = n + draw(st.integers(-9, 9).filter(bool))
+    text = f"So $x = {a} - {a - n} = {slip} = {n}$."
+    return MathCompletion(
+        str(n), text, "chain", True, "none", "a slip in the middle of a chain from arithmetic"
+    )
 
 
 def _list(draw: Draw) -> MathCompletion:
@@ -248,12 +254,18 @@ def _two_values(draw: Draw) -> MathCompletion:
                 "\\boxed{{{a}}} and \\boxed{{{b}}}",
                 "The answer is {a}, {b}.",
                 "The answer is {a} = {b}.",
+                "\\boxed{{{a_minus_1} + 1 = {a} = {b}}}",
                 "The answer is {a}. The answer is {b}.",
             )
         )
     )
     return MathCompletion(
-        str(g), form.format(a=first, b=second, unit=unit), "two_values", False, "none", form
+        str(g),
+        form.format(a=first, b=second, a_minus_1=first - 1, unit=unit),
+        "two_values",
+        False,
+        "none",
+        form,
     )
 
 

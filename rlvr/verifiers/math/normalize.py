@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from rlvr.verifiers.math.arithmetic import chain_states_one_value
 from rlvr.verifiers.math.words import MAGNITUDE_WORDS
 
 _UNICODE = {
@@ -123,11 +124,11 @@ _NUMBER = r"-?(?:\\frac(?:\{\d+\}|\d)(?:\{\d+\}|\d)|(?:\d[\d,]*(?:\.\d*)?|\.\d+)
 _UNIT_TEXT = re.compile(r"\\text\{[a-zA-Z .'/-]{1,40}\}(?:\^\{?[23]\}?)?$")
 _UNIT_WORD = re.compile(r"(?:[a-zA-Z]{2,}\.?|[a-zA-Z]{1,3}/[a-zA-Z]{1,6})(?:\^\{?[23]\}?)?$")
 _VALUE = re.compile(_NUMBER + r"$")
-_PLAIN = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 # Digits separated by single spaces: a thin-space thousands grouping ("1 000 000") is one number; any
 # other grouping ("4 5 0", "5 6") is several numbers, a list.
 _SPACED_DIGITS = re.compile(r"(?<![\d.])\d+(?: \d+)+(?![\d.])")
 _GROUPED_BY_SPACES = re.compile(r"^\d{1,3}(?: \d{3})+$")
+_THOUSANDS_AFTER = re.compile(r"\d{3}(?!\d)")
 _VALUE_CHARS = frozenset("0123456789.,{}^_+-*/()% ")
 
 
@@ -180,30 +181,40 @@ def _top_level_positions(s: str, token: str) -> list[int]:
     return positions
 
 
-def _items(s: str) -> list[str]:
-    """Top-level items of a list written with ``", "`` (one item when there is no such list)."""
-    positions = _top_level_positions(s, _LIST_COMMA)
-    if not positions:
-        return [s]
-    items, start = [], 0
-    for position in positions:
-        items.append(s[start:position])
-        start = position + 1
-    items.append(s[start:])
-    return items
-
-
 def _digit_groups(match: re.Match[str]) -> str:
     """Digits separated by spaces: one number when grouped in thousands, else a list of numbers."""
     return match[0] if _GROUPED_BY_SPACES.match(match[0]) else match[0].replace(" ", ", ")
 
 
+def _balanced(s: str) -> bool:
+    """Whether every bracket in ``s`` closes one opened before it, and all are closed."""
+    depth = 0
+    for char in s:
+        depth += 1 if char in "{([" else -1 if char in "})]" else 0
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _per_item_units(s: str) -> str:
-    """Units stripped from every item of a list (``35 cm, 4``)."""
-    items = _items(s)
-    if len(items) < 2:
+    """Units stripped from every item of a list (``35 cm, 4``; ``35 cm,4``: a comma before other than
+    three digits separates items, never thousands), also inside one pair of brackets around the whole list
+    (``(3 cm, 4 cm)``, ``\\{3 cm, 4\\}``)."""
+    left = 2 if s.startswith("\\{") and s.endswith("\\}") else 1 if s[:1] in "([" and s[-1:] in ")]" else 0
+    body = s[left : len(s) - left]
+    if left and not _balanced(body):
+        left, body = 0, s
+    cuts = sorted(
+        _top_level_positions(body, _LIST_COMMA)
+        + [p for p in _top_level_positions(body, ",") if not _THOUSANDS_AFTER.match(body, p + 1)]
+    )
+    if not cuts:
         return s
-    return _LIST_COMMA.join(_strip_unit(item.strip()) for item in items)
+    items = [body[a + 1 : b].strip() for a, b in zip([-1, *cuts], [*cuts, len(body)], strict=True)]
+    stripped = [_strip_unit(item) for item in items]
+    if stripped == items:
+        return s
+    return s[:left] + _LIST_COMMA.join(stripped) + s[len(s) - left :]
 
 
 def _per_item_names(s: str) -> str:
@@ -271,7 +282,7 @@ def _cut_chain(s: str) -> str:
     chain = len(equals) >= 2 or numeric  # "2+3=5" states 5; "7=11a+c" is an equation
     if chain and s[equals[-1] + 1 :].strip() and not _top_level_positions(s, _LIST_COMMA):
         sides = [s[a + 1 : b].strip() for a, b in zip([-1, *equals], [*equals, len(s)], strict=True)]
-        if len({side for side in sides if _PLAIN.match(side)}) > 1:
+        if not chain_states_one_value(sides):
             return s  # "1=2=3": sides that contradict each other are no value
         s = s[equals[-1] + 1 :]
     return s

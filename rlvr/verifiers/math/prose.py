@@ -40,6 +40,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from rlvr.verifiers.math.arithmetic import chain_states_one_value
 from rlvr.verifiers.math.surds import ELEMENTARY_FUNCTIONS
 from rlvr.verifiers.math.words import (
     BOUND_BEFORE,
@@ -301,7 +302,9 @@ def _number_end(text: str, i: int, braces: dict[int, int]) -> int:
             name = text[j + 1 : k]
             if name in _TEXT_COMMANDS:
                 break
-            if k == j + 1 and k < n and text[k] in "%$,!;: ":
+            if k == j + 1:
+                if k >= n or text[k] not in "%$,!;: ":
+                    break  # "\}" after "5": an escape, not part of the number
                 k += 1  # "\%", "\$", "\,": part of the run
             j = k
         elif c == "{":
@@ -626,13 +629,14 @@ def _clean_number(text: str) -> str:
 
 
 def _contradictory_chain(tokens: list[Token], cuts: list[int]) -> bool:
-    """True when two sides of a chain of equalities are different plain numbers."""
-    numbers = set()
+    """True when a chain of equalities contradicts itself (see :func:`chain_states_one_value`); words
+    (units, a subject) are left out of its sides."""
+    sides = []
     for start, end in zip([-1, *cuts], [*cuts, len(tokens)], strict=True):
         side = [t for t in tokens[start + 1 : end] if t.kind != "word"]
-        if len(side) == 1 and side[0].kind == "number" and _PLAIN_NUMBER.match(side[0].text):
-            numbers.add(side[0].text.replace(",", "").lstrip("+"))
-    return len(numbers) > 1
+        plain = len(side) == 1 and side[0].kind == "number" and _PLAIN_NUMBER.match(side[0].text)
+        sides.append(side[0].text.replace(",", "") if plain else " ".join(t.text for t in side))
+    return not chain_states_one_value(sides[1:] if len(sides) > 2 and not sides[0] else sides)
 
 
 def _context_mask(tokens: list[Token]) -> list[bool]:

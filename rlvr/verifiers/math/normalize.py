@@ -312,36 +312,46 @@ def normalize_answer(answer: str) -> str:
     """
     if _PLAIN_NUMERAL.fullmatch(answer):
         return answer  # already canonical: "18", "-2.50" (the common case, fast)
-    s = "".join(
-        ch for ch in answer if ch not in _INVISIBLE and ch != _LIST_COMMA and not 0xD800 <= ord(ch) <= 0xDFFF
-    )
-    if "√" in s:
-        s = _UNICODE_ROOT.sub(r"\\sqrt{\1}", s)
-    for symbol, replacement in _UNICODE.items():
-        if symbol in s:
-            s = s.replace(symbol, replacement)
-    for old, new in _COMMAND_ALIASES:
-        if old in s:
-            s = s.replace(old, new)
+    if answer.isascii() and "\x00" not in answer and _LIST_COMMA not in answer:
+        s = answer  # nothing invisible, no Unicode symbol to spell in LaTeX (the common case, fast)
+    else:
+        s = "".join(
+            ch
+            for ch in answer
+            if ch not in _INVISIBLE and ch != _LIST_COMMA and not 0xD800 <= ord(ch) <= 0xDFFF
+        )
+        if "√" in s:
+            s = _UNICODE_ROOT.sub(r"\\sqrt{\1}", s)
+        for symbol, replacement in _UNICODE.items():
+            if symbol in s:
+                s = s.replace(symbol, replacement)
+    latex = "\\" in s
+    if latex or "..." in s:
+        for old, new in _COMMAND_ALIASES:
+            if old in s:
+                s = s.replace(old, new)
     if "," in s:
         s = _THOUSANDS_MARK.sub(",", s)
     if "R" in s:
         s = _REALS.sub("(-\\\\infty,\\\\infty)", s)
     if "nfinity" in s:
         s = _INFINITY_WORD.sub(lambda m: "-\\infty" if m.group(1) else "\\infty", s)
-    s = s.replace("\\\\", _ROW_BREAK)  # protect "\\\\" (matrix rows) from the "\\ " rule below
-    for token in _DROP:
-        if token in s:
-            s = s.replace(token, " " if token == "\\ " else "")
-    s = s.replace(_ROW_BREAK, "\\\\")
-    if "\\begin{array}" in s:
-        s = _ARRAY.sub(r"\\begin{pmatrix}\1\\end{pmatrix}", s)
-    if "matrix}" in s:
-        s = _BRACKETED_MATRIX.sub(r"\1", s)
-    for mark in _DEGREE:
-        if mark in s:
-            s = s.replace(mark, "")
-    s = s.replace("\\%", "%")
+    latex = "\\" in s
+    if latex or "$" in s:
+        s = s.replace("\\\\", _ROW_BREAK)  # protect "\\\\" (matrix rows) from the "\\ " rule below
+        for token in _DROP:
+            if token in s:
+                s = s.replace(token, " " if token == "\\ " else "")
+        s = s.replace(_ROW_BREAK, "\\\\")
+    if latex:
+        if "\\begin{array}" in s:
+            s = _ARRAY.sub(r"\\begin{pmatrix}\1\\end{pmatrix}", s)
+        if "matrix}" in s:
+            s = _BRACKETED_MATRIX.sub(r"\1", s)
+        for mark in _DEGREE:
+            if mark in s:
+                s = s.replace(mark, "")
+        s = s.replace("\\%", "%")
     if "per" in s or "pct" in s or "PER" in s:
         s = _PERCENT_WORD.sub(r"\1%", s)
     text_only = s.strip()

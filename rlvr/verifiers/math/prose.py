@@ -837,6 +837,11 @@ def is_prose(text: str) -> bool:
 
 # Math with no word in it (letters only in LaTeX command names) and no math delimiter: read as written.
 _PURE_MATH = re.compile(r"(?:\\[A-Za-z]+|[^A-Za-z$?~≈\\]|\\[^A-Za-z])*")
+# Algebra: letters that stand alone (x = 5, 1+3i, 5r^5), no brackets (a bracket may hold a value of its own
+# that the reading takes apart): no word, no parenthetical, so it too is read as written.
+_ALGEBRA = re.compile(
+    r"(?:\\[A-Za-z]+|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])|[^A-Za-z$?~≈\\(\[]|\\[^A-Za-z(\[])*"
+)
 
 
 def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> Reduced:
@@ -871,7 +876,7 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
         if unsure is not None:
             return Reduced(None, f"hedged or alternative answer ({unsure!r})")
         return Reduced(text)
-    if _PURE_MATH.fullmatch(text) and not any(symbol in text for symbol in HEDGE_SYMBOLS):
+    if (_PURE_MATH.fullmatch(text) or _ALGEBRA.fullmatch(text)) and not any(s in text for s in HEDGE_SYMBOLS):
         return Reduced(text)  # no word, no math delimiter, no sign of doubt: math as written (fast)
     text = _PERCENT_WORD.sub(r"\1\\%", text)
     text = _before_approximation(text)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from rlvr.verifiers.math.equations import linear_equations_equal, linear_variables, stated_equations
 from rlvr.verifiers.math.prose import is_prose
 from rlvr.verifiers.math.surds import Surd, parse_surd
 from rlvr.verifiers.math.values import Group, Infinity, Num, Value, parse_choice, parse_value
@@ -322,6 +323,20 @@ def values_equal(gold: Value, pred: Value, policy: MathPolicy) -> tuple[bool, st
 _INTEGER = re.compile(r"-?\d{1,40}")
 
 
+def _equations(raw_gold: str, gold: str, pred_raw: str, pred: str) -> Verdict | None:
+    """Linear equations decided exactly (:mod:`rlvr.verifiers.math.equations`); a line or plane answered
+    with a number is no answer (its right side is not the answer). ``None``: for the other paths."""
+    equal = linear_equations_equal(raw_gold, gold, pred_raw, pred)
+    if equal is not None:
+        return Verdict(1.0) if equal else Verdict(0.0, "a different equation")
+    gold_equation, pred_equation = stated_equations(raw_gold, gold, pred_raw, pred)
+    if "=" in gold_equation and "=" not in pred_equation and (linear_variables(gold_equation) or 0) >= 2:
+        value = parse_surd(pred_equation)
+        if value is not None and not value.has_variables:
+            return Verdict(0.0, "expected an equation, got a value")
+    return None
+
+
 def compare_fast(raw_gold: str, gold: str, pred_raw: str, pred: str, policy: MathPolicy) -> Verdict | Any:
     """Decide one (gold, prediction) pair in-process, or return ``NOT_HANDLED``.
 
@@ -361,6 +376,10 @@ def compare_fast(raw_gold: str, gold: str, pred_raw: str, pred: str, policy: Mat
             return verdict
     if _DIVISION_BY_ZERO.search(pred):
         return Verdict(0.0, "division by zero")
+    if "=" in gold or "=" in pred:
+        verdict = _equations(raw_gold, gold, pred_raw, pred)
+        if verdict is not None:
+            return verdict
     if "=" in pred and "=" not in gold and not any(op in pred for op in ("\\le", "\\ge", "<", ">")):
         left = pred.split("=", 1)[0].replace("\\frac", "")
         if pred.count("=") >= 2 or not any(c.isalpha() for c in left):

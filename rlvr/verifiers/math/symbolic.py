@@ -16,10 +16,10 @@ On top of math-verify's ``verify`` it enforces rlvr's policies where math-verify
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from rlvr.verifiers.math.compare import MathPolicy
+from rlvr.verifiers.math.equations import ORDER_RELATIONS, stated_equations
 from rlvr.verifiers.math.values import split_top_level
 from rlvr.verifiers.verdict import Verdict
 
@@ -39,7 +39,7 @@ def answer_shape(text: str) -> str:
         return "union"
     if "\\pm" in text or "\\mp" in text:
         return "list"
-    if any(op in text for op in _RELATIONS):
+    if any(op in text for op in ORDER_RELATIONS):
         return "relation"
     if text in ("\\emptyset", "\\{\\}") or (text.startswith("\\{") and text.endswith("\\}")):
         return "set"
@@ -56,7 +56,6 @@ def answer_shape(text: str) -> str:
     return "scalar"
 
 
-_RELATIONS = ("<", ">", "\\le", "\\ge", "\\lt", "\\gt")
 _COMPATIBLE = {
     frozenset({"relation", "interval"}),  # "x > 3" is the interval (3, oo)
     frozenset({"relation", "tuple"}),  # ... which is also spelt "(3, \\infty)"
@@ -141,26 +140,6 @@ def _exact_numbers_equal(gold: Any, pred: Any) -> bool | None:
     return not bool(numeric > magnitude * sympy.Float(10) ** (-(_NUMERIC_DIGITS - 15)))
 
 
-_ASSIGNED = re.compile(r"\s*([A-Za-z](?:\([A-Za-z]\))?)\s*=")
-_VARIABLE = re.compile(r"(?<![\\A-Za-z])[A-Za-z](?![A-Za-z])")
-
-
-def equation_form(raw: str, normalised: str) -> str:
-    """The equation an answer states when the normaliser kept only its right side (``y = 2x+1`` is
-    ``2x+1``) and the equation relates two or more variables (a line, a curve): compared with an equation
-    written another way (``2x - y + 1 = 0``), it is the equation that counts. Else ``normalised``.
-
-    Example:
-        >>> equation_form("$y = 2x+1$", "2x+1"), equation_form("x = 5", "5")
-        ('y=2x+1', '5')
-    """
-    match = _ASSIGNED.match(raw.strip().strip("$"))
-    if match is None or "=" in normalised:
-        return normalised
-    equation = f"{match.group(1)}={normalised}"
-    return equation if len(set(_VARIABLE.findall(equation))) >= 2 else normalised
-
-
 def judge_symbolic(gold_raw: str, gold: str, pred_raw: str, pred: str, policy: MathPolicy) -> Verdict:
     """Decide one pair with sympy (run inside a worker; the caller's deadline bounds it).
 
@@ -173,8 +152,7 @@ def judge_symbolic(gold_raw: str, gold: str, pred_raw: str, pred: str, policy: M
     from math_verify import verify
 
     logging.getLogger("math_verify").setLevel(logging.ERROR)
-    if ("=" in gold) != ("=" in pred) and not any(op in gold + pred for op in _RELATIONS):
-        gold, pred = equation_form(gold_raw, gold), equation_form(pred_raw, pred)  # a line written two ways
+    gold, pred = stated_equations(gold_raw, gold, pred_raw, pred)  # a line written two ways
     if split_top_level(gold) is None:
         return Verdict.unjudged("gold answer does not parse (unbalanced brackets)")
     if split_top_level(pred) is None:

@@ -376,7 +376,7 @@ def compare_fast(raw_gold: str, gold: str, pred_raw: str, pred: str, policy: Mat
             return verdict
     if _DIVISION_BY_ZERO.search(pred):
         return Verdict(0.0, "division by zero")
-    if "=" in gold or "=" in pred:
+    if "=" in raw_gold or "=" in pred_raw or "=" in gold or "=" in pred:
         verdict = _equations(raw_gold, gold, pred_raw, pred)
         if verdict is not None:
             return verdict

@@ -48,14 +48,24 @@ def equation_form(raw: str, normalised: str) -> str:
 
 def stated_equations(gold_raw: str, gold: str, pred_raw: str, pred: str) -> tuple[str, str]:
     """The two answers as they are compared: when one is an equation and the other only the right side of
-    an assignment, both as equations (:func:`equation_form`).
+    an assignment, or both are assignments to different names (``x = 1-y``, ``y = 1-x``), both as equations
+    (:func:`equation_form`).
 
     Example:
         >>> stated_equations("y = 2x+1", "2x+1", "2x-y+1=0", "2x-y+1=0")
         ('y=2x+1', '2x-y+1=0')
     """
-    if ("=" in gold) != ("=" in pred) and not any(op in gold + pred for op in ORDER_RELATIONS):
+    if any(op in gold + pred for op in ORDER_RELATIONS):
+        return gold, pred
+    if ("=" in gold) != ("=" in pred):
         return equation_form(gold_raw, gold), equation_form(pred_raw, pred)
+    if "=" not in gold and gold != pred:  # "x = 1-y" and "y = 1-x": assignments to different names
+        gold_name, pred_name = (
+            _ASSIGNED.match(gold_raw.strip().strip("$")),
+            _ASSIGNED.match(pred_raw.strip().strip("$")),
+        )
+        if gold_name is not None and pred_name is not None and gold_name.group(1) != pred_name.group(1):
+            return equation_form(gold_raw, gold), equation_form(pred_raw, pred)
     return gold, pred
 
 

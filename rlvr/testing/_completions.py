@@ -175,6 +175,8 @@ def _group(draw: Draw) -> MathCompletion:
                 ("[{x}, {y})", "So the answer is the interval [{x}, {y})."),
                 ("({x}, {y}]", "## Final Answer\n\n({x}, {y}]"),
                 ("({x}, {y}), ({y}, {x})", "The solutions are ({x}, {y}) and ({y}, {x})."),
+                ("({x}, {y})", "So $\\boxed{{x = {x}, y = {y}}}$."),
+                ("({x}, {y})", "\\textbf{{Answer:}} $a = {x}$ and $b = {y}$"),
             )
         )
     )
@@ -298,6 +300,8 @@ def _group_miss(draw: Draw) -> MathCompletion:
                 ("({x}, {y})", "The answer is {x} ({x}, {y})."),
                 ("[{x}, {y})", "So the answer is the interval [{x}, {y}]."),
                 ("({x}, {y}), ({y}, {x})", "The solutions are ({x}, {y}) and ({y}, {y})."),
+                ("({x}, {y})", "So $\\boxed{{x = {y}, y = {x}}}$."),
+                ("({x}, {y})", "So $\\boxed{{y = {y}, x = {x}}}$."),
             )
         )
     )

@@ -28,6 +28,9 @@ MARKERS = [
     ("bold-number", "So the total is 64, and the answer is **64**.", "64", "none", 1.0),
     ("bold-name", "Carlos won, so the answer is **Carlos**.", "\\text{Carlos}", "none", 1.0),
     ("bold-label", "Counting them all gives twelve.\n\n**Answer:** 12", "12", "none", 1.0),
+    ("textbf-label", "Counting them all.\n\n\\textbf{Answer:} 12", "12", "none", 1.0),
+    ("textbf-heading", "Work.\n\n\\textbf{Final Answer}\n\n$\\frac{2}{5}$", "\\frac{2}{5}", "none", 1.0),
+    ("textbf-label-hedged", "\\textbf{Answer:} probably 12", "12", "none", 0.0),
     ("heading-wrong", "Steps.\n\n# Answer\n\n5\\sqrt{3}", "5\\sqrt{2}", "none", 0.0),
     ("box-leaves-math", "It lies between $\\boxed{12 $ and $13}$.", "12 \\text{ and } 13", "none", 1.0),
     ("box-leaves-math-one", "It lies between $\\boxed{12 $ and $13}$.", "12", "none", 0.0),
@@ -127,6 +130,10 @@ LISTS = [
     ("point-and-number", "The answer is 6 (3, 4).", "(3,4)", "none", 0.0),
     ("hedge-for-one", "It is \\boxed{4} or \\boxed{-1}.", "4", "none", 0.0),
     ("list-for-one", "x = 4 or x = -1", "4", "none", 0.0),
+    ("named-values", "\\boxed{x=4, y=-1}", "(4,-1)", "none", 1.0),
+    ("named-values-three", "So $\\boxed{a=2, b=3, c=5}$.", "(2,3,5)", "none", 1.0),
+    ("named-values-swapped", "\\boxed{x=-1, y=4}", "(4,-1)", "none", 0.0),
+    ("named-values-out-of-order", "\\boxed{y=-1, x=4}", "(4,-1)", "none", 0.0),
 ]
 VALUES = [
     ("overline", "0.\\overline{6}", "\\frac{2}{3}", 1.0),

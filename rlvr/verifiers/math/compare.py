@@ -383,8 +383,9 @@ def compare_fast(raw_gold: str, gold: str, pred_raw: str, pred: str, policy: Mat
     if "=" in pred and "=" not in gold and not any(op in pred for op in ("\\le", "\\ge", "<", ">")):
         left = pred.split("=", 1)[0].replace("\\frac", "")
         if pred.count("=") >= 2 or not any(c.isalpha() for c in left):
-            # the normaliser keeps only chains whose sides contradict each other ("3=2", "1=2=3")
-            return Verdict(0.0, "a chain of different values")
+            # the normaliser keeps only chains whose sides contradict each other ("3=2", "1=2=3") and
+            # assignments it cannot read as an ordered pair ("y=2, x=1")
+            return Verdict(0.0, "several equations" if "," in pred else "a chain of different values")
     gold_value = parse_value(gold)
     if gold_value is None:
         if is_prose(pred):

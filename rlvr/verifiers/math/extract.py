@@ -56,6 +56,7 @@ from rlvr.verifiers.math.prose import (
     Reduced,
     hedge_reason,
     is_prose,
+    named_in_order,
     reduce_tail,
     strip_wrappers,
     unsure_reason,
@@ -95,8 +96,9 @@ _ANSWER_AFTER = re.compile(
     re.IGNORECASE,
 )
 _ANSWER_HEADING = re.compile(
-    r"^[ \t]{0,4}(?:#{1,6}[ \t]{0,4}|\*\*[ \t]{0,4})?(?:the[ \t]{1,4})?(?:final[ \t]{1,4})?answer[ \t]{0,4}:?"
-    r"[ \t]{0,4}(?:\*\*)?[ \t]{0,4}:?[ \t]{0,4}$",
+    r"^[ \t]{0,4}(?:#{1,6}[ \t]{0,4}|\*\*[ \t]{0,4}|\\(?:textbf|textit|text|mathbf|emph)\{[ \t]{0,4})?"
+    r"(?:the[ \t]{1,4})?(?:final[ \t]{1,4})?answer[ \t]{0,4}:?"
+    r"[ \t]{0,4}(?:\*\*|\})?[ \t]{0,4}:?[ \t]{0,4}$",
     re.IGNORECASE | re.MULTILINE,
 )
 _ANSWER_BEFORE_MATH = re.compile(r"^[ \t]{0,4}answer[ \t]{1,4}(?=\$|\\\[|\\\()", re.IGNORECASE | re.MULTILINE)
@@ -252,6 +254,10 @@ def _line_after(text: str, start: int, stop: int | None = None) -> str:
     i = start
     while i < n and text[i] in " \t:":
         i += 1
+    if i < n and text[i] == "}":  # "\\textbf{Answer:} 5": the marker's group closes before the answer
+        i += 1
+        while i < n and text[i] in " \t:":
+            i += 1
     block = i < n and text[i] in "\r\n"  # "Answer:" then the answer below it: read its paragraph
     while i < n and text[i] in " \t\r\n":
         i += 1
@@ -860,6 +866,8 @@ def _boxed(spans: list[tuple[int, int, str]], unclosed: int, hint: GoldHint) -> 
         single_parts = all(len(split_top_level(c) or [c, c]) == 1 for c in candidates)
         if single_parts:
             return Extraction((", ".join(candidates),), "boxed")
+    if len(candidates) > 1 and named_in_order(list(candidates)):  # \boxed{k = 45} and \boxed{n = 2}
+        return Extraction((", ".join(candidates),), "boxed")
     return Extraction(candidates, "boxed")
 
 

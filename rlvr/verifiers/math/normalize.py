@@ -232,6 +232,26 @@ def _per_item_names(s: str) -> str:
     return "".join(piece[m.end() :] + sep for (piece, sep), m in zip(pieces, names, strict=True) if m)
 
 
+def _named_values(s: str) -> str:
+    """Values assigned to different one-letter names written in alphabetical order, as the tuple of the
+    values: ``x=1,y=2`` -> ``(1,2)`` (the ordered pair named); anything else unchanged.
+
+    Example:
+        >>> _named_values("x=1,y=2"), _named_values("a=3,b=-1,c=0"), _named_values("y=2,x=1")
+        ('(1,2)', '(3,-1,0)', 'y=2,x=1')
+    """
+    cuts = sorted(_top_level_positions(s, _LIST_COMMA) + _top_level_positions(s, ","))
+    pieces = [s[a + 1 : b] for a, b in zip([-1, *cuts], [*cuts, len(s)], strict=True)]
+    pairs = [_NAMED_VALUE.fullmatch(piece) for piece in pieces]
+    if len(pairs) < 2 or not all(pairs):
+        return s
+    names = [m.group(1) for m in pairs if m]
+    if names != sorted(set(names)):
+        return s
+    return "(" + ",".join(m.group(2) for m in pairs if m) + ")"
+
+
+_NAMED_VALUE = re.compile(r"([a-zA-Z])=([^=,\x01]+)")
 _GROUP_ASSIGNMENT = re.compile(r"\s*([a-zA-Z](?:_\{?[a-zA-Z0-9]{1,3}\}?)?)\s*=\s*([^=,;]+?)\s*")
 
 
@@ -379,6 +399,7 @@ def normalize_answer(answer: str) -> str:
     )
     if listed:
         s = _per_item_names(s)
+        s = _named_values(s)
         if len(_top_level_positions(s, "=")) == 1:
             s = _ASSIGNMENT.sub("", s, count=1)  # "x = 1,000"
     elif "=" in s:

@@ -844,6 +844,21 @@ _ALGEBRA = re.compile(
 )
 
 
+_NAMED = re.compile(r"\s*([A-Za-z])\s*=\s*[^=]+")
+
+
+def named_in_order(pieces: list[str]) -> bool:
+    """Whether each piece assigns one value to a one-letter name, the names in alphabetical order: together
+    they state an ordered pair or triple (``a = 0``, ``b = 1``).
+
+    Example:
+        >>> named_in_order(["a = 0", "b = 1"]), named_in_order(["b=1", "a=0"]), named_in_order(["x=1", "y"])
+        (True, False, False)
+    """
+    names = [m.group(1) if (m := _NAMED.fullmatch(piece)) else "" for piece in pieces]
+    return all(names) and names == sorted(set(names))
+
+
 def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> Reduced:
     """The answer written in ``text`` (what follows a marker), or why there is none (module docstring).
 
@@ -899,7 +914,7 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
         ):
             pieces = [t.text for t in tokens if t.kind == "math"]
             if len(pieces) > 1:
-                if parts > 1:
+                if parts > 1 or named_in_order(pieces):  # "$a = 0$ and $b = 1$": the pair (0, 1)
                     return Reduced(", ".join(pieces))
                 return Reduced(None, f"several values in the answer ({len(pieces)})")
             return Reduced(pieces[0])
@@ -919,4 +934,11 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
                     return reduced
                 values.append(reduced.answer)
             return Reduced(", ".join(values))
+    pieces = [t.text for t in tokens if t.kind == "math"]
+    if len(pieces) > 1 and named_in_order(pieces) and all(_joins_pair(t) for t in tokens):
+        return Reduced(", ".join(pieces))  # "$a = 0$ and $b = 1$": the ordered pair (0, 1)
     return _single(tokens)
+
+
+def _joins_pair(token: Token) -> bool:
+    return token.kind == "math" or token.text == "," or (token.kind == "word" and token.text.lower() == "and")

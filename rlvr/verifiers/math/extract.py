@@ -49,14 +49,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from rlvr.verifiers.math.normalize import normalize_answer
+from rlvr.verifiers.math.normalize import named_in_order, normalize_answer
 from rlvr.verifiers.math.prose import (
     MAX_TAIL_CHARS,
     GoldHint,
     Reduced,
     hedge_reason,
     is_prose,
-    named_in_order,
     reduce_tail,
     strip_wrappers,
     unsure_reason,

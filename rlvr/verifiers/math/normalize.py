@@ -232,9 +232,24 @@ def _per_item_names(s: str) -> str:
     return "".join(piece[m.end() :] + sep for (piece, sep), m in zip(pieces, names, strict=True) if m)
 
 
+_NAMED = re.compile(r"\s*([A-Za-z])\s*=\s*([^=]+)")
+
+
+def named_in_order(pieces: list[str]) -> bool:
+    """Whether each piece assigns one value to a one-letter name, the names in alphabetical order: together
+    they state an ordered pair or triple (``a = 0``, ``b = 1``).
+
+    Example:
+        >>> named_in_order(["a = 0", "b = 1"]), named_in_order(["b=1", "a=0"]), named_in_order(["x=1", "y"])
+        (True, False, False)
+    """
+    names = [m.group(1) if (m := _NAMED.fullmatch(piece)) else "" for piece in pieces]
+    return all(names) and names == sorted(set(names))
+
+
 def _named_values(s: str) -> str:
-    """Values assigned to different one-letter names written in alphabetical order, as the tuple of the
-    values: ``x=1,y=2`` -> ``(1,2)`` (the ordered pair named); anything else unchanged.
+    """Values assigned to one-letter names in alphabetical order (:func:`named_in_order`), as the tuple of
+    the values: ``x=1,y=2`` -> ``(1,2)``; anything else unchanged.
 
     Example:
         >>> _named_values("x=1,y=2"), _named_values("a=3,b=-1,c=0"), _named_values("y=2,x=1")
@@ -242,16 +257,11 @@ def _named_values(s: str) -> str:
     """
     cuts = sorted(_top_level_positions(s, _LIST_COMMA) + _top_level_positions(s, ","))
     pieces = [s[a + 1 : b] for a, b in zip([-1, *cuts], [*cuts, len(s)], strict=True)]
-    pairs = [_NAMED_VALUE.fullmatch(piece) for piece in pieces]
-    if len(pairs) < 2 or not all(pairs):
+    if len(pieces) < 2 or not named_in_order(pieces):
         return s
-    names = [m.group(1) for m in pairs if m]
-    if names != sorted(set(names)):
-        return s
-    return "(" + ",".join(m.group(2) for m in pairs if m) + ")"
+    return "(" + ",".join(m.group(2).strip() for piece in pieces if (m := _NAMED.fullmatch(piece))) + ")"
 
 
-_NAMED_VALUE = re.compile(r"([a-zA-Z])=([^=,\x01]+)")
 _GROUP_ASSIGNMENT = re.compile(r"\s*([a-zA-Z](?:_\{?[a-zA-Z0-9]{1,3}\}?)?)\s*=\s*([^=,;]+?)\s*")
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rlvr.verifiers.math.arithmetic import chain_states_one_value
+from rlvr.verifiers.math.normalize import named_in_order
 from rlvr.verifiers.math.surds import ELEMENTARY_FUNCTIONS
 from rlvr.verifiers.math.words import (
     BOUND_BEFORE,
@@ -842,21 +843,6 @@ _PURE_MATH = re.compile(r"(?:\\[A-Za-z]+|[^A-Za-z$?~≈\\]|\\[^A-Za-z])*")
 _ALGEBRA = re.compile(
     r"(?:\\[A-Za-z]+|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])|[^A-Za-z$?~≈\\(\[]|\\[^A-Za-z(\[])*"
 )
-
-
-_NAMED = re.compile(r"\s*([A-Za-z])\s*=\s*[^=]+")
-
-
-def named_in_order(pieces: list[str]) -> bool:
-    """Whether each piece assigns one value to a one-letter name, the names in alphabetical order: together
-    they state an ordered pair or triple (``a = 0``, ``b = 1``).
-
-    Example:
-        >>> named_in_order(["a = 0", "b = 1"]), named_in_order(["b=1", "a=0"]), named_in_order(["x=1", "y"])
-        (True, False, False)
-    """
-    names = [m.group(1) if (m := _NAMED.fullmatch(piece)) else "" for piece in pieces]
-    return all(names) and names == sorted(set(names))
 
 
 def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> Reduced:

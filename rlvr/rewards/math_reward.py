@@ -32,6 +32,7 @@ from rlvr.verifiers.math.extract import FALLBACKS, MAX_ANSWER_CHARS, Fallback
 from rlvr.verifiers.math.judge import (
     Answer,
     Job,
+    JudgedAnswers,
     Prepared,
     full_judgement,
     gold_hint,
@@ -182,6 +183,7 @@ class MathAccuracyReward(Reward[MathAccuracyConfig]):
         policy = config.policy
         golds = _GoldCache()
         runner = _Runner(self)
+        judged: JudgedAnswers = {}
         for item in items:
             column = config.gold_column if config.gold_column in item.row else SOLUTION_COLUMN
             raw_gold = item.row.get(column)
@@ -197,6 +199,7 @@ class MathAccuracyReward(Reward[MathAccuracyConfig]):
                     max_chars=config.max_answer_chars,
                     policy=policy,
                     hint=golds.hint(raw_gold),
+                    judged=judged,
                 )
             )
         return runner.finish()

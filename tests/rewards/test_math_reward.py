@@ -80,6 +80,27 @@ def test_group_of_identical_answers_is_judged_once(reward: MathAccuracyReward) -
     assert reward.executor.stats.pool_judgements == after.pool_judgements  # the next epoch: cached
 
 
+def test_a_batch_judges_each_distinct_answer_once(
+    reward: MathAccuracyReward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rlvr.verifiers.math import judge
+
+    completions = [
+        "So $\\boxed{\\frac{1}{2}}$.",
+        "Thus the answer is $\\boxed{\\frac{1}{2}}$.",
+        "I get $\\boxed{0.5}$.",
+        "So $\\boxed{\\frac{1}{3}}$.",
+        "Hence \\boxed{\\frac{1}{2}}.",
+    ]
+    golds = ["\\frac{1}{2}"] * 4 + ["\\frac{1}{3}"]
+    alone = [reward(completions=[c], answer=[g])[0] for c, g in zip(completions, golds, strict=True)]
+    calls: list[object] = []
+    prepared = judge._prepared
+    monkeypatch.setattr(judge, "_prepared", lambda *args: calls.append(args) or prepared(*args))
+    assert reward(completions=completions, answer=golds) == alone == [1.0, 1.0, 1.0, 0.0, 0.0]
+    assert len(calls) == 4  # 1/2 against 1/2 (three times), 0.5, 1/3 against 1/2, 1/2 against 1/3
+
+
 def test_fast_path_keeps_plain_numbers_out_of_the_pool(reward: MathAccuracyReward) -> None:
     before = reward.executor.stats
     reward(completions=[f"\\boxed{{{n}}}" for n in range(50)], answer=[str(n) for n in range(50)])

@@ -301,6 +301,11 @@ def _prepared(gold: Answer, candidates: tuple[Answer, ...], policy: MathPolicy) 
     return Prepared(None, (gold, candidates, policy), answer)
 
 
+#: Items already judged in one batch, by gold and extracted candidates: a group of completions mostly
+#: states the same few answers, so each distinct answer is normalised and judged once per batch.
+JudgedAnswers = dict[tuple[Answer, tuple[str, ...]], Prepared]
+
+
 def prepare_completion(
     text: str,
     gold: Answer | None,
@@ -309,9 +314,11 @@ def prepare_completion(
     max_chars: int = MAX_ANSWER_CHARS,
     policy: MathPolicy | None = None,
     hint: GoldHint | None = None,
+    judged: JudgedAnswers | None = None,
 ) -> Prepared:
     """Extract the final answer of a completion and run the fast path on it. ``hint`` is
-    ``gold_hint(gold)`` when the caller has it (a batch reads each distinct gold once).
+    ``gold_hint(gold)`` when the caller has it (a batch reads each distinct gold once); ``judged`` is a
+    dict the caller keeps for one batch and one policy, where each distinct answer is judged once.
 
     Example:
         >>> prepare_completion("so \\\\boxed{0.5}", read_gold("\\\\frac{1}{2}")).verdict
@@ -326,7 +333,13 @@ def prepare_completion(
     extraction = extract(text, gold, fallback=fallback, max_chars=max_chars, hint=hint)
     if not extraction.found:
         return Prepared(Verdict(0.0, extraction.reason), None, None)
-    return _prepared(gold, tuple(make_answer(c) for c in extraction.candidates), policy)
+    if judged is None:
+        return _prepared(gold, tuple(make_answer(c) for c in extraction.candidates), policy)
+    key = (gold, extraction.candidates)
+    prepared = judged.get(key)
+    if prepared is None:
+        prepared = judged[key] = _prepared(gold, tuple(make_answer(c) for c in extraction.candidates), policy)
+    return prepared
 
 
 def extract(

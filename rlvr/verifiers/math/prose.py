@@ -194,6 +194,8 @@ def strip_wrappers(text: str) -> str:
         '120'
     """
     text = text.strip()
+    if text and text[0] not in "$\\*" and text[-1] not in "$])*.,;:!":
+        return text  # no wrapper can apply (the common case, fast)
     for _ in range(4):
         before = text
         if text.endswith("...") and not text.endswith("...."):

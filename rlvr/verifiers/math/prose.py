@@ -38,9 +38,10 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
-from rlvr.verifiers.math.arithmetic import chain_states_one_value
+from rlvr.verifiers.math.arithmetic import arithmetic_value, chain_states_one_value
 from rlvr.verifiers.math.normalize import named_in_order
 from rlvr.verifiers.math.surds import ELEMENTARY_FUNCTIONS
 from rlvr.verifiers.math.words import (
@@ -847,6 +848,10 @@ _ALGEBRA = re.compile(
 )
 
 
+# A number followed by the arithmetic that gives it: "18 (9 * 2)", "25 (60 - 20 - 15)".
+_RESTATED_WORK = re.compile(r"(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d{1,40}(?:\.\d{1,40})?)\s*\(([^()]{1,80})\)")
+
+
 def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> Reduced:
     """The answer written in ``text`` (what follows a marker), or why there is none (module docstring).
 
@@ -874,6 +879,10 @@ def reduce_tail(text: str, hint: GoldHint | None = None, *, parts: int = 1) -> R
     text = strip_wrappers(_LATEX_SPACE.sub(" ", text[:MAX_TAIL_CHARS]))
     if not text:
         return Reduced(None, "empty final answer")
+    if text[-1] == ")" and (restated := _RESTATED_WORK.fullmatch(text)) is not None:
+        value, work = restated.groups()
+        if arithmetic_value(work) == Fraction(value.replace(",", "")):
+            text = value  # "18 (9 * 2)": the work that gives the value, in parentheses after it
     if kind in ("text", "choice"):
         unsure = _unsure(text, tokenize(text), lists=False, allowed=hint.words)
         if unsure is not None:

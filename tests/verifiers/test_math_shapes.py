@@ -110,6 +110,8 @@ SENTENCES = [
     ("choice-option-phrase", "The correct option is C.", "C", "none", 1.0),
     ("choice-option-word", "The correct answer is option C.", "\\text{(C)}", "none", 1.0),
     ("choice-i-choose", "I choose B.", "B", "none", 1.0),
+    ("conclusion-clause", "He is 32 now, so he will be 36 years old in 4 years.", "36", "last_number", 1.0),
+    ("conclusion-clause-hedged", "It is 5, so maybe 6.", "6", "last_number", 0.0),
     ("work-in-parentheses", "She earns 9 * 2 = 18 dollars.\nSo the answer is 18 (9 * 2).", "18", "none", 1.0),
     ("work-in-parentheses-thousands", "The answer is 1,200 (400 \\times 3).", "1200", "none", 1.0),
     ("work-in-parentheses-differs", "So the answer is 18 (9 * 3).", "18", "none", 0.0),

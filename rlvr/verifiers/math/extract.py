@@ -506,20 +506,27 @@ _CONCLUSION = re.compile(
     r"|we (?:find|get|have|obtain|conclude))\b",
     re.IGNORECASE,
 )
+# ... or the clause after "so" / "therefore" / "thus" / "hence" that ends the last sentence.
+_CONCLUDING_CLAUSE = re.compile(
+    r"[,;][ \t]+(?:and[ \t]+)?(?:so|therefore|thus|hence)\b[ \t,]*", re.IGNORECASE
+)
 # A sentence ends at ". " (or "!", "?"), a line break, or a math segment followed by a capital letter.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+|(?<=\$)\s+(?=[A-Z])")
 _BOILERPLATE = ("i hope it is correct", "i hope this helps", "let me know", "thank you")
 
 
 def _conclusion(text: str) -> str | None:
-    """The last sentence, when it draws the conclusion ("Therefore, …", "Thus …", "We find that …"): the
-    answer of a completion that marks nothing else. Courtesies after it ("I hope it is correct") and
-    trailing chat-template tokens are skipped."""
+    """The last sentence, when it draws the conclusion ("Therefore, …", "Thus …", "We find that …"), or its
+    last clause after ", so" / ", therefore": the answer of a completion that marks nothing else.
+    Courtesies after it ("I hope it is correct") and trailing chat-template tokens are skipped."""
     sentences = _sentences(text)
     if not sentences:
         return None
     last = sentences[-1]
-    return last if _CONCLUSION.match(last) else None
+    if _CONCLUSION.match(last):
+        return last
+    clauses = _CONCLUDING_CLAUSE.split(last)  # "He is 32 now, so he will be 36 in 4 years."
+    return clauses[-1] if len(clauses) > 1 else None
 
 
 def _sentences(text: str) -> list[str]:

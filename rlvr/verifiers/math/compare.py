@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from rlvr.verifiers.math.equations import linear_equations_equal, linear_variables, stated_equations
+from rlvr.verifiers.math.equations import linear_variables, same_linear_equation, stated_equations
 from rlvr.verifiers.math.prose import is_prose
 from rlvr.verifiers.math.surds import Surd, parse_surd
 from rlvr.verifiers.math.values import Group, Infinity, Num, Value, parse_choice, parse_value
@@ -326,10 +326,10 @@ _INTEGER = re.compile(r"-?\d{1,40}")
 def _equations(raw_gold: str, gold: str, pred_raw: str, pred: str) -> Verdict | None:
     """Linear equations decided exactly (:mod:`rlvr.verifiers.math.equations`); a line or plane answered
     with a number is no answer (its right side is not the answer). ``None``: for the other paths."""
-    equal = linear_equations_equal(raw_gold, gold, pred_raw, pred)
+    gold_equation, pred_equation = stated_equations(raw_gold, gold, pred_raw, pred)
+    equal = same_linear_equation(gold_equation, pred_equation)
     if equal is not None:
         return Verdict(1.0) if equal else Verdict(0.0, "a different equation")
-    gold_equation, pred_equation = stated_equations(raw_gold, gold, pred_raw, pred)
     if "=" in gold_equation and "=" not in pred_equation and (linear_variables(gold_equation) or 0) >= 2:
         value = parse_surd(pred_equation)
         if value is not None and not value.has_variables:

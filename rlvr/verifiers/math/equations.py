@@ -111,7 +111,16 @@ def linear_equations_equal(gold_raw: str, gold: str, pred_raw: str, pred: str) -
         >>> linear_equations_equal("x^2=1", "x^2=1", "x=1", "1") is None
         True
     """
-    gold, pred = stated_equations(gold_raw, gold, pred_raw, pred)
+    return same_linear_equation(*stated_equations(gold_raw, gold, pred_raw, pred))
+
+
+def same_linear_equation(gold: str, pred: str) -> bool | None:
+    """:func:`linear_equations_equal` for two answers already as :func:`stated_equations` gives them.
+
+    Example:
+        >>> same_linear_equation("y=2x+1", "2x-y+1=0"), same_linear_equation("5", "x=5") is None
+        (True, True)
+    """
     if "=" not in gold or "=" not in pred:
         return None
     gold_terms, pred_terms = _linear(gold), _linear(pred)

@@ -333,12 +333,12 @@ def prepare_completion(
     extraction = extract(text, gold, fallback=fallback, max_chars=max_chars, hint=hint)
     if not extraction.found:
         return Prepared(Verdict(0.0, extraction.reason), None, None)
-    if judged is None:
-        return _prepared(gold, tuple(make_answer(c) for c in extraction.candidates), policy)
     key = (gold, extraction.candidates)
-    prepared = judged.get(key)
+    prepared = judged.get(key) if judged is not None else None
     if prepared is None:
-        prepared = judged[key] = _prepared(gold, tuple(make_answer(c) for c in extraction.candidates), policy)
+        prepared = _prepared(gold, tuple(make_answer(c) for c in extraction.candidates), policy)
+        if judged is not None:
+            judged[key] = prepared
     return prepared
 
 
